@@ -1,0 +1,181 @@
+"""Run configuration: frozen dataclasses of hyperparameters, strict to load, easy to override.
+
+The config is stored unchanged (defaults included) in the run folder and in every checkpoint.
+Unknown keys and wrong types are rejected with the list of known keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import UserError
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str = "vae"  # registered model: vae, ae
+    trunk: str = "mlp"  # registered trunk: mlp (any shape), conv (images C x H x W)
+    latent_dim: int = 16
+    hidden: tuple[int, ...] = (512, 256)  # mlp widths, input side first
+    channels: tuple[int, ...] = (32, 64)  # conv channels, input side first; each halves H and W
+    likelihood: str = "bernoulli"  # registered likelihood of p(x|z)
+    sigma: float = 1.0  # the fixed standard deviation of the 'gaussian' likelihood
+    prior: str = "normal"  # registered prior p(z)
+
+
+@dataclass(frozen=True)
+class ObjectiveConfig:
+    name: str = "auto"  # registered objective; auto: the model's own (elbo for vae, reconstruction for ae)
+    beta: float = 1.0  # weight of the KL term (beta-VAE when != 1)
+    warmup_epochs: int = 0  # beta rises linearly from 0 to its target over this many epochs
+    free_bits: float = 0.0  # floor, in nats, on the batch-mean KL of each latent dimension
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    source: str = "digits"  # digits, fashion-mnist, mnist:DIR, idx:DIR, FILE.npy/.npz/.csv, image folder
+    binarize: str = "auto"  # auto, dynamic, static, none; auto = dynamic for bernoulli on grey levels
+    val_fraction: float = 0.1  # share of the training data held out for validation
+    image_size: str = ""  # HxW to resize a folder of images to, e.g. 28x28
+    label_column: str = ""  # the CSV column holding labels, if any
+    split_seed: int = 0  # seed of the train/validation split and of the fixed test binarisation
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 1e-3
+    lr_schedule: str = "constant"  # constant or cosine
+    grad_clip: float = 0.0  # max gradient norm; 0 disables clipping
+    patience: int = 0  # early stopping after this many epochs without a better validation ELBO; 0 disables
+    seed: int = 0
+    device: str = "auto"  # auto, cpu, cuda
+
+
+@dataclass(frozen=True)
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], where: str = "config") -> "Config":
+        return _build(cls, values, where)
+
+    def override(self, assignments: list[str], where: str = "--set") -> "Config":
+        """Apply 'section.key=value' strings; values are parsed as YAML scalars or lists."""
+        values = self.to_dict()
+        for assignment in assignments:
+            path, value = _parse_assignment(assignment, where)
+            _assign(values, path, value, where)
+        return Config.from_dict(values, where)
+
+    def replace(self, **sections: dict[str, Any]) -> "Config":
+        """A copy with some fields of some sections changed: ``cfg.replace(train={"epochs": 5})``."""
+        values = self.to_dict()
+        for section, changes in sections.items():
+            _check_known(section, values, "Config.replace")
+            for key, value in changes.items():
+                _assign(values, [section, key], value, "Config.replace")
+        return Config.from_dict(values, "Config.replace")
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: config file not found; pass the path of a YAML file written by vaekit")
+    try:
+        values = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: not valid YAML ({exc}); fix the syntax") from None
+    if not isinstance(values, dict):
+        raise UserError(f"{path}: expected a mapping of sections (model, objective, data, train)")
+    return Config.from_dict(values, str(path))
+
+
+def save_config(config: Config, path: str | Path) -> None:
+    from .io import atomic_write_text
+
+    atomic_write_text(path, dump_config(config))
+
+
+def dump_config(config: Config) -> str:
+    return yaml.safe_dump(config.to_dict(), sort_keys=False)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _check_known(key: str, known: dict | list, where: str) -> None:
+    if key not in known:
+        names = ", ".join(sorted(known))
+        raise UserError(f"{where}: unknown key {key!r}; known keys: {names}")
+
+
+def _build(cls: type, values: Any, where: str) -> Any:
+    if not isinstance(values, dict):
+        raise UserError(f"{where}: expected a mapping for {cls.__name__}, got {values!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        _check_known(key, fields, where)
+        kwargs[key] = _coerce(hints[key], value, f"{where}: {key}")
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, where: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, where)
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        (item_type, _) = typing.get_args(hint)
+        if not isinstance(value, (list, tuple)):
+            value = [value]
+        return tuple(_coerce(item_type, item, where) for item in value)
+    if origin in (typing.Union, types.UnionType):
+        raise TypeError(f"{where}: union types are not supported in configs")
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+        raise UserError(f"{where} must be {hint.__name__}, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def _parse_assignment(assignment: str, where: str) -> tuple[list[str], Any]:
+    key, sep, text = assignment.partition("=")
+    if not sep or not key:
+        raise UserError(f"{where} {assignment!r}: expected section.key=value, e.g. model.latent_dim=32")
+    try:
+        value = yaml.safe_load(text) if text else ""
+    except yaml.YAMLError:
+        value = text
+    if value is None:
+        value = ""
+    return key.strip().split("."), value
+
+
+def _assign(values: dict, path: list[str], value: Any, where: str) -> None:
+    if len(path) != 2:
+        raise UserError(f"{where} {'.'.join(path)!r}: expected section.key, e.g. train.epochs")
+    section, key = path
+    _check_known(section, values, where)
+    _check_known(key, values[section], f"{where} {section}")
+    values[section][key] = value

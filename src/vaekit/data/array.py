@@ -1,0 +1,103 @@
+"""The in-memory data set: one tensor of raw values plus the affine map to model inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+
+from ..errors import UserError
+
+
+@dataclass
+class ArrayData:
+    """N examples held as one tensor.
+
+    values: (N, *shape) raw values; uint8 for 8-bit data (4x less memory, converted per batch).
+    shift, scale: model input = (values - shift) * scale; scalars for images, (F,) per column for
+    standardised tables. ``decode_units`` inverts it, so decoded rows come back in original units.
+    labels: (N,) int64 or None. name: where the data came from, for messages.
+    columns: column names of a table, else None.
+    """
+
+    values: torch.Tensor
+    labels: torch.Tensor | None
+    name: str
+    shift: torch.Tensor = field(default_factory=lambda: torch.tensor(0.0))
+    scale: torch.Tensor = field(default_factory=lambda: torch.tensor(1.0))
+    columns: list[str] | None = None
+
+    def __post_init__(self):
+        if self.labels is not None and len(self.labels) != len(self.values):
+            raise UserError(
+                f"{self.name}: {len(self.values)} examples but {len(self.labels)} labels; "
+                "the inputs and labels must have one entry per example"
+            )
+        if self.values.is_floating_point() and not bool(torch.isfinite(self.values).all()):
+            bad = int((~torch.isfinite(self.values)).flatten(1).any(1).sum())
+            raise UserError(f"{self.name}: {bad} example(s) contain NaN or Inf values; clean or drop them first")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of one example, without the batch dimension."""
+        return tuple(self.values.shape[1:])
+
+    @property
+    def is_image(self) -> bool:
+        return len(self.shape) == 3
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def inputs(self, index: torch.Tensor | slice = slice(None)) -> torch.Tensor:
+        """Model inputs (B, *shape) float32 for the examples at ``index``."""
+        return (self.values[index].float() - self.shift) * self.scale
+
+    def decode_units(self, x: torch.Tensor) -> torch.Tensor:
+        """Model-space values (B, *shape) back to the data's original units."""
+        return x / self.scale.to(x.device) + self.shift.to(x.device)
+
+    def subset(self, index: torch.Tensor) -> "ArrayData":
+        labels = None if self.labels is None else self.labels[index]
+        return replace(self, values=self.values[index], labels=labels)
+
+    def to(self, device) -> "ArrayData":
+        labels = None if self.labels is None else self.labels.to(device)
+        return replace(
+            self, values=self.values.to(device), labels=labels, shift=self.shift.to(device), scale=self.scale.to(device)
+        )
+
+    def with_values(self, values: torch.Tensor, **changes) -> "ArrayData":
+        return replace(self, values=values, **changes)
+
+
+@dataclass
+class Splits:
+    """A source's training data and, when the source has one, its own test split."""
+
+    train: ArrayData
+    test: ArrayData | None
+
+
+def as_tensor(array, name: str) -> torch.Tensor:
+    """uint8 stays uint8 (8-bit data, scaled later); every other numeric dtype becomes float32."""
+    try:
+        tensor = array.detach().cpu() if isinstance(array, torch.Tensor) else torch.as_tensor(np.asarray(array))
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"{name}: cannot read the values as numbers ({exc}); pass a numeric array") from None
+    if tensor.dtype in (torch.uint8, torch.bool):
+        return tensor.to(torch.uint8)
+    if tensor.dtype.is_complex:
+        raise UserError(f"{name}: complex values are not supported; pass real numbers")
+    return tensor.float()
+
+
+def from_arrays(inputs, labels, name: str) -> ArrayData:
+    """ArrayData from in-memory inputs (N, ...) and optional labels (N,). uint8 inputs are scaled by 1/255."""
+    values = as_tensor(inputs, name)
+    if values.ndim < 2:
+        raise UserError(f"{name}: expected inputs of shape (N, features) or (N, C, H, W), got {tuple(values.shape)}")
+    label_tensor = None if labels is None else torch.as_tensor(np.asarray(labels)).long().flatten()
+    scale = torch.tensor(1 / 255 if values.dtype == torch.uint8 else 1.0)
+    return ArrayData(values, label_tensor, name, scale=scale)

@@ -1,0 +1,112 @@
+"""Likelihoods p(x|z): decoder parameters (B, params, *data_shape) -> a distribution over x.
+
+Every likelihood returns ``Independent`` over all data dimensions, so ``log_prob`` is one number
+per example in nats. Support is checked once per data set by ``check_support`` (a clear error
+naming the likelihood), not per batch: per-batch validation forces a host-device sync each step.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.distributions import ContinuousBernoulli, Distribution, Independent, Normal
+from torch.distributions import Bernoulli as _Bernoulli
+
+from .errors import UserError
+from .registry import Registry
+
+LIKELIHOODS: Registry = Registry("likelihood")
+
+
+class Likelihood(nn.Module):
+    """Base: subclasses set ``params`` (decoder outputs per data element) and ``distribution``."""
+
+    params = 1
+    support = "real numbers"
+
+    def __init__(self, data_shape: tuple[int, ...], config=None):
+        super().__init__()
+        self.data_shape = tuple(data_shape)
+
+    def forward(self, decoded: torch.Tensor) -> Distribution:
+        """decoded (*lead, params, *data_shape) -> Independent distribution with event shape data_shape."""
+        return Independent(self.distribution(decoded), len(self.data_shape), validate_args=False)
+
+    def distribution(self, decoded: torch.Tensor) -> Distribution:
+        raise NotImplementedError
+
+    def param(self, decoded: torch.Tensor, index: int) -> torch.Tensor:
+        """The index-th parameter map, (*lead, *data_shape)."""
+        return decoded.select(-1 - len(self.data_shape), index)
+
+    def in_support(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.isfinite(x).all()
+
+    def check_support(self, x: torch.Tensor, name: str, source: str) -> None:
+        """Raise a UserError naming ``source`` when x lies outside this likelihood's support."""
+        if not bool(self.in_support(x)):
+            low, high = float(x.min()), float(x.max())
+            raise UserError(
+                f"{source}: values in [{low:g}, {high:g}] are outside the support of likelihood {name!r} "
+                f"({self.support}); choose a likelihood that fits the data, or binarise it "
+                f"(--set data.binarize=dynamic)"
+            )
+
+
+@LIKELIHOODS.register("bernoulli")
+class Bernoulli(Likelihood):
+    """Binary data; the decoder outputs logits."""
+
+    support = "exactly 0 or 1"
+
+    def distribution(self, decoded):
+        return _Bernoulli(logits=self.param(decoded, 0), validate_args=False)
+
+    def in_support(self, x):
+        return ((x == 0) | (x == 1)).all()
+
+
+@LIKELIHOODS.register("continuous_bernoulli")
+class ContinuousBernoulliLikelihood(Likelihood):
+    """Grey levels in [0, 1] (Loaiza-Ganem and Cunningham, 2019); the decoder outputs logits."""
+
+    support = "the interval [0, 1]"
+
+    def distribution(self, decoded):
+        return ContinuousBernoulli(logits=self.param(decoded, 0), validate_args=False)
+
+    def in_support(self, x):
+        return ((x >= 0) & (x <= 1)).all()
+
+
+@LIKELIHOODS.register("gaussian")
+class FixedGaussian(Likelihood):
+    """Real values with a fixed standard deviation ``config.sigma`` (sigma = 1 is the plain L2 loss)."""
+
+    def __init__(self, data_shape, config=None):
+        super().__init__(data_shape)
+        sigma = 1.0 if config is None else config.sigma
+        if not sigma > 0:
+            raise UserError(f"model.sigma must be positive, got {sigma}")
+        self.register_buffer("sigma", torch.tensor(float(sigma)))
+
+    def distribution(self, decoded):
+        loc = self.param(decoded, 0)
+        return Normal(loc, self.sigma.expand_as(loc), validate_args=False)
+
+
+@LIKELIHOODS.register("gaussian_learned")
+class LearnedGaussian(Likelihood):
+    """Real values with a standard deviation learned per feature (or per pixel), shared over examples."""
+
+    def __init__(self, data_shape, config=None):
+        super().__init__(data_shape)
+        self.log_sigma = nn.Parameter(torch.zeros(self.data_shape))
+
+    def distribution(self, decoded):
+        loc = self.param(decoded, 0)
+        return Normal(loc, self.log_sigma.exp().expand_as(loc), validate_args=False)
+
+
+def build_likelihood(config, data_shape: tuple[int, ...]) -> Likelihood:
+    return LIKELIHOODS.get(config.likelihood)(tuple(data_shape), config)

@@ -1,0 +1,74 @@
+"""Convolutional trunk for images (C, H, W) of any size: 1x37x53 works as well as 3x64x64.
+
+Each encoder layer halves H and W (rounding up); each decoder layer doubles them back with an
+output padding chosen per layer, so the decoder reproduces the exact input size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..errors import UserError
+from . import TRUNKS
+
+
+def _halved(size: tuple[int, int]) -> tuple[int, int]:
+    return ((size[0] + 1) // 2, (size[1] + 1) // 2)
+
+
+def _sizes(height: int, width: int, layers: int) -> list[tuple[int, int]]:
+    """Spatial sizes from the input to the deepest feature map: [(H, W), (ceil(H/2), ...), ...]."""
+    sizes = [(height, width)]
+    for _ in range(layers):
+        sizes.append(_halved(sizes[-1]))
+    return sizes
+
+
+class ConvEncoder(nn.Module):
+    """x (B, C, H, W) -> features (B, channels[-1] * h * w)."""
+
+    def __init__(self, data_shape: tuple[int, int, int], channels: tuple[int, ...]):
+        super().__init__()
+        layers: list[nn.Module] = []
+        for c_in, c_out in zip([data_shape[0], *channels[:-1]], channels):
+            layers += [nn.Conv2d(c_in, c_out, kernel_size=3, stride=2, padding=1), nn.ReLU()]
+        self.layers = nn.Sequential(*layers)
+        deepest = _sizes(data_shape[1], data_shape[2], len(channels))[-1]
+        self.out_features = channels[-1] * math.prod(deepest)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x).flatten(1)
+
+
+class ConvDecoder(nn.Module):
+    """z (B, latent_dim) -> parameters (B, params, C, H, W)."""
+
+    def __init__(self, data_shape: tuple[int, int, int], channels: tuple[int, ...], latent_dim: int, params: int):
+        super().__init__()
+        sizes = _sizes(data_shape[1], data_shape[2], len(channels))
+        self.start_shape = (channels[-1], *sizes[-1])
+        self.project = nn.Linear(latent_dim, math.prod(self.start_shape))
+        outs = [*reversed(channels[:-1]), params * data_shape[0]]
+        layers: list[nn.Module] = [nn.ReLU()]
+        for c_in, c_out, target in zip(reversed(channels), outs, reversed(sizes[:-1])):
+            # ConvTranspose2d(k=3, s=2, p=1) maps n to 2n - 1 + output_padding: pad 1 for even targets.
+            padding = (1 - target[0] % 2, 1 - target[1] % 2)
+            layers += [nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=padding), nn.ReLU()]
+        self.layers = nn.Sequential(*layers[:-1])  # no ReLU on the output parameters
+        self.out_shape = (params, *data_shape)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.project(z).view(-1, *self.start_shape)  # (B, C_last, h, w)
+        return self.layers(h).view(-1, *self.out_shape)
+
+
+@TRUNKS.register("conv")
+def build_conv(data_shape, config, params):
+    """(encoder, decoder) pair for images; ``config.channels`` sets the depth and widths."""
+    if len(data_shape) != 3:
+        shape = "x".join(map(str, data_shape))
+        raise UserError(f"trunk 'conv' needs images of shape C x H x W, got {shape}; use model.trunk=mlp")
+    return ConvEncoder(data_shape, config.channels), ConvDecoder(data_shape, config.channels, config.latent_dim, params)

@@ -1,0 +1,52 @@
+"""MLP trunk for any data shape: table rows, 1-D signals, flattened images."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from . import TRUNKS
+
+
+def _stack(widths: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for width_in, width_out in zip(widths[:-1], widths[1:]):
+        layers += [nn.Linear(width_in, width_out), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+class MLPEncoder(nn.Module):
+    """x (B, *data_shape) -> features (B, hidden[-1])."""
+
+    def __init__(self, data_shape: tuple[int, ...], hidden: tuple[int, ...]):
+        super().__init__()
+        self.layers = _stack([math.prod(data_shape), *hidden])
+        self.out_features = hidden[-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x.flatten(1))
+
+
+class MLPDecoder(nn.Module):
+    """z (B, latent_dim) -> parameters (B, params, *data_shape); hidden widths mirror the encoder's."""
+
+    def __init__(self, data_shape: tuple[int, ...], hidden: tuple[int, ...], latent_dim: int, params: int):
+        super().__init__()
+        widths = [latent_dim, *reversed(hidden)]
+        self.layers = _stack(widths)
+        self.out = nn.Linear(widths[-1], params * math.prod(data_shape))
+        self.out_shape = (params, *data_shape)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.out(self.layers(z)).view(-1, *self.out_shape)
+
+
+@TRUNKS.register("mlp")
+def build_mlp(data_shape, config, params):
+    """(encoder, decoder) pair for ``config.hidden`` widths."""
+    return (
+        MLPEncoder(data_shape, config.hidden),
+        MLPDecoder(data_shape, config.hidden, config.latent_dim, params),
+    )

@@ -1,0 +1,54 @@
+"""Resume state as tensors and plain values: optimizer, schedule, RNG and trainer state.
+
+Stored in ``last.safetensors`` beside the weights under the ``resume.`` prefix, so one atomic
+write keeps weights and resume state consistent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from .trainer import TrainState
+
+from .checkpoint import RESUME_PREFIX as PREFIX
+
+
+def pack(optimizer, schedule, state: TrainState, device: torch.device) -> tuple[dict, dict]:
+    """(tensors, metadata) holding everything needed to continue bit-identically."""
+    optimizer_state = optimizer.state_dict()
+    tensors = {
+        f"{PREFIX}optimizer.{index}.{name}": value
+        for index, values in optimizer_state["state"].items()
+        for name, value in values.items()
+    }
+    tensors[f"{PREFIX}rng.cpu"] = torch.get_rng_state()
+    if device.type == "cuda":
+        tensors[f"{PREFIX}rng.cuda"] = torch.cuda.get_rng_state(device)
+    metadata = {
+        "optimizer_param_groups": optimizer_state["param_groups"],
+        "schedule": schedule.state_dict(),
+        "train_state": dataclasses.asdict(state),
+    }
+    return tensors, metadata
+
+
+def unpack(tensors: dict, metadata: dict, optimizer, schedule, device: torch.device) -> TrainState:
+    """Restore optimizer, schedule and (inside the caller's RNG fork) the RNG; returns the trainer state."""
+    state: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith(f"{PREFIX}optimizer."):
+            index, name = key[len(f"{PREFIX}optimizer.") :].split(".", 1)
+            state.setdefault(int(index), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": metadata["optimizer_param_groups"]})
+    schedule.load_state_dict(metadata["schedule"])
+    torch.set_rng_state(tensors[f"{PREFIX}rng.cpu"])
+    if device.type == "cuda" and f"{PREFIX}rng.cuda" in tensors:
+        torch.cuda.set_rng_state(tensors[f"{PREFIX}rng.cuda"], device)
+    return TrainState(**metadata["train_state"])
+
+
+def model_tensors(tensors: dict) -> dict:
+    """The model's own weights, without the resume state."""
+    return {key: value for key, value in tensors.items() if not key.startswith(PREFIX)}

@@ -1,0 +1,250 @@
+"""A training run: data, model and trainer wired together, written to one run folder.
+
+run folder/
+  config.yaml         the exact config used, defaults included
+  run.json            versions, data source and shape, binarisation, device, status
+  model.safetensors   best weights (by validation ELBO) with config and data transform
+  last.safetensors    last weights plus optimizer, schedule, RNG and trainer state (resume)
+  metrics.csv         one row per epoch
+  curves.png, reconstructions.png, samples.png
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from . import resume as resume_state
+from .batches import ResidentBatches
+from .binarize import binarize_once, resolve_mode
+from .checkpoint import load_model, load_tensors, save_model, versions
+from .config import Config, load_config, save_config
+from .data import load_data
+from .data.array import ArrayData
+from .errors import UserError
+from .figures import comparison_grid, image_grid, training_curves
+from .io import atomic_write_json, atomic_write_text
+from .likelihoods import LIKELIHOODS
+from .model import LatentVariableModel, build_model
+from .objectives import build_objective
+from .trainer import Trainer, TrainState, make_optimizer, make_schedule
+
+# The common settings as keyword arguments / command-line flags: name -> (section, key).
+FLAG_FIELDS = {
+    "model": ("model", "name"),
+    "latent_dim": ("model", "latent_dim"),
+    "likelihood": ("model", "likelihood"),
+    "trunk": ("model", "trunk"),
+    "beta": ("objective", "beta"),
+    "epochs": ("train", "epochs"),
+    "batch_size": ("train", "batch_size"),
+    "lr": ("train", "lr"),
+    "seed": ("train", "seed"),
+    "device": ("train", "device"),
+}
+
+
+@dataclass
+class Run:
+    """A finished (or stopped) run: its folder, best model, config, prepared data and state."""
+
+    dir: Path
+    model: LatentVariableModel
+    config: Config
+    state: TrainState
+    data: "PreparedData"
+
+
+@dataclass
+class PreparedData:
+    """Splits on the training device, binarised as the config says, checked against the likelihood."""
+
+    train: ArrayData
+    val: ArrayData | None
+    test: ArrayData | None
+    binarize: str  # the resolved mode: dynamic, static or none
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
+        raise UserError(f"train.device {name!r} is not one of: auto, cpu, cuda")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"train.device {name!r}: no CUDA device is available here; use --set train.device=cpu")
+    return torch.device(name)
+
+
+def apply_flags(config: Config, **flags) -> Config:
+    """Config with the FLAG_FIELDS keyword arguments that are not None applied."""
+    sections: dict[str, dict] = {}
+    for flag, value in flags.items():
+        if flag not in FLAG_FIELDS:
+            raise UserError(f"unknown setting {flag!r}; known: {', '.join(FLAG_FIELDS)} (or pass a Config)")
+        if value is not None:
+            section, key = FLAG_FIELDS[flag]
+            sections.setdefault(section, {})[key] = value
+    return config.replace(**sections)
+
+
+def split_validation(data: ArrayData, fraction: float, seed: int) -> tuple[ArrayData, ArrayData | None]:
+    if not 0 <= fraction < 1:
+        raise UserError(f"data.val_fraction must be in [0, 1), got {fraction}")
+    n_val = int(round(fraction * len(data)))
+    if n_val == 0:
+        return data, None
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
+    return data.subset(order[n_val:]), data.subset(order[:n_val])
+
+
+def prepare_data(config: Config, data_spec, device: torch.device) -> PreparedData:
+    """Load, split, binarise and check the data once, before any training."""
+    splits = load_data(config.data.source if data_spec is None else data_spec, config.data)
+    train, val = split_validation(splits.train, config.data.val_fraction, config.data.split_seed)
+    mode = resolve_mode(config.data.binarize, config.model.likelihood, splits.train)
+    fixed = lambda part, offset: None if part is None else binarize_once(part, config.data.split_seed + offset)  # noqa: E731
+    if mode in ("dynamic", "static"):
+        val, test = fixed(val, 1), fixed(splits.test, 2)
+        train = fixed(train, 3) if mode == "static" else train
+    else:
+        test = splits.test
+    likelihood = LIKELIHOODS.get(config.model.likelihood)(train.shape, config.model)
+    checked = [("validation", val), ("test", test)] + ([] if mode == "dynamic" else [("training", train)])
+    for part_name, part in checked:
+        if part is not None:
+            likelihood.check_support(part.inputs(), config.model.likelihood, f"{part.name} ({part_name} split)")
+    on = lambda part: None if part is None else part.to(device)  # noqa: E731
+    return PreparedData(on(train), on(val), on(test), mode)
+
+
+def new_run_dir(config: Config, out: str | Path | None) -> Path:
+    if out is None:
+        name = config.data.source.replace("/", "_").replace(":", "_").strip("._") or "data"
+        out = Path("runs") / f"{config.model.name}-{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise UserError(f"{out}: the run folder exists and is not empty; choose another --out or --resume {out}")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def data_metadata(data: PreparedData) -> dict:
+    """The data transform and names stored with the weights, so decoded values return to data units."""
+    train = data.train
+    return {
+        "data": {
+            "name": train.name,
+            "shape": list(train.shape),
+            "shift": train.shift.cpu().flatten().tolist(),
+            "scale": train.scale.cpu().flatten().tolist(),
+            "columns": train.columns,
+            "binarize": data.binarize,
+        }
+    }
+
+
+def write_metrics(run_dir: Path, history: list[dict]) -> None:
+    """metrics.csv rewritten whole from the history (atomic), so it always matches the checkpoint."""
+    names = list(dict.fromkeys(key for row in history for key in row))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=names)
+    writer.writeheader()
+    writer.writerows(history)
+    atomic_write_text(run_dir / "metrics.csv", buffer.getvalue())
+
+
+def write_figures(run_dir: Path, model: LatentVariableModel, data: PreparedData, history: list[dict]) -> None:
+    shown = (data.test or data.val or data.train).inputs(slice(0, 32))
+    model.eval()
+    comparison_grid(shown, model.reconstruct(shown).cpu(), run_dir / "reconstructions.png", "inputs and reconstructions")
+    if model.prior is not None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            image_grid(model.sample(64).cpu(), run_dir / "samples.png", 8, "samples from the prior")
+    if history:
+        training_curves(history, run_dir / "curves.png")
+
+
+def train(
+    config: Config | str | Path | None = None,
+    data=None,
+    out: str | Path | None = None,
+    resume: str | Path | None = None,
+    on_step: Callable | None = None,
+    on_epoch: Callable | None = None,
+    **flags,
+) -> Run:
+    """Train a model and write its run folder; returns the ``Run``.
+
+    config: a Config, a YAML path, or None for the defaults; flags (model, latent_dim, likelihood,
+    trunk, beta, epochs, batch_size, lr, seed, device) override it. data: a ``--data`` string, an
+    array/tensor (N, ...) or (inputs, labels); None uses config.data.source. resume: a run folder
+    to continue (its stored config is used; pass ``data`` again if it was given as arrays).
+    """
+    if resume is not None:
+        if config is not None or flags:
+            raise UserError("--resume continues a run with its stored config; drop the other settings")
+        run_dir = Path(resume)
+        config = load_config(run_dir / "config.yaml")
+    else:
+        config = config if isinstance(config, Config) else (Config() if config is None else load_config(config))
+        config = apply_flags(config, **flags)
+        if data is not None and not isinstance(data, str):
+            config = config.replace(data={"source": "arrays"})
+        elif data is not None:
+            config = config.replace(data={"source": data})
+    device = resolve_device(config.train.device)
+    prepared = prepare_data(config, data, device)
+    if resume is None:
+        run_dir = new_run_dir(config, out)
+    return _fit(config, prepared, run_dir, device, resume is not None, on_step, on_epoch)
+
+
+def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(config.train.seed)
+        model = build_model(config.model, prepared.train.shape).to(device)
+        objective = build_objective(config.objective, model)
+        optimizer = make_optimizer(model, config.train.lr, device)
+        schedule = make_schedule(optimizer, config.train.lr_schedule, config.train.epochs)
+        state = _restore(run_dir, model, optimizer, schedule, device) if resuming else None
+        if not resuming:
+            save_config(config, run_dir / "config.yaml")
+        extra = data_metadata(prepared)
+        atomic_write_json(run_dir / "run.json", {"versions": versions(), "device": str(device), **extra})
+        trainer = Trainer(model, objective, config.train, optimizer, schedule, state)
+        batches = ResidentBatches(prepared.train, config.train.batch_size, prepared.binarize == "dynamic")
+
+        def save_epoch(state: TrainState, improved: bool) -> None:
+            if improved:
+                save_model(run_dir / "model.safetensors", model, config, extra)
+            tensors, metadata = resume_state.pack(optimizer, schedule, state, device)
+            save_model(run_dir / "last.safetensors", model, config, {**extra, **metadata}, tensors)
+            write_metrics(run_dir, state.history)
+            if on_epoch is not None:
+                on_epoch(state)
+
+        state = trainer.fit(batches, prepared.val, on_step, save_epoch)
+    best, _, _ = load_model(run_dir / "model.safetensors", device) if state.epoch else (model, None, None)
+    write_figures(run_dir, best, prepared, state.history)
+    return Run(run_dir, best, config, state, prepared)
+
+
+def _restore(run_dir: Path, model, optimizer, schedule, device) -> TrainState:
+    tensors, metadata = load_tensors(run_dir / "last.safetensors")
+    model.load_state_dict(resume_state.model_tensors(tensors))
+    return resume_state.unpack(tensors, metadata, optimizer, schedule, device)
+
+
+def load(run_dir: str | Path, device: str = "cpu", which: str = "model") -> LatentVariableModel:
+    """The trained model of a run folder (``which``: 'model' for the best weights, 'last')."""
+    path = Path(run_dir)
+    if path.is_dir():
+        path = path / f"{which}.safetensors"
+    return load_model(path, device)[0]
