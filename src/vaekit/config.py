@@ -86,7 +86,7 @@ class Config:
         """A copy with some fields of some sections changed: ``cfg.replace(train={"epochs": 5})``."""
         values = self.to_dict()
         for section, changes in sections.items():
-            _check_known(section, values, "Config.replace")
+            _check_known(section, values, "Config.replace: config")
             for key, value in changes.items():
                 _assign(values, [section, key], value, "Config.replace")
         return Config.from_dict(values, "Config.replace")
@@ -129,33 +129,33 @@ def _check_known(key: str, known: dict | list, where: str) -> None:
         raise UserError(f"{where}: unknown key {key!r}; known keys: {names}")
 
 
-def _build(cls: type, values: Any, where: str) -> Any:
+def _build(cls: type, values: Any, where: str, path: str = "") -> Any:
     if not isinstance(values, dict):
-        raise UserError(f"{where}: expected a mapping for {cls.__name__}, got {values!r}")
+        raise UserError(f"{where}: {path or 'config'} must be a mapping, got {values!r}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
     for key, value in values.items():
-        _check_known(key, fields, where)
-        kwargs[key] = _coerce(hints[key], value, f"{where}: {key}")
+        _check_known(key, fields, f"{where}: {path.rstrip('.') or 'config'}")
+        kwargs[key] = _coerce(hints[key], value, where, f"{path}{key}")
     return cls(**kwargs)
 
 
-def _coerce(hint: Any, value: Any, where: str) -> Any:
+def _coerce(hint: Any, value: Any, where: str, path: str) -> Any:
     if dataclasses.is_dataclass(hint):
-        return _build(hint, value, where)
+        return _build(hint, value, where, f"{path}.")
     origin = typing.get_origin(hint)
     if origin is tuple:
         (item_type, _) = typing.get_args(hint)
         if not isinstance(value, (list, tuple)):
             value = [value]
-        return tuple(_coerce(item_type, item, where) for item in value)
+        return tuple(_coerce(item_type, item, where, path) for item in value)
     if origin in (typing.Union, types.UnionType):
-        raise TypeError(f"{where}: union types are not supported in configs")
+        raise TypeError(f"{where}: {path}: union types are not supported in configs")
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
-        raise UserError(f"{where} must be {hint.__name__}, got {value!r} ({type(value).__name__})")
+        raise UserError(f"{where}: {path} must be {hint.__name__}, got {value!r} ({type(value).__name__})")
     return value
 
 
@@ -176,6 +176,6 @@ def _assign(values: dict, path: list[str], value: Any, where: str) -> None:
     if len(path) != 2:
         raise UserError(f"{where} {'.'.join(path)!r}: expected section.key, e.g. train.epochs")
     section, key = path
-    _check_known(section, values, where)
-    _check_known(key, values[section], f"{where} {section}")
+    _check_known(section, values, f"{where}: config")
+    _check_known(key, values[section], f"{where}: {section}")
     values[section][key] = value

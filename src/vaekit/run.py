@@ -248,3 +248,22 @@ def load(run_dir: str | Path, device: str = "cpu", which: str = "model") -> Late
     if path.is_dir():
         path = path / f"{which}.safetensors"
     return load_model(path, device)[0]
+
+
+def open_run(run_dir: str | Path, device: str = "auto", data_spec=None):
+    """(best model, config, evaluation data) of a run folder: the run's test split, else its
+    validation split, prepared (binarised, checked) exactly as in training. ``data_spec`` replaces
+    the run's data source (same shape)."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "model.safetensors").is_file():
+        raise UserError(f"{run_dir}: no model.safetensors here; pass a run folder written by 'vaekit train'")
+    config = load_config(run_dir / "config.yaml")
+    if data_spec is None and config.data.source == "arrays":
+        raise UserError(f"{run_dir}: this run was trained on arrays passed in Python; pass --data to evaluate it")
+    torch_device = resolve_device(device)
+    model, _, _ = load_model(run_dir / "model.safetensors", torch_device)
+    prepared = prepare_data(config, data_spec, torch_device)
+    data = prepared.test or prepared.val or prepared.train
+    if data.shape != model.data_shape:
+        raise UserError(f"{data.name}: examples of shape {data.shape} do not fit this model's shape {model.data_shape}")
+    return model, config, data

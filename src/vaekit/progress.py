@@ -1,0 +1,52 @@
+"""Progress display for the command line (the library itself never prints)."""
+
+from __future__ import annotations
+
+import time
+
+from tqdm import tqdm
+
+
+class TrainProgress:
+    """One tqdm bar per epoch with live loss, ELBO and KL.
+
+    Reading loss values syncs with the device, so the postfix refreshes at most every 0.5 s.
+    """
+
+    def __init__(self, refresh_seconds: float = 0.5):
+        self.bar, self.refresh_seconds, self.last_refresh = None, refresh_seconds, 0.0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def on_step(self, info) -> None:
+        if self.bar is None:
+            self.bar = tqdm(total=info.steps, desc=f"epoch {info.epoch + 1}", unit="batch", leave=False)
+        self.bar.update(1)
+        now = time.monotonic()
+        if now - self.last_refresh >= self.refresh_seconds or info.step + 1 == info.steps:
+            self.last_refresh = now
+            terms = info.output.terms
+            shown = {"loss": f"{float(info.output.loss.detach()):.2f}"}
+            for name in ("elbo", "kl"):
+                if name in terms:
+                    shown[name] = f"{float(terms[name].detach().mean()):.2f}"
+            self.bar.set_postfix(shown, refresh=False)
+
+    def on_epoch(self, state) -> None:
+        self.close()
+        row = state.history[-1]
+        parts = [f"epoch {row['epoch']}"]
+        for key in ("train_elbo", "val_elbo", "train_kl", "train_log_px_z", "val_log_px_z"):
+            if key in row:
+                parts.append(f"{key} {row[key]:.3f}")
+        parts.append(f"{row['seconds']:.1f}s")
+        tqdm.write("  ".join(parts))
