@@ -62,6 +62,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[La
     if "config" not in metadata or "data_shape" not in metadata:
         raise UserError(f"{path}: this safetensors file has no vaekit config; it was not written by vaekit")
     config = Config.from_dict(metadata["config"], f"{path} (stored config)")
-    model = build_model(config.model, tuple(metadata["data_shape"]))
+    with torch.random.fork_rng(devices=[]):  # the random initialisation is overwritten; keep the caller's RNG as it was
+        model = build_model(config.model, tuple(metadata["data_shape"]))
     model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith(RESUME_PREFIX)})
     return model.to(device).eval(), config, metadata

@@ -22,7 +22,7 @@ import torch
 
 from . import resume as resume_state
 from .batches import ResidentBatches
-from .binarize import binarize_once, resolve_mode
+from .binarize import binarize_once, check_unit_interval, resolve_mode
 from .checkpoint import load_model, load_tensors, save_model, versions
 from .config import Config, load_config, save_config
 from .data import load_data
@@ -112,6 +112,8 @@ def prepare_data(config: Config, data_spec, device: torch.device) -> PreparedDat
     if mode in ("dynamic", "static"):
         val, test = fixed(val, 1), fixed(splits.test, 2)
         train = fixed(train, 3) if mode == "static" else train
+        if mode == "dynamic":
+            check_unit_interval(train)
     else:
         test = splits.test
     likelihood = LIKELIHOODS.get(config.model.likelihood)(train.shape, config.model)

@@ -143,7 +143,7 @@ class Trainer:
             return True
         terms = evaluate_terms(self.model, self.objective, val_data, 1024, seed=0)
         row.update({f"val_{k}": v for k, v in terms.items()})
-        score = terms.get("elbo", terms["log_px_z"])
+        score = terms["elbo"] if "elbo" in terms else terms["log_px_z"]  # the AE has no ELBO
         if score > self.state.best_val_elbo:
             self.state.best_val_elbo, self.state.best_epoch = score, self.state.epoch + 1
             self.state.epochs_since_best = 0

@@ -1,0 +1,150 @@
+"""The run folder: resume bit-identity, atomic writes, non-finite stops, early stopping, binarisation."""
+
+import csv
+
+import pytest
+import torch
+import yaml
+
+import vaekit
+from vaekit import checkpoint
+from vaekit.batches import ResidentBatches
+from vaekit.checkpoint import load_tensors
+from vaekit.run import prepare_data
+from vaekit.trainer import NonFiniteLoss, Trainer, TrainState
+
+
+class Interrupt(Exception):
+    pass
+
+
+def stop_after(epochs: int):
+    def on_epoch(state):
+        if state.epoch == epochs:
+            raise Interrupt
+
+    return on_epoch
+
+
+def test_resume_ends_bit_identical_to_an_uninterrupted_run(tmp_path, small_config):
+    whole = vaekit.train(small_config, out=tmp_path / "whole")
+    with pytest.raises(Interrupt):
+        vaekit.train(small_config, out=tmp_path / "cut", on_epoch=stop_after(2))
+    assert len(list(csv.DictReader(open(tmp_path / "cut" / "metrics.csv")))) == 2
+    resumed = vaekit.train(resume=tmp_path / "cut")
+    assert resumed.state.epoch == whole.state.epoch == 4
+    expected, _ = load_tensors(whole.dir / "last.safetensors")
+    got, _ = load_tensors(resumed.dir / "last.safetensors")
+    assert expected.keys() == got.keys()
+    for name in expected:
+        assert torch.equal(expected[name], got[name]), name
+    assert open(whole.dir / "metrics.csv").read().count("\n") == open(resumed.dir / "metrics.csv").read().count("\n")
+
+
+def test_training_leaves_the_global_random_state_alone(tmp_path, small_config):
+    before = torch.get_rng_state()
+    vaekit.train(small_config.replace(train={"epochs": 1}), out=tmp_path / "run")
+    assert torch.equal(before, torch.get_rng_state())
+
+
+def test_run_folder_holds_config_versions_and_a_loadable_model(tmp_path, small_config):
+    run = vaekit.train(small_config, out=tmp_path / "run")
+    stored = yaml.safe_load((run.dir / "config.yaml").read_text())
+    assert vaekit.Config.from_dict(stored) == run.config
+    info = (run.dir / "run.json").read_text()
+    assert torch.__version__ in info and vaekit.__version__ in info
+    model = vaekit.load(run.dir)
+    x = run.data.test.inputs(slice(0, 5))
+    assert torch.equal(model.encode(x).mean, run.model.encode(x).mean)
+
+
+def test_a_write_killed_midway_leaves_the_previous_checkpoint_loadable(tmp_path, small_config, monkeypatch):
+    run = vaekit.train(small_config.replace(train={"epochs": 1}), out=tmp_path / "run")
+    path = run.dir / "model.safetensors"
+    before = path.read_bytes()
+
+    def dies_halfway(tensors, filename, metadata=None):
+        with open(filename, "wb") as handle:
+            handle.write(b"\x00" * 100)  # a partial file, then the process "dies"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoint, "save_file", dies_halfway)
+    with pytest.raises(KeyboardInterrupt):
+        checkpoint.save_model(path, run.model, run.config)
+    assert path.read_bytes() == before
+    assert vaekit.load(run.dir) is not None
+    assert [p.name for p in run.dir.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_non_finite_loss_stops_with_epoch_and_step_and_keeps_the_last_good_checkpoint(tmp_path, small_config, monkeypatch):
+    from vaekit import run as run_module
+
+    real_build = run_module.build_objective
+    steps_per_epoch = -(-len(prepare_data(small_config, None, torch.device("cpu")).train) // 64)
+
+    def poisoned(config, model):
+        objective = real_build(config, model)
+        calls = {"n": 0}
+
+        def call(model, x, beta=None):
+            output = objective(model, x, beta)
+            calls["n"] += model.training  # count training steps, not validation batches
+            if model.training and calls["n"] == steps_per_epoch + 3:  # epoch 2, step 3
+                output.loss = output.loss * float("nan")
+            return output
+
+        call.beta_at = objective.beta_at
+        return call
+
+    monkeypatch.setattr(run_module, "build_objective", poisoned)
+    saved = []
+    remember = lambda state: saved.append((tmp_path / "bad" / "last.safetensors").read_bytes())  # noqa: E731
+    with pytest.raises(NonFiniteLoss, match=r"epoch 2, step 3.*learning rate"):
+        vaekit.train(small_config, out=tmp_path / "bad", on_epoch=remember)
+    assert len(saved) == 1
+    assert (tmp_path / "bad" / "last.safetensors").read_bytes() == saved[0]
+    assert all(torch.isfinite(t).all() for t in load_tensors(tmp_path / "bad" / "last.safetensors")[0].values())
+
+
+def test_early_stopping_stops_after_patience_epochs_without_improvement(monkeypatch):
+    from vaekit import trainer as trainer_module
+
+    scores = iter([-10.0, -9.0, -9.5, -9.2, -9.1, -8.0])
+    monkeypatch.setattr(trainer_module, "evaluate_terms", lambda *a, **k: {"elbo": next(scores)})
+    config = vaekit.Config().train.__class__(epochs=10, patience=3)
+    trainer = Trainer(None, None, config, None, None, TrainState())
+    trainer.train_epoch = lambda batches, on_step: {}
+    improved = []
+    state = trainer.fit(batches=None, val_data=[0], on_epoch=lambda s, better: improved.append(better))
+    assert state.epoch == 5 and state.stopped_early
+    assert state.best_epoch == 2 and state.best_val_elbo == -9.0
+    assert improved == [True, True, False, False, False]
+
+
+def test_dynamic_binarisation_resamples_training_batches_and_fixes_the_test_set(small_config):
+    prepared = prepare_data(small_config, None, torch.device("cpu"))
+    assert prepared.binarize == "dynamic"
+    again = prepare_data(small_config, None, torch.device("cpu"))
+    assert torch.equal(prepared.test.inputs(), again.test.inputs())
+    assert set(prepared.test.inputs().unique().tolist()) <= {0.0, 1.0}
+    train = prepared.train.subset(torch.arange(64))
+    batches = ResidentBatches(train, batch_size=64, dynamic_binarize=True)
+    torch.manual_seed(0)
+    first, second = next(iter(batches)), next(iter(batches))
+    assert set(first.unique().tolist()) <= {0.0, 1.0}
+    assert not torch.equal(first.sum(0), second.sum(0))  # new draws (the order is the same multiset)
+    draws = torch.stack([next(iter(batches)).sum(0) for _ in range(200)]).mean(0)
+    assert torch.allclose(draws, train.inputs().sum(0), atol=0.8)  # E[Bernoulli(x)] = x
+
+
+def test_static_binarisation_draws_the_training_set_once(small_config):
+    config = small_config.replace(data={"binarize": "static"})
+    prepared = prepare_data(config, None, torch.device("cpu"))
+    assert prepared.train.values.dtype == torch.uint8
+    assert set(prepared.train.inputs().unique().tolist()) <= {0.0, 1.0}
+
+
+def test_bernoulli_without_binarisation_rejects_grey_levels(small_config):
+    config = small_config.replace(data={"binarize": "none"})
+    with pytest.raises(vaekit.UserError, match=r"outside the support of likelihood 'bernoulli'"):
+        prepare_data(config, None, torch.device("cpu"))
