@@ -1,0 +1,117 @@
+"""The command line end to end: the README's main job, an IDX folder, and user errors (exit code 2)."""
+
+import csv
+import gzip
+import re
+import shlex
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vaekit.cli import main
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def main_job_arguments(out: Path) -> list[str]:
+    """The README's main-job command (after 'vaekit'), with --out pointed at ``out``."""
+    line = next(line for line in README.read_text().splitlines() if "vaekit train --data digits" in line)
+    words = shlex.split(line.split(".venv/bin/vaekit", 1)[1])
+    words[words.index("--out") + 1] = str(out)
+    return words
+
+
+def read_metrics(run_dir: Path) -> list[dict]:
+    return list(csv.DictReader(open(run_dir / "metrics.csv")))
+
+
+def test_readme_main_job_writes_its_files_and_improves_the_elbo(tmp_path, capsys):
+    out = tmp_path / "digits-vae"
+    assert main(main_job_arguments(out)) == 0
+    printed = capsys.readouterr().out
+    for name in ("model.safetensors", "config.yaml", "reconstructions.png", "samples.png"):
+        assert str(out / name) in printed
+    for name in ("model.safetensors", "last.safetensors", "config.yaml", "metrics.csv", "run.json",
+                 "curves.png", "reconstructions.png", "samples.png"):
+        assert (out / name).stat().st_size > 0, name
+    rows = read_metrics(out)
+    assert float(rows[-1]["train_elbo"]) > float(rows[0]["train_elbo"]) + 5
+    assert float(rows[-1]["val_elbo"]) > float(rows[0]["val_elbo"])
+    assert float(rows[-1]["train_kl"]) > 1.0  # the latent code is used, not collapsed
+
+
+def write_idx(path: Path, array: np.ndarray, compress: bool) -> None:
+    """IDX header: two zero bytes, type 0x08 (unsigned byte), ndim, then each size as big-endian uint32."""
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    with (gzip.open if compress else open)(path, "wb") as handle:
+        handle.write(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture
+def idx_folder(tmp_path) -> Path:
+    """A small MNIST-format folder: 300 train and 60 test images of 12x10 bars, with labels."""
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    for prefix, n in (("train", 300), ("t10k", 60)):
+        labels = rng.integers(0, 3, n)
+        images = np.zeros((n, 12, 10), np.uint8)
+        for i, label in enumerate(labels):
+            images[i, :, 3 * label : 3 * label + 3] = rng.integers(150, 256)
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images, compress=True)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels, compress=False)
+    return folder
+
+
+def test_idx_folder_trains_evaluates_samples_and_reconstructs(idx_folder, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--data", f"idx:{idx_folder}", "--epochs", "3", "--batch-size", "32",
+                 "--latent-dim", "3", "--set", "model.hidden=[64]", "--out", str(run)]) == 0
+    assert (run / "model.safetensors").stat().st_size > 0
+    assert main(["eval", str(run), "--k", "20"]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"elbo", printed) and (run / "eval.json").exists()
+    sample_png, recon_png = tmp_path / "s.png", tmp_path / "r.png"
+    assert main(["sample", str(run), "--n", "16", "--out", str(sample_png)]) == 0
+    assert main(["reconstruct", str(run), "--out", str(recon_png)]) == 0
+    assert sample_png.read_bytes()[:8] == recon_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["train", "--data", "no-such-data"], r"not a known data name; known names: .*digits"),
+        (["train", "--set", "model.bogus=1"], r"unknown key 'bogus'; known keys: .*latent_dim"),
+        (["train", "--set", "train.epochs=many"], r"train.epochs must be int"),
+        (["train", "--config", "missing.yaml"], r"missing.yaml: config file not found"),
+        (["train", "--model", "gan"], r"unknown model 'gan'; known: ae, vae"),
+        (["train", "--likelihood", "poisson"], r"unknown likelihood 'poisson'; known: .*bernoulli"),
+        (["train", "--set", "data.binarize=none"], r"outside the support of likelihood 'bernoulli'"),
+        (["train", "--model", "ae", "--beta", "4"], r"reconstruction' has no KL term"),
+        (["eval", "no-such-run"], r"no-such-run: no model.safetensors here"),
+    ],
+)
+def test_user_errors_print_one_line_and_exit_2(arguments, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(arguments) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_bad_config_file_names_the_file_and_the_field(tmp_path, capsys):
+    config = tmp_path / "bad.yaml"
+    config.write_text("model:\n  latent_dim: 2.5\n")
+    assert main(["train", "--config", str(config)]) == 2
+    assert f"{config}: model.latent_dim must be int, got 2.5" in capsys.readouterr().err
+
+
+def test_console_script_help_lists_the_commands():
+    result = subprocess.run([sys.executable, "-m", "vaekit.cli", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for command in ("train", "eval", "sample", "reconstruct"):
+        assert command in result.stdout
