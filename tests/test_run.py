@@ -148,3 +148,14 @@ def test_bernoulli_without_binarisation_rejects_grey_levels(small_config):
     config = small_config.replace(data={"binarize": "none"})
     with pytest.raises(vaekit.UserError, match=r"outside the support of likelihood 'bernoulli'"):
         prepare_data(config, None, torch.device("cpu"))
+
+
+def test_tensorboard_event_files_hold_each_epochs_metrics(tmp_path, small_config):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = vaekit.train(small_config.replace(train={"epochs": 3}), out=tmp_path / "run")
+    events = EventAccumulator(str(run.dir / "tensorboard"))
+    events.Reload()
+    elbo = events.Scalars("train/elbo")
+    assert [e.step for e in elbo] == [1, 2, 3]
+    assert [e.value for e in elbo] == pytest.approx([row["train_elbo"] for row in run.state.history], rel=1e-6)

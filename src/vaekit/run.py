@@ -33,6 +33,7 @@ from .io import atomic_write_json, atomic_write_text
 from .likelihoods import LIKELIHOODS
 from .model import LatentVariableModel, build_model
 from .objectives import build_objective
+from .tensorboard import EpochWriter
 from .trainer import Trainer, TrainState, make_optimizer, make_schedule
 
 # The common settings as keyword arguments / command-line flags: name -> (section, key).
@@ -222,6 +223,7 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
         atomic_write_json(run_dir / "run.json", {"versions": versions(), "device": str(device), **extra})
         trainer = Trainer(model, objective, config.train, optimizer, schedule, state)
         batches = ResidentBatches(prepared.train, config.train.batch_size, prepared.binarize == "dynamic")
+        events = EpochWriter(run_dir)
 
         def save_epoch(state: TrainState, improved: bool) -> None:
             if improved:
@@ -229,10 +231,14 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
             tensors, metadata = resume_state.pack(optimizer, schedule, state, device)
             save_model(run_dir / "last.safetensors", model, config, {**extra, **metadata}, tensors)
             write_metrics(run_dir, state.history)
+            events.write(state.history[-1])
             if on_epoch is not None:
                 on_epoch(state)
 
-        state = trainer.fit(batches, prepared.val, on_step, save_epoch)
+        try:
+            state = trainer.fit(batches, prepared.val, on_step, save_epoch)
+        finally:
+            events.close()
     best, _, _ = load_model(run_dir / "model.safetensors", device) if state.epoch else (model, None, None)
     write_figures(run_dir, best, prepared, state.history)
     return Run(run_dir, best, config, state, prepared)
