@@ -39,11 +39,16 @@ def resolve(spec: str) -> tuple[str, str]:
     if path.suffix.lower() in SUFFIX_SOURCES and SUFFIX_SOURCES[path.suffix.lower()] in SOURCES:
         return SUFFIX_SOURCES[path.suffix.lower()], spec
     if path.is_dir():
-        return ("idx" if any(path.glob("*-idx*")) else "images"), spec
+        return ("idx" if is_idx_folder(path) else "images"), spec
     if path.exists():
         raise UserError(f"{spec}: unsupported file type {path.suffix!r}; use .npy, .npz, .csv, an IDX folder or an image folder")
     known = ", ".join(SOURCES.names())
     raise UserError(f"--data {spec!r}: no such file or folder, and not a known data name; known names: {known}")
+
+
+def is_idx_folder(path: Path) -> bool:
+    """True when the folder holds IDX files: 'train-images-idx3-ubyte' or the 'train-images.idx3-ubyte' variant."""
+    return any(path.glob("*-idx*")) or any(path.glob("*.idx[0-9]-ubyte*"))
 
 
 def load_data(spec, config) -> Splits:

@@ -54,6 +54,10 @@ class ArrayData:
         """Model inputs (B, *shape) float32 for the examples at ``index``."""
         return (self.values[index].float() - self.shift) * self.scale
 
+    def support_sample(self) -> torch.Tensor:
+        """The inputs checked against a likelihood's support: all of them, for in-memory data."""
+        return self.inputs()
+
     def decode_units(self, x: torch.Tensor) -> torch.Tensor:
         """Model-space values (B, *shape) back to the data's original units."""
         return x / self.scale.to(x.device) + self.shift.to(x.device)
@@ -94,10 +98,14 @@ def as_tensor(array, name: str) -> torch.Tensor:
 
 
 def from_arrays(inputs, labels, name: str) -> ArrayData:
-    """ArrayData from in-memory inputs (N, ...) and optional labels (N,). uint8 inputs are scaled by 1/255."""
+    """ArrayData from in-memory inputs (N, ...) and optional labels (N,).
+
+    uint8 inputs are 8-bit levels, scaled by 1/255; bool inputs are stored as uint8 {0, 1} with unit scale.
+    """
+    is_bool = str(getattr(inputs, "dtype", "")) in ("bool", "torch.bool")  # before as_tensor turns bool into uint8
     values = as_tensor(inputs, name)
     if values.ndim < 2:
         raise UserError(f"{name}: expected inputs of shape (N, features) or (N, C, H, W), got {tuple(values.shape)}")
     label_tensor = None if labels is None else torch.as_tensor(np.asarray(labels)).long().flatten()
-    scale = torch.tensor(1 / 255 if values.dtype == torch.uint8 else 1.0)
+    scale = torch.tensor(1 / 255 if values.dtype == torch.uint8 and not is_bool else 1.0)
     return ArrayData(values, label_tensor, name, scale=scale)
