@@ -31,7 +31,39 @@ class ResidentBatches:
             yield torch.bernoulli(x) if self.dynamic_binarize else x
 
 
-def fixed_batches(data: ArrayData, batch_size: int) -> Iterator[torch.Tensor]:
-    """Batches in data order, for evaluation."""
+def fixed_batches(data: ArrayData, batch_size: int, device: torch.device) -> Iterator[torch.Tensor]:
+    """Batches (B, *shape) in data order on ``device``, for evaluation (a no-op move for resident data)."""
     for start in range(0, len(data), batch_size):
-        yield data.inputs(slice(start, start + batch_size))
+        yield data.inputs(slice(start, start + batch_size)).to(device)
+
+
+class _BatchesOfFiles(torch.utils.data.Dataset):
+    """Item i is the uint8 batch i of a fixed order, decoded by a DataLoader worker."""
+
+    def __init__(self, data, order: torch.Tensor, batch_size: int):
+        self.data, self.chunks = data, order.split(batch_size)
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.data.pixels(self.chunks[i])
+
+
+class StreamingBatches(ResidentBatches):
+    """The streaming path: the per-epoch order comes from the torch RNG as on the fast path, and
+    DataLoader workers decode the files of each batch while the model trains on the previous one."""
+
+    def __init__(self, data, batch_size: int, dynamic_binarize: bool, device: torch.device, workers: int = 2):
+        super().__init__(data, batch_size, dynamic_binarize)
+        self.device, self.workers = device, workers
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        order = torch.randperm(len(self.data))
+        loader = torch.utils.data.DataLoader(
+            _BatchesOfFiles(self.data, order, self.batch_size), batch_size=None, num_workers=self.workers,
+            pin_memory=self.device.type == "cuda",
+        )
+        for pixels in loader:
+            x = (pixels.to(self.device, non_blocking=True).float() - self.data.shift) * self.data.scale
+            yield torch.bernoulli(x) if self.dynamic_binarize else x

@@ -18,7 +18,7 @@ MODES = ("auto", "dynamic", "static", "none")
 
 
 def is_binary(data: ArrayData) -> bool:
-    x = data.inputs()
+    x = data.support_sample()
     return bool(((x == 0) | (x == 1)).all())
 
 
@@ -30,20 +30,23 @@ def resolve_mode(mode: str, likelihood: str, data: ArrayData) -> str:
     return mode
 
 
-def check_unit_interval(data: ArrayData) -> torch.Tensor:
-    """The model inputs (N, *shape), after checking they are probabilities to binarise with."""
-    x = data.inputs()
+def _check_probabilities(x: torch.Tensor, name: str) -> None:
     if not bool(((x >= 0) & (x <= 1)).all()):
         raise UserError(
-            f"{data.name}: binarisation needs values in [0, 1], got [{float(x.min()):g}, {float(x.max()):g}]; "
+            f"{name}: binarisation needs values in [0, 1], got [{float(x.min()):g}, {float(x.max()):g}]; "
             "rescale the data to [0, 1] or choose a likelihood for real values (--likelihood gaussian)"
         )
-    return x
+
+
+def check_unit_interval(data: ArrayData) -> None:
+    """Raise a UserError unless the inputs are probabilities that can be binarised."""
+    _check_probabilities(data.support_sample(), data.name)
 
 
 def binarize_once(data: ArrayData, seed: int) -> ArrayData:
     """Draw x_bin ~ Bernoulli(x) once with ``seed``; returns uint8 {0, 1} data with unit scale."""
-    x = check_unit_interval(data)
+    x = data.inputs()
+    _check_probabilities(x, data.name)
     generator = torch.Generator(device=x.device).manual_seed(seed)
     bits = torch.bernoulli(x, generator=generator).to(torch.uint8)
     return data.with_values(bits, shift=torch.tensor(0.0), scale=torch.tensor(1.0))

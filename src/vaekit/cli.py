@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -69,8 +70,19 @@ def _version() -> str:
     return f"vaekit {__version__}"
 
 
+def _show_library_messages() -> None:
+    """The library reports choices (e.g. the streaming path) through the 'vaekit' logger."""
+    logger = logging.getLogger("vaekit")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("vaekit: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _show_library_messages()
     try:
         return args.handler(args) or 0
     except UserError as exc:

@@ -46,6 +46,7 @@ class DataConfig:
     image_size: str = ""  # HxW to resize a folder of images to, e.g. 28x28
     label_column: str = ""  # the CSV column holding labels, if any
     split_seed: int = 0  # seed of the train/validation split and of the fixed test binarisation
+    stream: str = "auto"  # image folders: auto (stream from files when they do not fit in memory), always, never
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,13 @@ from typing import Callable
 import torch
 
 from . import resume as resume_state
-from .batches import ResidentBatches
+from .batches import ResidentBatches, StreamingBatches
 from .binarize import binarize_once, check_unit_interval, resolve_mode
 from .checkpoint import load_model, load_tensors, save_model, versions
 from .config import Config, load_config, save_config
 from .data import load_data
 from .data.array import ArrayData
+from .data.streaming import StreamedData
 from .errors import UserError
 from .figures import comparison_grid, image_grid, training_curves
 from .io import atomic_write_json, atomic_write_text
@@ -121,9 +122,17 @@ def prepare_data(config: Config, data_spec, device: torch.device) -> PreparedDat
     checked = [("validation", val), ("test", test)] + ([] if mode == "dynamic" else [("training", train)])
     for part_name, part in checked:
         if part is not None:
-            likelihood.check_support(part.inputs(), config.model.likelihood, f"{part.name} ({part_name} split)")
+            likelihood.check_support(part.support_sample(), config.model.likelihood, f"{part.name} ({part_name} split)")
     on = lambda part: None if part is None else part.to(device)  # noqa: E731
     return PreparedData(on(train), on(val), on(test), mode)
+
+
+def make_batches(prepared: PreparedData, batch_size: int, device: torch.device):
+    """The fast path for data held in memory, the streaming path for data read from files."""
+    dynamic = prepared.binarize == "dynamic"
+    if isinstance(prepared.train, StreamedData):
+        return StreamingBatches(prepared.train, batch_size, dynamic, device)
+    return ResidentBatches(prepared.train, batch_size, dynamic)
 
 
 def new_run_dir(config: Config, out: str | Path | None) -> Path:
@@ -222,7 +231,7 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
         extra = data_metadata(prepared)
         atomic_write_json(run_dir / "run.json", {"versions": versions(), "device": str(device), **extra})
         trainer = Trainer(model, objective, config.train, optimizer, schedule, state)
-        batches = ResidentBatches(prepared.train, config.train.batch_size, prepared.binarize == "dynamic")
+        batches = make_batches(prepared, config.train.batch_size, device)
         events = EpochWriter(run_dir)
 
         def save_epoch(state: TrainState, improved: bool) -> None:

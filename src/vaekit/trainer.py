@@ -58,7 +58,7 @@ def evaluate_terms(model, objective, data, batch_size: int, seed: int) -> dict[s
     sums: dict[str, torch.Tensor] = {}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        for x in fixed_batches(data, batch_size):
+        for x in fixed_batches(data, batch_size, next(model.parameters()).device):
             for name, value in objective(model, x).terms.items():
                 sums[name] = sums.get(name, 0) + value.double().sum()
     model.train(was_training)

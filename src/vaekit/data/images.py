@@ -22,6 +22,7 @@ from PIL import Image
 from ..errors import UserError
 from . import SOURCES
 from .array import ArrayData, Splits
+from .streaming import should_stream, streamed
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 GREY_MODES = {"1", "L", "LA", "La"}  # binary, grey, grey with alpha
@@ -188,4 +189,7 @@ def load_images_source(argument: str, config) -> Splits:
     """--data FOLDER (or images:FOLDER): a folder of images; no test split of its own."""
     if not argument:
         raise UserError("--data images needs a folder: --data images:FOLDER or --data FOLDER")
-    return Splits(load_images(Path(argument).expanduser(), config.image_size), None)
+    folder = Path(argument).expanduser()
+    if should_stream(config.stream, estimated_bytes(folder, config.image_size), torch.device("cpu"), str(folder)):
+        return Splits(streamed(ImageFolderDataset(folder, config.image_size), str(folder)), None)
+    return Splits(load_images(folder, config.image_size), None)
