@@ -35,13 +35,25 @@ def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: d
         save_file(plain, str(temporary), metadata={key: json.dumps(value) for key, value in metadata.items()})
 
 
-def load_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    path = Path(path)
+def _check_exists(path: Path) -> None:
     if not path.is_file():
         raise UserError(f"{path}: checkpoint not found; pass a run folder or a .safetensors file written by vaekit")
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The plain values stored beside the tensors, without reading the tensors."""
+    path = Path(path)
+    _check_exists(path)
     try:
         with safe_open(str(path), framework="pt") as handle:
-            metadata = {key: json.loads(value) for key, value in (handle.metadata() or {}).items()}
+            return {key: json.loads(value) for key, value in (handle.metadata() or {}).items()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise UserError(f"{path}: not a readable safetensors checkpoint ({exc}); it may be truncated") from None
+
+
+def load_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    metadata = read_metadata(path)
+    try:
         return load_file(str(path)), metadata
     except (SafetensorError, OSError, ValueError) as exc:
         raise UserError(f"{path}: not a readable safetensors checkpoint ({exc}); it may be truncated") from None

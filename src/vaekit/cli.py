@@ -21,7 +21,7 @@ def _train_parser(sub) -> None:
                    help="override one setting, e.g. --set model.latent_dim=32 --set objective.beta=4 (repeatable)")
     p.add_argument("--model", help="registered model: vae, ae")
     p.add_argument("--latent-dim", type=int)
-    p.add_argument("--likelihood", help="bernoulli, continuous_bernoulli, gaussian, gaussian_learned")
+    p.add_argument("--likelihood", help="auto (default: bernoulli for data in [0, 1], else gaussian), bernoulli, continuous_bernoulli, gaussian, gaussian_learned")
     p.add_argument("--trunk", help="mlp (any shape) or conv (images)")
     p.add_argument("--beta", type=float, help="KL weight (beta-VAE when != 1)")
     p.add_argument("--epochs", type=int)
@@ -57,10 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=64, help="number of samples")
     p.add_argument("--temperature", type=float, default=1.0, help="scale of the prior's standard deviation")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=None, help="PNG file (default RUN_DIR/samples.png)")
+    p.add_argument("--out", default=None, help="PNG file (default RUN_DIR/samples.png); for tables also FILE.csv in data units")
     p = _run_dir_parser(sub, "reconstruct", "reconstruct test inputs and save inputs above reconstructions", _cmd_reconstruct)
     p.add_argument("--n", type=int, default=32, help="number of inputs")
-    p.add_argument("--out", default=None, help="PNG file (default RUN_DIR/reconstructions.png)")
+    p.add_argument("--out", default=None, help="PNG file (default RUN_DIR/reconstructions.png); for tables also FILE.csv in data units")
     return parser
 
 
@@ -154,6 +154,21 @@ def _cmd_eval(args) -> int:
     return 0
 
 
+def _write_outputs(run_dir: str, x, out: Path, picture) -> None:
+    """``picture(path)`` draws the PNG; table rows are also written as CSV in the data's units."""
+    from .run import load_units
+    from .tables_out import write_rows
+
+    units = load_units(run_dir)
+    if out.suffix.lower() != ".csv":
+        picture(out)
+        print(f"written: {out}")
+    if units.columns is not None:
+        table = out.with_suffix(".csv")
+        write_rows(table, units(x.cpu()), units.columns)
+        print(f"written: {table} (rows in the data's original units)")
+
+
 def _cmd_sample(args) -> int:
     import torch
 
@@ -165,8 +180,8 @@ def _cmd_sample(args) -> int:
         torch.manual_seed(args.seed)
         samples = model.sample(args.n, args.temperature)
     out = Path(args.out or Path(args.run_dir) / "samples.png")
-    image_grid(samples, out, 8, f"{args.n} samples, temperature {args.temperature:g}")
-    print(f"written: {out}")
+    title = f"{args.n} samples, temperature {args.temperature:g}"
+    _write_outputs(args.run_dir, samples, out, lambda path: image_grid(samples, path, 8, title))
     return 0
 
 
@@ -175,9 +190,10 @@ def _cmd_reconstruct(args) -> int:
 
     model, _, data = _load_run(args)
     x = data.inputs(slice(0, args.n))
+    x_hat = model.reconstruct(x)
     out = Path(args.out or Path(args.run_dir) / "reconstructions.png")
-    comparison_grid(x.cpu(), model.reconstruct(x).cpu(), out, "inputs and reconstructions")
-    print(f"written: {out}")
+    picture = lambda path: comparison_grid(x.cpu(), x_hat.cpu(), path, "inputs and reconstructions")  # noqa: E731
+    _write_outputs(args.run_dir, x_hat, out, picture)
     return 0
 
 

@@ -25,7 +25,7 @@ class ModelConfig:
     latent_dim: int = 16
     hidden: tuple[int, ...] = (512, 256)  # mlp widths, input side first
     channels: tuple[int, ...] = (32, 64)  # conv channels, input side first; each halves H and W
-    likelihood: str = "bernoulli"  # registered likelihood of p(x|z)
+    likelihood: str = "auto"  # registered likelihood of p(x|z); auto: bernoulli for data in [0, 1], else gaussian
     sigma: float = 1.0  # the fixed standard deviation of the 'gaussian' likelihood
     prior: str = "normal"  # registered prior p(z)
 

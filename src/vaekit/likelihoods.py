@@ -109,4 +109,9 @@ class LearnedGaussian(Likelihood):
 
 
 def build_likelihood(config, data_shape: tuple[int, ...]) -> Likelihood:
+    if config.likelihood == "auto":
+        raise UserError(
+            "model.likelihood 'auto' is chosen from the data by vaekit.train; to build a model directly, "
+            f"name the likelihood: one of {', '.join(LIKELIHOODS.names())}"
+        )
     return LIKELIHOODS.get(config.likelihood)(tuple(data_shape), config)

@@ -23,7 +23,7 @@ import torch
 from . import resume as resume_state
 from .batches import ResidentBatches, StreamingBatches
 from .binarize import binarize_once, check_unit_interval, resolve_mode
-from .checkpoint import load_model, load_tensors, save_model, versions
+from .checkpoint import load_model, load_tensors, read_metadata, save_model, versions
 from .config import Config, load_config, save_config
 from .data import load_data
 from .data.array import ArrayData
@@ -71,6 +71,7 @@ class PreparedData:
     val: ArrayData | None
     test: ArrayData | None
     binarize: str  # the resolved mode: dynamic, static or none
+    likelihood: str  # the resolved likelihood name
 
 
 def resolve_device(name: str) -> torch.device:
@@ -105,11 +106,20 @@ def split_validation(data: ArrayData, fraction: float, seed: int) -> tuple[Array
     return data.subset(order[n_val:]), data.subset(order[:n_val])
 
 
+def resolve_likelihood(name: str, data: ArrayData) -> str:
+    """'auto': Bernoulli (with binarisation) for data in [0, 1] such as images, a unit Gaussian otherwise."""
+    if name != "auto":
+        return name
+    x = data.support_sample()
+    return "bernoulli" if bool(((x >= 0) & (x <= 1)).all()) else "gaussian"
+
+
 def prepare_data(config: Config, data_spec, device: torch.device) -> PreparedData:
     """Load, split, binarise and check the data once, before any training."""
     splits = load_data(config.data.source if data_spec is None else data_spec, config.data)
     train, val = split_validation(splits.train, config.data.val_fraction, config.data.split_seed)
-    mode = resolve_mode(config.data.binarize, config.model.likelihood, splits.train)
+    likelihood_name = resolve_likelihood(config.model.likelihood, splits.train)
+    mode = resolve_mode(config.data.binarize, likelihood_name, splits.train)
     fixed = lambda part, offset: None if part is None else binarize_once(part, config.data.split_seed + offset)  # noqa: E731
     if mode in ("dynamic", "static"):
         val, test = fixed(val, 1), fixed(splits.test, 2)
@@ -118,13 +128,13 @@ def prepare_data(config: Config, data_spec, device: torch.device) -> PreparedDat
             check_unit_interval(train)
     else:
         test = splits.test
-    likelihood = LIKELIHOODS.get(config.model.likelihood)(train.shape, config.model)
+    likelihood = LIKELIHOODS.get(likelihood_name)(train.shape, config.model)
     checked = [("validation", val), ("test", test)] + ([] if mode == "dynamic" else [("training", train)])
     for part_name, part in checked:
         if part is not None:
-            likelihood.check_support(part.support_sample(), config.model.likelihood, f"{part.name} ({part_name} split)")
+            likelihood.check_support(part.support_sample(), likelihood_name, f"{part.name} ({part_name} split)")
     on = lambda part: None if part is None else part.to(device)  # noqa: E731
-    return PreparedData(on(train), on(val), on(test), mode)
+    return PreparedData(on(train), on(val), on(test), mode, likelihood_name)
 
 
 def make_batches(prepared: PreparedData, batch_size: int, device: torch.device):
@@ -213,6 +223,7 @@ def train(
             config = config.replace(data={"source": data})
     device = resolve_device(config.train.device)
     prepared = prepare_data(config, data, device)
+    config = config.replace(model={"likelihood": prepared.likelihood})  # the run folder stores what was used
     if resume is None:
         run_dir = new_run_dir(config, out)
     return _fit(config, prepared, run_dir, device, resume is not None, on_step, on_epoch)
@@ -257,6 +268,28 @@ def _restore(run_dir: Path, model, optimizer, schedule, device) -> TrainState:
     tensors, metadata = load_tensors(run_dir / "last.safetensors")
     model.load_state_dict(resume_state.model_tensors(tensors))
     return resume_state.unpack(tensors, metadata, optimizer, schedule, device)
+
+
+@dataclass
+class DataUnits:
+    """The map from model space back to the data's units: x_units = x / scale + shift.
+
+    shift, scale: (F,) per table column or scalars (one value) for images; columns: table header or None.
+    """
+
+    shift: torch.Tensor
+    scale: torch.Tensor
+    columns: list[str] | None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        shape = (-1,) if self.shift.numel() > 1 else ()
+        return x / self.scale.view(shape).to(x) + self.shift.view(shape).to(x)
+
+
+def load_units(run_dir: str | Path) -> DataUnits:
+    """The data transform stored with a run's weights (so decoded table rows return to original units)."""
+    data = read_metadata(Path(run_dir) / "model.safetensors")["data"]
+    return DataUnits(torch.tensor(data["shift"]), torch.tensor(data["scale"]), data["columns"])
 
 
 def load(run_dir: str | Path, device: str = "cpu", which: str = "model") -> LatentVariableModel:
