@@ -2,6 +2,7 @@
 
 import csv
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -159,3 +160,27 @@ def test_tensorboard_event_files_hold_each_epochs_metrics(tmp_path, small_config
     elbo = events.Scalars("train/elbo")
     assert [e.step for e in elbo] == [1, 2, 3]
     assert [e.value for e in elbo] == pytest.approx([row["train_elbo"] for row in run.state.history], rel=1e-6)
+
+
+def test_cosine_schedule_decays_the_learning_rate_to_zero_over_the_run(tmp_path, small_config):
+    config = small_config.replace(train={"lr_schedule": "cosine", "epochs": 4, "lr": 0.01})
+    rates = [row["lr"] for row in vaekit.train(config, out=tmp_path / "run").state.history]
+    assert rates[0] == 0.01 and all(a > b for a, b in zip(rates, rates[1:]))
+    assert rates[-1] == pytest.approx(0.01 * (1 + np.cos(np.pi * 3 / 4)) / 2)
+
+
+def test_gradient_clipping_bounds_the_norm_and_reports_the_norm_before_clipping(small_config):
+    model = torch.nn.Linear(3, 2)
+    (model(torch.full((4, 3), 100.0)) ** 2).sum().backward()
+    before = torch.nn.utils.get_total_norm([p.grad for p in model.parameters()])
+    trainer = Trainer(model, None, small_config.train.__class__(grad_clip=0.5), None, None)
+    reported = trainer.clip_gradients()
+    assert reported == pytest.approx(float(before)) and float(before) > 0.5
+    after = torch.nn.utils.get_total_norm([p.grad for p in model.parameters()])
+    assert float(after) == pytest.approx(0.5, rel=1e-4)
+
+
+def test_asking_for_cuda_without_a_gpu_is_a_clear_error(small_config, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(vaekit.UserError, match="no CUDA device is available here; use --set train.device=cpu"):
+        vaekit.train(small_config.replace(train={"device": "cuda"}))
