@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import io
 import struct
 from pathlib import Path
 
@@ -10,14 +12,25 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from vaekit.cli import main
 from vaekit.config import DataConfig
 from vaekit.data import load_data
 from vaekit.errors import UserError
 
 
 def message(spec: str, **config) -> str:
+    """The error of ``vaekit train --data SPEC --set data.KEY=VALUE ...`` as a user sees it: exit code 2,
+    one line on stderr, no traceback. The library raises the same text as a UserError."""
     with pytest.raises(UserError) as info:
         load_data(spec, DataConfig(**config))
+    arguments = ["train", "--data", spec] + [f"--set=data.{key}={value}" for key, value in config.items()]
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        code = main(arguments)
+    printed = stderr.getvalue()
+    assert code == 2, printed
+    assert "Traceback" not in printed and printed.count("\n") == 1
+    assert printed == f"vaekit train: error: {info.value}\n"
     return str(info.value)
 
 
