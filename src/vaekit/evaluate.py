@@ -1,0 +1,197 @@
+"""Evaluation: the ELBO and the importance-sampled log-likelihood of a trained model.
+
+    log p(x) ~= logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log K,   z_k ~ q(z|x)
+
+(Burda et al., 2016). In expectation this is a lower bound on log p(x) that tightens as K grows;
+K = 1 gives the ELBO. All numbers are nats per example; for images also bits per dimension.
+Seeded work runs inside ``torch.random.fork_rng``, so the caller's random state is untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from typing import Iterator
+
+import torch
+from torch.distributions import Distribution
+
+from .config import ObjectiveConfig
+from .data.array import ArrayData
+from .errors import UserError
+from .likelihoods import LIKELIHOODS
+from .objectives import build_objective
+
+# Elements of decoded parameters per pass, chunk * B * prod(data_shape): 2^26 float32 = 256 MiB.
+# Hidden activations of a trunk can be a few times larger; this sets the order of magnitude.
+MEMORY_BUDGET = 2**26
+
+
+def log_weights(model, x: torch.Tensor, k: int) -> torch.Tensor:
+    """Importance log-weights (k, B), nats: log p(x|z) + log p(z) - log q(z|x) at k draws z ~ q(z|x).
+
+    x: (B, *data_shape). The draws are reparameterised where q allows it and nothing here stops
+    gradients, so a training objective (IWAE) can use this directly.
+    """
+    q = model.encode(x)  # batch (B,), event (D,)
+    z = q.rsample((k,)) if q.has_rsample else q.sample((k,))  # (k, B, D)
+    return log_weights_at(model, x, q, z)
+
+
+def log_weights_at(model, x: torch.Tensor, q: Distribution, z: torch.Tensor) -> torch.Tensor:
+    """Log-weights (k, B) at given latents z (k, B, D) for the posterior q = model.encode(x)."""
+    prior = model.prior_distribution()  # first: a plain autoencoder fails here with its explanation
+    log_px_z = model.decode(z).log_prob(x)  # (k, B): x (B, *data_shape) broadcasts over the k draws
+    return log_px_z + prior.log_prob(z) - q.log_prob(z)  # (k, B)
+
+
+def log_likelihood(model, x: torch.Tensor, k: int, chunk: int | None = None, seed: int = 0) -> torch.Tensor:
+    """Importance-sampled log p(x) (B,) float64, nats, from k draws per example.
+
+    The k draws are decoded ``chunk`` at a time (default: as many as fit ``MEMORY_BUDGET``) and
+    combined with a running float64 logsumexp. Draw s is the s-th ``q.sample()`` after seeding, so
+    at a fixed seed the estimate does not depend on ``chunk``; it does depend on which examples
+    share the batch x. Runs without gradients, in the model's current mode.
+    """
+    check_k(k)
+    with torch.no_grad(), seeded(seed, x.device):
+        return running_log_likelihood(model, x, k, chunk)
+
+
+def running_log_likelihood(model, x: torch.Tensor, k: int, chunk: int | None = None) -> torch.Tensor:
+    """``log_likelihood`` without seeding: draws from the current random state. (B,) float64."""
+    chunk = max(1, min(k, chunk or default_chunk(x.shape)))
+    q = model.encode(x)  # once per batch: the encoder does not depend on the draws
+    total = torch.full(x.shape[:1], -math.inf, dtype=torch.float64, device=x.device)  # (B,)
+    for start in range(0, k, chunk):
+        z = draw(q, min(chunk, k - start))  # (n, B, D)
+        log_w = log_weights_at(model, x, q, z).double()  # (n, B); float64 before summing K terms
+        total = torch.logaddexp(total, log_w.logsumexp(0))
+    return total - math.log(k)
+
+
+def draw(q: Distribution, n: int) -> torch.Tensor:
+    """(n, B, D): n draws from q, one ``q.sample()`` each, so that draw s is the same whichever
+    chunk it falls in (one sample((n,)) call lays out the random stream differently for each n)."""
+    return torch.stack([q.sample() for _ in range(n)])
+
+
+def default_chunk(x_shape: torch.Size) -> int:
+    """Draws per pass for a batch of shape (B, *data_shape), so chunk * numel(x) <= MEMORY_BUDGET."""
+    return max(1, MEMORY_BUDGET // max(1, math.prod(x_shape)))
+
+
+def default_batch_size(data_shape: tuple[int, ...], examples: int) -> int:
+    """Examples per batch: large enough to keep 64 draws per pass inside MEMORY_BUDGET."""
+    return max(1, min(examples, MEMORY_BUDGET // (64 * math.prod(data_shape))))
+
+
+def evaluate(
+    model, data: ArrayData, k: int = 0, batch_size: int | None = None, seed: int = 0, chunk: int | None = None
+) -> dict:
+    """Mean per-example numbers over ``data`` as a flat dict of plain floats and ints.
+
+    ``data``: an ``ArrayData``, or anything with its reading interface (len, shape, is_image, name,
+    inputs(slice)), such as the streaming path's ``StreamedData``. Batches are checked against the
+    likelihood's support (UserError naming the data) and cast to the model's device and dtype.
+
+    Always: examples, k, seed, seconds, and the model's default objective terms in nats per example
+    (a VAE: elbo_nats, log_px_z_nats, kl_nats; an autoencoder: log_px_z_nats only).
+    k > 0 (models with a prior only): log_px_nats, the importance-sampled log p(x) with k draws,
+    and nll_nats = -log_px_nats. Images (C, H, W) also get negative_elbo_bits_per_dim and
+    nll_bits_per_dim: nats / (C * H * W * ln 2). One seeded random stream serves the whole pass,
+    so the result is reproducible for a fixed (seed, batch_size).
+    """
+    started = time.perf_counter()
+    check_k(k, allow_zero=True)
+    if k > 0 and model.prior is None:
+        raise UserError(
+            "importance-sampled log p(x) needs a prior; a plain autoencoder has none, so evaluate it with k=0"
+        )
+    if len(data) == 0:
+        raise UserError(f"{data.name}: no examples to evaluate")
+    if batch_size is not None and batch_size < 1:
+        raise UserError(f"batch_size must be at least 1, got {batch_size}")
+    batch_size = batch_size or default_batch_size(data.shape, len(data))
+    sums = mean_terms(model, data, k, batch_size, seed, chunk)
+    return report(sums, data, k, seed, time.perf_counter() - started)
+
+
+def mean_terms(model, data: ArrayData, k: int, batch_size: int, seed: int, chunk: int | None) -> dict[str, float]:
+    """Per-example means (nats) of the objective's terms and, when k > 0, of log p(x) ('log_px')."""
+    objective = build_objective(ObjectiveConfig(), model)
+    parameter = next(model.parameters())
+    likelihood = likelihood_name(model.likelihood)
+    sums: dict[str, torch.Tensor] = {}
+    with torch.no_grad(), seeded(seed, parameter.device), eval_mode(model):
+        for x in batches(data, batch_size, parameter):
+            # Checked per batch, as read: a Bernoulli model scored on grey levels would otherwise
+            # return a meaningless number without complaint; streamed data is decoded only once.
+            model.likelihood.check_support(x, likelihood, data.name)
+            terms = dict(objective(model, x).terms)  # name -> (B,) nats
+            if k > 0:
+                terms["log_px"] = running_log_likelihood(model, x, k, chunk)
+            for name, value in terms.items():
+                sums[name] = sums.get(name, 0) + value.double().sum()  # stays on the device until the end
+    return {name: float(total) / len(data) for name, total in sums.items()}
+
+
+def report(means: dict[str, float], data: ArrayData, k: int, seed: int, seconds: float) -> dict:
+    """The flat result dict: names carry their units."""
+    result: dict = {f"{name}_nats": value for name, value in means.items()}
+    if "log_px" in means:
+        result["nll_nats"] = -means["log_px"]
+    if data.is_image:
+        dims_ln2 = math.prod(data.shape) * math.log(2)  # nats per example -> bits per dimension
+        if "elbo" in means:
+            result["negative_elbo_bits_per_dim"] = -means["elbo"] / dims_ln2
+        if "log_px" in means:
+            result["nll_bits_per_dim"] = -means["log_px"] / dims_ln2
+    result.update(k=int(k), seed=int(seed), examples=len(data), seconds=seconds)
+    return result
+
+
+def batches(data: ArrayData, batch_size: int, like: torch.Tensor) -> Iterator[torch.Tensor]:
+    """Model inputs (B, *shape) in data order, on the device and in the dtype of ``like``."""
+    for start in range(0, len(data), batch_size):
+        yield data.inputs(slice(start, start + batch_size)).to(device=like.device, dtype=like.dtype)
+
+
+def likelihood_name(likelihood) -> str:
+    """The registered name of a likelihood module (its class name if it is not registered)."""
+    names = [name for name in LIKELIHOODS.names() if LIKELIHOODS.get(name) is type(likelihood)]
+    return names[0] if names else type(likelihood).__name__
+
+
+def check_k(k: int, allow_zero: bool = False) -> None:
+    low = 0 if allow_zero else 1
+    if isinstance(k, bool) or not isinstance(k, int) or k < low:
+        raise UserError(f"k, the number of importance samples, must be an integer >= {low}, got {k!r}")
+
+
+@contextlib.contextmanager
+def seeded(seed: int, device: torch.device | str) -> Iterator[None]:
+    """Run the body with the CPU generator (and ``device``'s, if CUDA) seeded; restore both after.
+
+    Only those generators are seeded: torch.manual_seed would also reseed every other GPU, which
+    fork_rng does not restore."""
+    device = torch.device(device)
+    cuda = device.type == "cuda"
+    with torch.random.fork_rng(devices=[device] if cuda else []):
+        torch.random.default_generator.manual_seed(seed)
+        if cuda:
+            with torch.cuda.device(device):
+                torch.cuda.manual_seed(seed)
+        yield
+
+
+@contextlib.contextmanager
+def eval_mode(model: torch.nn.Module) -> Iterator[None]:
+    """Evaluation mode for the body, then the model's previous mode."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
