@@ -111,7 +111,7 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement(monkeypa
     from vaekit import trainer as trainer_module
 
     scores = iter([-10.0, -9.0, -9.5, -9.2, -9.1, -8.0])
-    monkeypatch.setattr(trainer_module, "evaluate_terms", lambda *a, **k: {"elbo": next(scores)})
+    monkeypatch.setattr(trainer_module, "mean_terms", lambda *a, **k: {"elbo": next(scores)})
     config = vaekit.Config().train.__class__(epochs=10, patience=3)
     trainer = Trainer(None, None, config, None, None, TrainState())
     trainer.train_epoch = lambda batches, on_step: {}

@@ -31,12 +31,6 @@ class ResidentBatches:
             yield torch.bernoulli(x) if self.dynamic_binarize else x
 
 
-def fixed_batches(data: ArrayData, batch_size: int, device: torch.device) -> Iterator[torch.Tensor]:
-    """Batches (B, *shape) in data order on ``device``, for evaluation (a no-op move for resident data)."""
-    for start in range(0, len(data), batch_size):
-        yield data.inputs(slice(start, start + batch_size)).to(device)
-
-
 class _BatchesOfFiles(torch.utils.data.Dataset):
     """Item i is the uint8 batch i of a fixed order, decoded by a DataLoader worker."""
 

@@ -170,14 +170,12 @@ def _write_outputs(run_dir: str, x, out: Path, picture) -> None:
 
 
 def _cmd_sample(args) -> int:
-    import torch
-
     from .figures import image_grid
     from .run import load
+    from .seeding import seeded
 
     model = load(args.run_dir, "cpu")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(args.seed)
+    with seeded(args.seed, "cpu"):
         samples = model.sample(args.n, args.temperature)
     out = Path(args.out or Path(args.run_dir) / "samples.png")
     title = f"{args.n} samples, temperature {args.temperature:g}"

@@ -22,6 +22,7 @@ from .data.array import ArrayData
 from .errors import UserError
 from .likelihoods import LIKELIHOODS
 from .objectives import build_objective
+from .seeding import seeded
 
 # Elements of decoded parameters per pass, chunk * B * prod(data_shape): 2^26 float32 = 256 MiB.
 # Hidden activations of a trunk can be a few times larger; this sets the order of magnitude.
@@ -168,22 +169,6 @@ def check_k(k: int, allow_zero: bool = False) -> None:
     low = 0 if allow_zero else 1
     if isinstance(k, bool) or not isinstance(k, int) or k < low:
         raise UserError(f"k, the number of importance samples, must be an integer >= {low}, got {k!r}")
-
-
-@contextlib.contextmanager
-def seeded(seed: int, device: torch.device | str) -> Iterator[None]:
-    """Run the body with the CPU generator (and ``device``'s, if CUDA) seeded; restore both after.
-
-    Only those generators are seeded: torch.manual_seed would also reseed every other GPU, which
-    fork_rng does not restore."""
-    device = torch.device(device)
-    cuda = device.type == "cuda"
-    with torch.random.fork_rng(devices=[device] if cuda else []):
-        torch.random.default_generator.manual_seed(seed)
-        if cuda:
-            with torch.cuda.device(device):
-                torch.cuda.manual_seed(seed)
-        yield
 
 
 @contextlib.contextmanager

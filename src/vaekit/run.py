@@ -34,6 +34,7 @@ from .io import atomic_write_json, atomic_write_text
 from .likelihoods import LIKELIHOODS
 from .model import LatentVariableModel, build_model
 from .objectives import build_objective
+from .seeding import seeded
 from .tensorboard import EpochWriter
 from .trainer import Trainer, TrainState, make_optimizer, make_schedule
 
@@ -186,8 +187,7 @@ def write_figures(run_dir: Path, model: LatentVariableModel, data: PreparedData,
     model.eval()
     comparison_grid(shown, model.reconstruct(shown).cpu(), run_dir / "reconstructions.png", "inputs and reconstructions")
     if model.prior is not None:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(0)
+        with seeded(0, next(model.parameters()).device):
             image_grid(model.sample(64).cpu(), run_dir / "samples.png", 8, "samples from the prior")
     if history:
         training_curves(history, run_dir / "curves.png")
@@ -230,8 +230,7 @@ def train(
 
 
 def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(config.train.seed)
+    with seeded(config.train.seed, device):
         model = build_model(config.model, prepared.train.shape).to(device)
         objective = build_objective(config.objective, model)
         optimizer = make_optimizer(model, config.train.lr, device)

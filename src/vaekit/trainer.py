@@ -14,7 +14,7 @@ from typing import Callable
 
 import torch
 
-from .batches import fixed_batches
+from .evaluate import mean_terms
 from .errors import UserError
 
 
@@ -48,21 +48,6 @@ def make_schedule(optimizer, name: str, epochs: int):
     if name == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(epochs, 1))
     raise UserError(f"train.lr_schedule {name!r} is not one of: constant, cosine")
-
-
-@torch.no_grad()
-def evaluate_terms(model, objective, data, batch_size: int, seed: int) -> dict[str, float]:
-    """Mean per-example terms (nats) over ``data``, with fixed noise so epochs compare fairly."""
-    was_training = model.training
-    model.eval()
-    sums: dict[str, torch.Tensor] = {}
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        for x in fixed_batches(data, batch_size, next(model.parameters()).device):
-            for name, value in objective(model, x).terms.items():
-                sums[name] = sums.get(name, 0) + value.double().sum()
-    model.train(was_training)
-    return {name: float(total) / len(data) for name, total in sums.items()}
 
 
 @dataclass
@@ -141,7 +126,8 @@ class Trainer:
         """Adds validation terms to ``row``; True when the validation ELBO is the best so far."""
         if val_data is None or len(val_data) == 0:
             return True
-        terms = evaluate_terms(self.model, self.objective, val_data, 1024, seed=0)
+        # Fixed noise (seed 0) so that epochs compare fairly; the ELBO, whatever the training objective.
+        terms = mean_terms(self.model, val_data, k=0, batch_size=1024, seed=0, chunk=None)
         row.update({f"val_{k}": v for k, v in terms.items()})
         score = terms["elbo"] if "elbo" in terms else terms["log_px_z"]  # the AE has no ELBO
         if score > self.state.best_val_elbo:
