@@ -143,9 +143,9 @@ def _cmd_eval(args) -> int:
     from .evaluate import evaluate
     from .io import atomic_write_json
 
-    model, config, data = _load_run(args)
-    results = evaluate(model, data, k=args.k, seed=args.seed)
-    results.update(data=data.name, binarize=config.data.binarize)
+    opened = _load_run(args)
+    results = evaluate(opened.model, opened.data, k=args.k, seed=args.seed)
+    results.update(opened.describe())
     atomic_write_json(Path(args.run_dir) / "eval.json", results)
     width = max(map(len, results))
     for key, value in results.items():
@@ -186,9 +186,9 @@ def _cmd_sample(args) -> int:
 def _cmd_reconstruct(args) -> int:
     from .figures import comparison_grid
 
-    model, _, data = _load_run(args)
-    x = data.inputs(slice(0, args.n))
-    x_hat = model.reconstruct(x)
+    opened = _load_run(args)
+    x = opened.data.inputs(slice(0, args.n))
+    x_hat = opened.model.reconstruct(x)
     out = Path(args.out or Path(args.run_dir) / "reconstructions.png")
     picture = lambda path: comparison_grid(x.cpu(), x_hat.cpu(), path, "inputs and reconstructions")  # noqa: E731
     _write_outputs(args.run_dir, x_hat, out, picture)

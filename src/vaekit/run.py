@@ -115,16 +115,21 @@ def resolve_likelihood(name: str, data: ArrayData) -> str:
     return "bernoulli" if bool(((x >= 0) & (x <= 1)).all()) else "gaussian"
 
 
+def binarize_seed(config: Config, split: str) -> int:
+    """The seed with which a split is binarised once: data.split_seed plus a fixed offset per split."""
+    return config.data.split_seed + {"validation": 1, "test": 2, "train": 3}[split]
+
+
 def prepare_data(config: Config, data_spec, device: torch.device) -> PreparedData:
     """Load, split, binarise and check the data once, before any training."""
     splits = load_data(config.data.source if data_spec is None else data_spec, config.data)
     train, val = split_validation(splits.train, config.data.val_fraction, config.data.split_seed)
     likelihood_name = resolve_likelihood(config.model.likelihood, splits.train)
     mode = resolve_mode(config.data.binarize, likelihood_name, splits.train)
-    fixed = lambda part, offset: None if part is None else binarize_once(part, config.data.split_seed + offset)  # noqa: E731
+    fixed = lambda part, split: None if part is None else binarize_once(part, binarize_seed(config, split))  # noqa: E731
     if mode in ("dynamic", "static"):
-        val, test = fixed(val, 1), fixed(splits.test, 2)
-        train = fixed(train, 3) if mode == "static" else train
+        val, test = fixed(val, "validation"), fixed(splits.test, "test")
+        train = fixed(train, "train") if mode == "static" else train
         if mode == "dynamic":
             check_unit_interval(train)
     else:
@@ -299,10 +304,23 @@ def load(run_dir: str | Path, device: str = "cpu", which: str = "model") -> Late
     return load_model(path, device)[0]
 
 
-def open_run(run_dir: str | Path, device: str = "auto", data_spec=None):
-    """(best model, config, evaluation data) of a run folder: the run's test split, else its
-    validation split, prepared (binarised, checked) exactly as in training. ``data_spec`` replaces
-    the run's data source (same shape)."""
+@dataclass
+class EvaluationData:
+    """What ``open_run`` gives: the best model, the run's config, and the split to evaluate on."""
+
+    model: LatentVariableModel
+    config: Config
+    data: ArrayData
+    split: str  # test or validation
+    binarize: str  # how that split was binarised, in words
+
+    def describe(self) -> dict:
+        return {"data": self.data.name, "split": self.split, "binarize": self.binarize}
+
+
+def open_run(run_dir: str | Path, device: str = "auto", data_spec=None) -> EvaluationData:
+    """The best model of a run folder with its test split (else its validation split), prepared
+    (binarised, checked) exactly as in training. ``data_spec`` replaces the run's data (same shape)."""
     run_dir = Path(run_dir)
     if not (run_dir / "model.safetensors").is_file():
         raise UserError(f"{run_dir}: no model.safetensors here; pass a run folder written by 'vaekit train'")
@@ -312,7 +330,13 @@ def open_run(run_dir: str | Path, device: str = "auto", data_spec=None):
     torch_device = resolve_device(device)
     model, _, _ = load_model(run_dir / "model.safetensors", torch_device)
     prepared = prepare_data(config, data_spec, torch_device)
-    data = prepared.test or prepared.val or prepared.train
+    split = "test" if prepared.test is not None else "validation"
+    data = prepared.test if prepared.test is not None else prepared.val
+    if data is None:
+        raise UserError(f"{run_dir}: the data have no test split and the run kept no validation split; pass --data")
     if data.shape != model.data_shape:
         raise UserError(f"{data.name}: examples of shape {data.shape} do not fit this model's shape {model.data_shape}")
-    return model, config, data
+    binarize = prepared.binarize
+    if binarize != "none":
+        binarize += f" (the {split} split binarised once with seed {binarize_seed(config, split)})"
+    return EvaluationData(model, config, data, split, binarize)
