@@ -122,3 +122,15 @@ def test_console_script_help_lists_the_commands():
     assert result.returncode == 0
     for command in ("train", "eval", "sample", "reconstruct"):
         assert command in result.stdout
+
+
+def test_readme_python_example_runs_as_written_and_beta_shrinks_the_kl(tmp_path, monkeypatch):
+    block = re.search(r"```python\n(.*?)```", README.read_text(), re.S).group(1)
+    monkeypatch.chdir(tmp_path)  # its runs/ folders land here
+    names: dict = {}
+    exec(block, names)
+    assert names["posterior"].mean.shape == (8, 16)
+    assert names["x_hat"].shape == names["x"].shape == (8, 1, 8, 8)
+    assert names["samples"].shape == (16, 1, 8, 8)
+    kl = lambda run: run.state.history[-1]["val_kl"]  # noqa: E731
+    assert kl(names["beta_vae"]) < kl(names["run"])
