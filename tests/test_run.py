@@ -184,3 +184,34 @@ def test_asking_for_cuda_without_a_gpu_is_a_clear_error(small_config, monkeypatc
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(vaekit.UserError, match="no CUDA device is available here; use --set train.device=cpu"):
         vaekit.train(small_config.replace(train={"device": "cuda"}))
+
+
+def test_validation_on_the_test_split_uses_the_whole_training_set_and_the_fixed_test_draw(small_config):
+    config = small_config.replace(data={"validation": "test"})
+    prepared = prepare_data(config, None, torch.device("cpu"))
+    assert len(prepared.train) + len(prepared.test) == 1797 and prepared.val is prepared.test  # nothing held out
+    with pytest.raises(vaekit.UserError, match="data.validation 'sometimes' is not one of: split, test, none"):
+        prepare_data(config.replace(data={"validation": "sometimes"}), None, torch.device("cpu"))
+    with pytest.raises(vaekit.UserError, match="have no test split; use data.validation=split"):
+        prepare_data(config, torch.rand(20, 4).round(), torch.device("cpu"))
+
+
+def test_a_checkpoint_loads_in_a_fresh_process_from_tensors_and_json_alone(tmp_path, small_config):
+    import json
+    import subprocess
+    import sys
+
+    run = vaekit.train(small_config.replace(train={"epochs": 1}), out=tmp_path / "run")
+    x = run.data.test.inputs(slice(0, 3))
+    torch.save(x, tmp_path / "x.pt")
+    script = (
+        "import json, sys, torch, vaekit\n"
+        "from safetensors import safe_open\n"
+        f"with safe_open({str(run.dir / 'model.safetensors')!r}, 'pt') as f: meta = f.metadata()\n"
+        "assert all(isinstance(json.loads(v), (dict, list, str, int, float)) for v in meta.values())\n"
+        f"model = vaekit.load({str(run.dir)!r})\n"
+        f"x = torch.load({str(tmp_path / 'x.pt')!r})\n"
+        "print(json.dumps(model.encode(x).mean.tolist()))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == run.model.encode(x).mean.tolist()

@@ -42,7 +42,8 @@ class ObjectiveConfig:
 class DataConfig:
     source: str = "digits"  # digits, fashion-mnist, mnist:DIR, idx:DIR, FILE.npy/.npz/.csv, image folder
     binarize: str = "auto"  # auto, dynamic, static, none; auto = dynamic for bernoulli on grey levels
-    val_fraction: float = 0.1  # share of the training data held out for validation
+    validation: str = "split"  # split: hold out val_fraction of the training data; test: the source's test split; none
+    val_fraction: float = 0.1  # share of the training data held out for validation (validation=split)
     image_size: str = ""  # HxW to resize a folder of images to, e.g. 28x28
     label_column: str = ""  # the CSV column holding labels, if any
     split_seed: int = 0  # seed of the train/validation split and of the fixed test binarisation

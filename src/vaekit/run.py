@@ -107,6 +107,19 @@ def split_validation(data: ArrayData, fraction: float, seed: int) -> tuple[Array
     return data.subset(order[n_val:]), data.subset(order[:n_val])
 
 
+def choose_validation(splits, config) -> tuple[ArrayData, ArrayData | None]:
+    """(training data, validation data) as data.validation says: split, test or none."""
+    if config.validation == "split":
+        return split_validation(splits.train, config.val_fraction, config.split_seed)
+    if config.validation == "none":
+        return splits.train, None
+    if config.validation == "test":
+        if splits.test is None:
+            raise UserError(f"{splits.train.name}: data.validation=test, but these data have no test split; use data.validation=split")
+        return splits.train, splits.test
+    raise UserError(f"data.validation {config.validation!r} is not one of: split, test, none")
+
+
 def resolve_likelihood(name: str, data: ArrayData) -> str:
     """'auto': Bernoulli (with binarisation) for data in [0, 1] such as images, a unit Gaussian otherwise."""
     if name != "auto":
@@ -123,12 +136,13 @@ def binarize_seed(config: Config, split: str) -> int:
 def prepare_data(config: Config, data_spec, device: torch.device) -> PreparedData:
     """Load, split, binarise and check the data once, before any training."""
     splits = load_data(config.data.source if data_spec is None else data_spec, config.data)
-    train, val = split_validation(splits.train, config.data.val_fraction, config.data.split_seed)
+    train, val = choose_validation(splits, config.data)
     likelihood_name = resolve_likelihood(config.model.likelihood, splits.train)
     mode = resolve_mode(config.data.binarize, likelihood_name, splits.train)
     fixed = lambda part, split: None if part is None else binarize_once(part, binarize_seed(config, split))  # noqa: E731
     if mode in ("dynamic", "static"):
-        val, test = fixed(val, "validation"), fixed(splits.test, "test")
+        test = fixed(splits.test, "test")
+        val = test if val is splits.test else fixed(val, "validation")  # validating on the test split: same draw
         train = fixed(train, "train") if mode == "static" else train
         if mode == "dynamic":
             check_unit_interval(train)
@@ -140,7 +154,9 @@ def prepare_data(config: Config, data_spec, device: torch.device) -> PreparedDat
         if part is not None:
             likelihood.check_support(part.support_sample(), likelihood_name, f"{part.name} ({part_name} split)")
     on = lambda part: None if part is None else part.to(device)  # noqa: E731
-    return PreparedData(on(train), on(val), on(test), mode, likelihood_name)
+    test_on_device = on(test)
+    val_on_device = test_on_device if val is test else on(val)  # one copy when validating on the test split
+    return PreparedData(on(train), val_on_device, test_on_device, mode, likelihood_name)
 
 
 def make_batches(prepared: PreparedData, batch_size: int, device: torch.device):

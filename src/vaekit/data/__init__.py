@@ -18,14 +18,7 @@ from .array import ArrayData, Splits, from_arrays
 
 SOURCES: Registry = Registry("data source")
 
-from . import digits  # noqa: E402,F401  (registers its source)
-
-for _module in ("idx", "numpy_files", "images", "tables"):  # sources added by later modules, when present
-    try:
-        __import__(f"{__name__}.{_module}")
-    except ModuleNotFoundError as exc:  # pragma: no cover - only while a source module is absent
-        if exc.name != f"{__name__}.{_module}":
-            raise
+from . import digits, idx, images, numpy_files, tables  # noqa: E402,F401  (each registers its sources)
 
 SUFFIX_SOURCES = {".npy": "npy", ".npz": "npz", ".csv": "csv"}
 
