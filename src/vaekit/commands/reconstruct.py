@@ -1,0 +1,31 @@
+"""vaekit reconstruct: inputs above their reconstructions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import COMMANDS
+from .common import open_run_of, run_dir_arguments, write_outputs
+
+
+@COMMANDS.register("reconstruct")
+class Reconstruct:
+    help = "reconstruct test inputs and save inputs above reconstructions"
+
+    @staticmethod
+    def arguments(p) -> None:
+        run_dir_arguments(p)
+        p.add_argument("--n", type=int, default=32, help="number of inputs")
+        p.add_argument("--out", default=None, help="PNG file (default RUN_DIR/reconstructions.png); for tables also FILE.csv in data units")
+
+    @staticmethod
+    def run(args) -> int:
+        from ..figures import comparison_grid
+
+        opened = open_run_of(args)
+        x = opened.data.inputs(slice(0, args.n))
+        x_hat = opened.model.reconstruct(x)
+        out = Path(args.out or Path(args.run_dir) / "reconstructions.png")
+        picture = lambda path: comparison_grid(x.cpu(), x_hat.cpu(), path, "inputs and reconstructions")  # noqa: E731
+        write_outputs(args.run_dir, x_hat, out, picture)
+        return 0

@@ -1,0 +1,35 @@
+"""vaekit sample: decode draws of the prior."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import COMMANDS
+from .common import write_outputs
+
+
+@COMMANDS.register("sample")
+class Sample:
+    help = "decode samples of the prior to a PNG grid"
+
+    @staticmethod
+    def arguments(p) -> None:
+        p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'vaekit train'")
+        p.add_argument("--n", type=int, default=64, help="number of samples")
+        p.add_argument("--temperature", type=float, default=1.0, help="scale of the prior's standard deviation")
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--out", default=None, help="PNG file (default RUN_DIR/samples.png); for tables also FILE.csv in data units")
+
+    @staticmethod
+    def run(args) -> int:
+        from ..figures import image_grid
+        from ..run import load
+        from ..seeding import seeded
+
+        model = load(args.run_dir, "cpu")
+        with seeded(args.seed, "cpu"):
+            samples = model.sample(args.n, args.temperature)
+        out = Path(args.out or Path(args.run_dir) / "samples.png")
+        title = f"{args.n} samples, temperature {args.temperature:g}"
+        write_outputs(args.run_dir, samples, out, lambda path: image_grid(samples, path, 8, title))
+        return 0

@@ -1,0 +1,75 @@
+"""vaekit train: train a model and write its run folder."""
+
+from __future__ import annotations
+
+from ..errors import UserError
+from . import COMMANDS
+
+DATA_FLAGS = {"data": "source", "image_size": "image_size", "label_column": "label_column"}  # flag -> data.KEY
+
+
+@COMMANDS.register("train")
+class Train:
+    help = "train a model and write its run folder"
+    description = "Train a model. Settings come from the defaults, then --config, then --set, then flags."
+
+    @staticmethod
+    def arguments(p) -> None:
+        p.add_argument("--data", help="digits (default), fashion-mnist[:DIR], mnist:DIR, idx:DIR, FILE.npy, FILE.npz, FILE.csv or an image folder")
+        p.add_argument("--config", help="YAML config file (sections model, objective, data, train)")
+        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override one setting, e.g. --set model.latent_dim=32 --set objective.beta=4 (repeatable)")
+        p.add_argument("--model", help="registered model: vae, ae")
+        p.add_argument("--latent-dim", type=int)
+        p.add_argument("--likelihood", help="auto (default: bernoulli for data in [0, 1], else gaussian), bernoulli, continuous_bernoulli, gaussian, gaussian_learned")
+        p.add_argument("--trunk", help="mlp (any shape) or conv (images)")
+        p.add_argument("--beta", type=float, help="KL weight (beta-VAE when != 1)")
+        p.add_argument("--epochs", type=int)
+        p.add_argument("--batch-size", type=int)
+        p.add_argument("--lr", type=float)
+        p.add_argument("--seed", type=int)
+        p.add_argument("--device", help="auto, cpu or cuda")
+        p.add_argument("--image-size", help="HxW to resize a folder of images to")
+        p.add_argument("--label-column", help="CSV column that holds labels")
+        p.add_argument("--out", help="run folder to create (default runs/MODEL-DATA-TIME)")
+        p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")
+
+    @staticmethod
+    def run(args) -> int:
+        from ..progress import TrainProgress
+        from ..run import FLAG_FIELDS, train
+
+        if args.resume:
+            given = [flag for flag in (*FLAG_FIELDS, *DATA_FLAGS, "config", "out") if getattr(args, flag) is not None]
+            if given or args.set:
+                dropped = ", ".join("--" + g.replace("_", "-") for g in given) or "--set"
+                raise UserError(f"--resume uses the run's stored config; drop {dropped}")
+            config = None
+        else:
+            config = train_config(args)
+        with TrainProgress() as progress:
+            run = train(config, out=args.out, resume=args.resume, on_step=progress.on_step, on_epoch=progress.on_epoch)
+        report_run(run)
+        return 0
+
+
+def train_config(args):
+    """Defaults, then --config, then --set, then the flags."""
+    from ..config import Config, load_config
+    from ..run import FLAG_FIELDS, apply_flags
+
+    config = load_config(args.config) if args.config else Config()
+    config = config.override(args.set)
+    data = {key: getattr(args, flag) for flag, key in DATA_FLAGS.items() if getattr(args, flag) is not None}
+    config = config.replace(data=data)
+    return apply_flags(config, **{name: getattr(args, name) for name in FLAG_FIELDS})
+
+
+def report_run(run) -> None:
+    last = run.state.history[-1] if run.state.history else {}
+    print(f"run folder: {run.dir}")
+    if "val_elbo" in last:
+        print(f"best validation ELBO: {run.state.best_val_elbo:.3f} nats per example (epoch {run.state.best_epoch})")
+    for name in ("model.safetensors", "config.yaml", "metrics.csv", "curves.png", "reconstructions.png", "samples.png"):
+        if (run.dir / name).exists():
+            print(f"  {run.dir / name}")
