@@ -329,6 +329,7 @@ class EvaluationData:
     data: ArrayData
     split: str  # test or validation
     binarize: str  # how that split was binarised, in words
+    train: ArrayData  # the training split, as prepared for training (for a linear probe, say)
 
     def describe(self) -> dict:
         return {"data": self.data.name, "split": self.split, "binarize": self.binarize}
@@ -355,4 +356,4 @@ def open_run(run_dir: str | Path, device: str = "auto", data_spec=None) -> Evalu
     binarize = prepared.binarize
     if binarize != "none":
         binarize += f" (the {split} split binarised once with seed {binarize_seed(config, split)})"
-    return EvaluationData(model, config, data, split, binarize)
+    return EvaluationData(model, config, data, split, binarize, prepared.train)

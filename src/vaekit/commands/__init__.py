@@ -7,4 +7,13 @@ from ..registry import Registry
 
 COMMANDS: Registry = Registry("command")
 
-from . import evaluate, reconstruct, sample, train  # noqa: E402,F401  (each registers its command)
+def _import_all() -> None:
+    """Import every module of this package: each registers its command, so a new command is one new file."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+_import_all()
