@@ -105,26 +105,35 @@ def evaluate(
     so the result is reproducible for a fixed (seed, batch_size).
     """
     started = time.perf_counter()
-    check_k(k, allow_zero=True)
-    if k > 0 and model.prior is None:
-        raise UserError(
-            "importance-sampled log p(x) needs a prior; a plain autoencoder has none, so evaluate it with k=0"
-        )
-    if len(data) == 0:
-        raise UserError(f"{data.name}: no examples to evaluate")
-    if batch_size is not None and batch_size < 1:
-        raise UserError(f"batch_size must be at least 1, got {batch_size}")
-    batch_size = batch_size or default_batch_size(data.shape, len(data))
-    sums = mean_terms(model, data, k, batch_size, seed, chunk)
-    return report(sums, data, k, seed, time.perf_counter() - started)
+    means = mean_terms(model, data, k, batch_size, seed, chunk)
+    return report(means, data, k, seed, time.perf_counter() - started)
 
 
-def mean_terms(model, data: ArrayData, k: int, batch_size: int, seed: int, chunk: int | None) -> dict[str, float]:
-    """Per-example means (nats) of the objective's terms and, when k > 0, of log p(x) ('log_px')."""
+def mean_terms(
+    model, data: ArrayData, k: int = 0, batch_size: int | None = None, seed: int = 0, chunk: int | None = None
+) -> dict[str, float]:
+    """Per-example means (nats) of the objective's terms and, when k > 0, of log p(x) ('log_px').
+
+    The means of ``per_example_terms`` (same arguments, so the same random stream)."""
+    terms = per_example_terms(model, data, k, batch_size, seed, chunk)
+    return {name: float(values.sum()) / len(values) for name, values in terms.items()}
+
+
+def per_example_terms(
+    model, data: ArrayData, k: int = 0, batch_size: int | None = None, seed: int = 0, chunk: int | None = None
+) -> dict[str, torch.Tensor]:
+    """name -> (N,) float64 CPU tensor, nats, one value per example of ``data`` in data order.
+
+    Names: the model's default objective terms (a VAE: elbo, log_px_z, kl; an autoencoder:
+    log_px_z) and, when k > 0, log_px, the importance-sampled log p(x) with k draws. One seeded
+    random stream serves the whole pass, so the values are reproducible for a fixed
+    (seed, batch_size); an example's value depends on which examples share its batch.
+    """
+    batch_size = check_request(model, data, k, batch_size)
     objective = build_objective(ObjectiveConfig(), model)
     parameter = next(model.parameters())
     likelihood = likelihood_name(model.likelihood)
-    sums: dict[str, torch.Tensor] = {}
+    parts: dict[str, list[torch.Tensor]] = {}
     with torch.no_grad(), seeded(seed, parameter.device), eval_mode(model):
         for x in batches(data, batch_size, parameter):
             # Checked per batch, as read: a Bernoulli model scored on grey levels would otherwise
@@ -134,8 +143,22 @@ def mean_terms(model, data: ArrayData, k: int, batch_size: int, seed: int, chunk
             if k > 0:
                 terms["log_px"] = running_log_likelihood(model, x, k, chunk)
             for name, value in terms.items():
-                sums[name] = sums.get(name, 0) + value.double().sum()  # stays on the device until the end
-    return {name: float(total) / len(data) for name, total in sums.items()}
+                parts.setdefault(name, []).append(value.double())  # stays on the device until the end
+    return {name: torch.cat(values).cpu() for name, values in parts.items()}  # one transfer per term
+
+
+def check_request(model, data: ArrayData, k: int, batch_size: int | None) -> int:
+    """Raise a UserError for an evaluation that cannot run; returns the batch size to use."""
+    check_k(k, allow_zero=True)
+    if k > 0 and model.prior is None:
+        raise UserError(
+            "importance-sampled log p(x) needs a prior; a plain autoencoder has none, so evaluate it with k=0"
+        )
+    if len(data) == 0:
+        raise UserError(f"{data.name}: no examples to evaluate")
+    if batch_size is not None and batch_size < 1:
+        raise UserError(f"batch_size must be at least 1, got {batch_size}")
+    return batch_size or default_batch_size(data.shape, len(data))
 
 
 def report(means: dict[str, float], data: ArrayData, k: int, seed: int, seconds: float) -> dict:

@@ -1,4 +1,5 @@
-"""vaekit eval: the numbers of a trained run on its test split, to RUN_DIR/eval.json and a table."""
+"""vaekit eval: the numbers of a trained run on its test split (likelihood, latent diagnostics, linear
+probe; see ``vaekit.run_eval.evaluate_run``), to RUN_DIR/eval.json and a table."""
 
 from __future__ import annotations
 
@@ -20,19 +21,38 @@ class Evaluate:
 
     @staticmethod
     def run(args) -> int:
-        from ..evaluate import evaluate
         from ..io import atomic_write_json
+        from ..run_eval import evaluate_run
 
         opened = open_run_of(args)
-        results = evaluate(opened.model, opened.data, k=args.k, seed=args.seed)
-        results.update(opened.describe())
+        results = evaluate_run(opened, k=args.k, seed=args.seed)
         atomic_write_json(Path(args.run_dir) / "eval.json", results)
         print_table(results)
         print(f"written: {Path(args.run_dir) / 'eval.json'}")
         return 0
 
 
+SHOWN_VALUES = 8  # per-dimension lists longer than this are cut short in the table (eval.json has them all)
+
+
 def print_table(results: dict) -> None:
+    """One line per result: scalars as they are (floats to 4 decimals), lists as a short summary."""
     width = max(map(len, results))
     for key, value in results.items():
-        print(f"{key:<{width}}  {value:.4f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+        print(f"{key:<{width}}  {format_value(value)}")
+
+
+def format_value(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, list):
+        return summarise(value)
+    return str(value)
+
+
+def summarise(values: list[float]) -> str:
+    """'D values, largest first: a b c ...' with at most SHOWN_VALUES of them."""
+    ordered = sorted(values, reverse=True)
+    shown = " ".join(f"{v:.3g}" for v in ordered[:SHOWN_VALUES])
+    more = " ... (all in eval.json)" if len(values) > SHOWN_VALUES else ""
+    return f"{len(values)} values, largest first: {shown}{more}"

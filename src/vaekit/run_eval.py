@@ -1,0 +1,52 @@
+"""Everything ``vaekit eval`` reports about a trained run, as one flat JSON-ready dict."""
+
+from __future__ import annotations
+
+import time
+
+from .binarize import binarize_once, is_binary
+from .data.array import ArrayData
+from .diagnostics import latent_diagnostics
+from .evaluate import evaluate
+from .probe import linear_probe
+from .run import EvaluationData, binarize_seed
+
+
+def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0) -> dict:
+    """The numbers of ``opened.model`` on ``opened.data`` (its test or validation split).
+
+    Keys (every number names its unit, or is a count or an accuracy):
+
+    - from ``vaekit.evaluate.evaluate``: elbo_nats, log_px_z_nats, kl_nats (an autoencoder:
+      log_px_z_nats only), with k > 0 log_px_nats and nll_nats, for images the bits per dimension;
+      k, seed, examples, and likelihood_seconds (its time).
+    - from ``vaekit.diagnostics.latent_diagnostics``: active_units, active_unit_threshold,
+      posterior_mean_variance (D floats), kl_per_dim_nats (D floats; models with a prior),
+      reconstruction_mse, psnr_db (images).
+    - from ``vaekit.probe.linear_probe``, when both splits have labels: probe_accuracy,
+      raw_probe_accuracy, chance_accuracy, probe_train_examples, probe_test_examples.
+    - data, split, binarize (``opened.describe()``); seconds: the whole evaluation's wall time.
+    """
+    started = time.perf_counter()
+    results = evaluate(opened.model, opened.data, k=k, seed=seed)
+    results["likelihood_seconds"] = results.pop("seconds")
+    results.update(latent_diagnostics(opened.model, opened.data, seed=seed))
+    probe = linear_probe(opened.model, probe_training_data(opened), opened.data, seed=seed)
+    results.update(probe or {})
+    results.update(opened.describe())
+    results["seconds"] = time.perf_counter() - started
+    return results
+
+
+def probe_training_data(opened: EvaluationData) -> ArrayData:
+    """The training split as the probe should see it: like the evaluation split.
+
+    Under dynamic binarisation the training split is kept grey (batches are resampled in
+    training) while the evaluation split is binarised once; a probe fitted on grey inputs and
+    scored on binary ones would measure the mismatch, so the training split is then binarised
+    once too, with the seed a static run would use for it.
+    """
+    train = opened.train
+    if is_binary(opened.data) and not is_binary(train):
+        return binarize_once(train, binarize_seed(opened.config, "train"))
+    return train
