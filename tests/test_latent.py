@@ -2,6 +2,7 @@
 wrong implementation would break (exact endpoints, even spacing, norms, swept values, orders, rates)."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,23 +19,24 @@ from vaekit.run import open_run
 from vaekit.seeding import seeded
 
 
-def small_run(tmp_path_factory, name: str, latent_dim: int):
-    """A tiny MLP VAE trained for 3 epochs on digits (Bernoulli, dynamic binarisation), opened on its test split."""
+def train_small_run(tmp_path_factory, name: str, latent_dim: int) -> Path:
+    """The folder of a tiny MLP VAE trained for 3 epochs on digits (Bernoulli, dynamic binarisation)."""
     config = Config().replace(model={"hidden": [32], "latent_dim": latent_dim},
                               train={"epochs": 3, "batch_size": 64, "device": "cpu"})
     out = tmp_path_factory.mktemp(name) / "run"
     vaekit.train(config, out=out)
-    return open_run(out, "cpu")
+    return out
 
 
 @pytest.fixture(scope="module")
 def opened(tmp_path_factory):
-    return small_run(tmp_path_factory, "latent4", latent_dim=4)
+    """The latent_dim = 4 run's model and test split (359 examples)."""
+    return open_run(train_small_run(tmp_path_factory, "latent4", latent_dim=4), "cpu")
 
 
 @pytest.fixture(scope="module")
 def opened_2d(tmp_path_factory):
-    return small_run(tmp_path_factory, "latent2", latent_dim=2)
+    return open_run(train_small_run(tmp_path_factory, "latent2", latent_dim=2), "cpu")
 
 
 def angle(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

@@ -276,6 +276,8 @@ def denoise(model, x: torch.Tensor, level: float, seed: int = 0) -> dict[str, to
     Seeded: the same seed gives the same noise; the global random state is untouched.
     """
     x = as_batch(model, x)
+    if len(x) == 0:
+        raise UserError("no inputs to denoise")
     binary = isinstance(model.likelihood, Bernoulli)
     if binary:
         model.likelihood.check_support(x, "bernoulli", "denoise inputs")

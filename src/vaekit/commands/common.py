@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 
 def run_dir_arguments(parser) -> None:
     """RUN_DIR, --data and --device: what every command on a trained run takes."""
@@ -19,8 +21,20 @@ def open_run_of(args):
     return open_run(args.run_dir, args.device, args.data)
 
 
-def write_outputs(run_dir: str, x, out: Path, picture) -> None:
-    """``picture(path)`` draws the PNG; table rows are also written as CSV in the data's units."""
+def example_at(opened, index: int, flag: str):
+    """The model input (*shape), on the CPU, of example ``index`` of the evaluation split; a UserError
+    naming ``flag`` when there is no such example."""
+    from ..errors import UserError
+
+    n = len(opened.data)
+    if not 0 <= index < n:
+        raise UserError(f"{flag} {index}: the evaluation split ({opened.data.name}, {opened.split}) has examples 0 to {n - 1}")
+    return opened.data.inputs(slice(index, index + 1))[0].cpu()
+
+
+def write_outputs(run_dir: str, x, out: Path, picture, arrays: dict | None = None) -> None:
+    """``picture(path)`` draws the PNG; ``arrays`` go to the .npz beside it (``write_arrays``);
+    table rows are also written as CSV in the data's units."""
     from ..run import load_units
     from ..tables_out import write_rows
 
@@ -28,7 +42,31 @@ def write_outputs(run_dir: str, x, out: Path, picture) -> None:
     if out.suffix.lower() != ".csv":
         picture(out)
         print(f"written: {out}")
+    if arrays is not None:
+        write_arrays(out.with_suffix(".npz"), arrays)
     if units.columns is not None:
         table = out.with_suffix(".csv")
         write_rows(table, units(x.cpu()), units.columns)
         print(f"written: {table} (rows in the data's original units)")
+
+
+def write_arrays(path: Path, arrays: dict) -> Path:
+    """Tensors or arrays to one .npz (atomic write), each under its key; prints the path and shapes.
+
+    Values are model inputs and outputs as the model sees them (binarised, scaled or standardised),
+    not the data's original units."""
+    from ..io import atomic_path
+
+    plain = {name: value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+             for name, value in arrays.items()}
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
+        np.savez(handle, **plain)  # a file handle: np.savez would append '.npz' to a path
+    shapes = ", ".join(f"{name} {tuple(value.shape)}" for name, value in plain.items())
+    print(f"written: {path} ({shapes})")
+    return Path(path)
+
+
+def output_paths(run_dir: str, out: str | None, default: str) -> tuple[Path, Path]:
+    """(PNG, NPZ): --out (or RUN_DIR/default) and the .npz beside it with the same stem."""
+    png = Path(out or Path(run_dir) / default)
+    return png, png.with_suffix(".npz")

@@ -15,8 +15,10 @@ class Reconstruct:
     @staticmethod
     def arguments(p) -> None:
         run_dir_arguments(p)
-        p.add_argument("--n", type=int, default=32, help="number of inputs")
-        p.add_argument("--out", default=None, help="PNG file (default RUN_DIR/reconstructions.png); for tables also FILE.csv in data units")
+        p.add_argument("--n", type=int, default=32, help="number of inputs, the first of the evaluation split (default 32)")
+        p.add_argument("--out", default=None,
+                       help="PNG file (default RUN_DIR/reconstructions.png); also FILE.npz with the arrays "
+                            "'inputs' and 'reconstructions' (n, *shape); for tables also FILE.csv in data units")
 
     @staticmethod
     def run(args) -> int:
@@ -27,5 +29,5 @@ class Reconstruct:
         x_hat = opened.model.reconstruct(x)
         out = Path(args.out or Path(args.run_dir) / "reconstructions.png")
         picture = lambda path: comparison_grid(x.cpu(), x_hat.cpu(), path, "inputs and reconstructions")  # noqa: E731
-        write_outputs(args.run_dir, x_hat, out, picture)
+        write_outputs(args.run_dir, x_hat, out, picture, {"inputs": x, "reconstructions": x_hat})
         return 0

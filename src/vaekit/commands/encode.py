@@ -1,0 +1,34 @@
+"""vaekit encode: the posterior of every example of the evaluation split, to an .npz."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import COMMANDS
+from .common import open_run_of, run_dir_arguments, write_arrays
+
+
+@COMMANDS.register("encode")
+class Encode:
+    help = "encode the evaluation split and write the posterior means (the embeddings) to an .npz"
+    description = (
+        "Encode every example of the run's test split (its validation split when the data have no test "
+        "split), or of --data, and write FILE.npz with 'mean' (N, latent_dim), the posterior means to use "
+        "as embeddings; 'log_var' (N, latent_dim), the log-variances of q(z|x) (-inf for a plain "
+        "autoencoder, whose posterior is a point); and 'labels' (N,) when the data have labels."
+    )
+
+    @staticmethod
+    def arguments(p) -> None:
+        run_dir_arguments(p)
+        p.add_argument("--batch-size", type=int, default=1024, help="examples per encoder pass (default 1024)")
+        p.add_argument("--out", default=None, help="the .npz file to write (default RUN_DIR/encoded.npz)")
+
+    @staticmethod
+    def run(args) -> int:
+        from ..latent import encode_data
+
+        opened = open_run_of(args)
+        encoded = encode_data(opened.model, opened.data, args.batch_size)
+        write_arrays(Path(args.out or Path(args.run_dir) / "encoded.npz"), encoded)
+        return 0

@@ -1,0 +1,109 @@
+"""vaekit interpolate: decode the latent path between two inputs, linear and spherical."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import UserError
+from . import COMMANDS
+from .common import example_at, open_run_of, output_paths, run_dir_arguments, write_arrays
+
+
+@COMMANDS.register("interpolate")
+class Interpolate:
+    help = "decode the latent path between two inputs (linear and slerp), one row per method"
+    description = (
+        "Encode two inputs (their posterior means are the endpoints), walk between them in latent space and "
+        "decode --steps points, t = 0 .. 1. The inputs are examples of the evaluation split (--from I --to J) "
+        "or files (--from-file, --to-file). Writes a PNG with one row per method and an .npz with 't' "
+        "(steps,), 'endpoints' (2, *shape), and per method 'z_METHOD' (steps, latent_dim) and "
+        "'decoded_METHOD' (steps, *shape)."
+    )
+
+    @staticmethod
+    def arguments(p) -> None:
+        run_dir_arguments(p)
+        p.add_argument("--from", dest="index_a", type=int, default=0, metavar="I",
+                       help="index of the first input in the evaluation split (default 0)")
+        p.add_argument("--to", dest="index_b", type=int, default=1, metavar="J",
+                       help="index of the second input in the evaluation split (default 1)")
+        p.add_argument("--from-file", metavar="FILE", help="first input from a file instead of --from: "
+                       "FILE.npy (one example as model input; uint8 levels are divided by 255) or FILE.png (levels / 255)")
+        p.add_argument("--to-file", metavar="FILE", help="second input from a file instead of --to (as --from-file)")
+        p.add_argument("--steps", type=int, default=10, help="decoded points along each path, endpoints included (default 10)")
+        p.add_argument("--method", choices=["linear", "slerp", "both"], default="both",
+                       help="linear, slerp (spherical) or both, one row each (default both)")
+        p.add_argument("--out", default=None, help="PNG file (default RUN_DIR/interpolation.png); the .npz goes beside it")
+
+    @staticmethod
+    def run(args) -> int:
+        import torch
+
+        from ..latent import interpolate
+        from ..latent_figures import row_grid
+
+        opened = open_run_of(args)
+        x_a = endpoint(opened, args.index_a, args.from_file, "--from")
+        x_b = endpoint(opened, args.index_b, args.to_file, "--to")
+        methods = ["linear", "slerp"] if args.method == "both" else [args.method]
+        arrays = {"t": torch.linspace(0, 1, args.steps), "endpoints": torch.stack([x_a, x_b])}
+        for method in methods:
+            arrays[f"z_{method}"], arrays[f"decoded_{method}"] = interpolate(opened.model, x_a, x_b, args.steps, method)
+        png, npz = output_paths(args.run_dir, args.out, "interpolation.png")
+        title = f"from {describe(args.index_a, args.from_file)} to {describe(args.index_b, args.to_file)}, {args.steps} steps"
+        row_grid([arrays[f"decoded_{m}"] for m in methods], methods, png, title)
+        print(f"written: {png}")
+        write_arrays(npz, arrays)
+        return 0
+
+
+def describe(index: int, file: str | None) -> str:
+    return Path(file).name if file else f"example {index}"
+
+
+def endpoint(opened, index: int, file: str | None, flag: str):
+    """One model input (*shape), on the CPU: from a file when given, else example ``index`` of the evaluation split."""
+    if file is not None:
+        return read_example(Path(file), opened.model.data_shape)
+    return example_at(opened, index, flag)
+
+
+def read_example(path: Path, shape: tuple[int, ...]):
+    """A model input (*shape) from FILE.npy (read as the FILE.npy data source reads it: uint8 levels
+    / 255, other numbers as they are) or an image file (grey or RGB levels / 255)."""
+    import numpy as np
+    import torch
+
+    if not path.is_file():
+        raise UserError(f"{path}: no such file; pass FILE.npy or FILE.png")
+    if path.suffix.lower() == ".npy":
+        try:
+            values = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise UserError(f"{path}: cannot read it as a .npy array ({exc})") from None
+        x = torch.as_tensor(values.astype(np.float32) / (255 if values.dtype == np.uint8 else 1))
+    elif path.suffix.lower() in (".png", ".jpg", ".jpeg"):
+        x = read_image(path, shape)
+    else:
+        raise UserError(f"{path}: expected a .npy or .png file")
+    if tuple(x.shape) == (1, *shape):
+        x = x[0]
+    if tuple(x.shape) != tuple(shape):
+        raise UserError(f"{path}: an example of shape {tuple(x.shape)} does not fit this model's shape {tuple(shape)}")
+    return x
+
+
+def read_image(path: Path, shape: tuple[int, ...]):
+    """(C, H, W) float in [0, 1]: grey for one-channel models, RGB for three."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            mode = "L" if len(shape) == 3 and shape[0] == 1 else "RGB"
+            pixels = np.asarray(image.convert(mode), dtype=np.float32) / 255
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise UserError(f"{path}: cannot read the image ({exc})") from None
+    x = torch.as_tensor(pixels)
+    return x.unsqueeze(0) if x.ndim == 2 else x.permute(2, 0, 1)

@@ -1,0 +1,53 @@
+"""vaekit latent-map: the posterior means in 2-D, and for a 2-D latent space the decoded manifold."""
+
+from __future__ import annotations
+
+from . import COMMANDS
+from .common import open_run_of, output_paths, run_dir_arguments, write_arrays
+
+
+@COMMANDS.register("latent-map")
+class LatentMapCommand:
+    help = "scatter the posterior means in 2-D (means, PCA or t-SNE), coloured by label"
+    description = (
+        "Encode the evaluation split and scatter the posterior means in 2-D: the means themselves when "
+        "latent_dim = 2, else their PCA projection, or t-SNE with --method tsne; coloured by label when the "
+        "data have labels. For latent_dim = 2 and a model with a prior, also decode a --grid x --grid "
+        "manifold over the standard normal quantiles at probabilities (i + 0.5) / grid to FILE_manifold.png. "
+        "The .npz holds 'coords' (M, 2), 'index' (M,) (the examples shown), 'labels' (M,) when present, and "
+        "for the manifold 'manifold_z' (grid, grid, 2) and 'manifold_decoded' (grid, grid, *shape)."
+    )
+
+    @staticmethod
+    def arguments(p) -> None:
+        run_dir_arguments(p)
+        p.add_argument("--method", choices=["auto", "means", "pca", "tsne"], default="auto",
+                       help="auto (default): the means when latent_dim = 2, else pca; tsne: scikit-learn's t-SNE")
+        p.add_argument("--max-points", type=int, default=2000,
+                       help="t-SNE on at most this many examples, drawn with --seed (default 2000)")
+        p.add_argument("--seed", type=int, default=0, help="seed of t-SNE and of its choice of examples (default 0)")
+        p.add_argument("--grid", type=int, default=15, help="manifold points per axis, latent_dim = 2 only (default 15)")
+        p.add_argument("--out", default=None,
+                       help="PNG file (default RUN_DIR/latent_map.png); the .npz and FILE_manifold.png go beside it")
+
+    @staticmethod
+    def run(args) -> int:
+        from ..latent import encode_data, latent_map, manifold_grid
+        from ..latent_figures import latent_scatter, manifold_figure
+
+        opened = open_run_of(args)
+        encoded = encode_data(opened.model, opened.data)
+        placed = latent_map(encoded["mean"], args.method, args.max_points, args.seed)
+        labels = encoded["labels"][placed.index] if "labels" in encoded else None
+        png, npz = output_paths(args.run_dir, args.out, "latent_map.png")
+        title = f"posterior means of {opened.data.name} ({opened.split}), {placed.method}, {len(placed.index)} points"
+        latent_scatter(placed.coords, labels, png, title, placed.axes)
+        print(f"written: {png}")
+        arrays = {"coords": placed.coords, "index": placed.index, **({} if labels is None else {"labels": labels})}
+        if encoded["mean"].shape[1] == 2 and opened.model.prior is not None:
+            arrays["manifold_z"], arrays["manifold_decoded"] = manifold_grid(opened.model, args.grid)
+            manifold = png.with_name(f"{png.stem}_manifold.png")
+            manifold_figure(arrays["manifold_decoded"], manifold, f"decoded over the prior's quantiles, {args.grid} per axis")
+            print(f"written: {manifold}")
+        write_arrays(npz, arrays)
+        return 0
