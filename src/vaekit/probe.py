@@ -21,8 +21,8 @@ MAX_ITER = 5000  # lbfgs on standardised features converges well within this on 
 def linear_probe(model, train: ArrayData, test: ArrayData, max_train: int = 10000, seed: int = 0) -> dict | None:
     """Test accuracy of logistic regressions on the latent means and on the raw inputs.
 
-    train, test: labelled data of the model's shape. None when either has no labels, or the
-    training labels hold a single class.
+    train, test: labelled data of the model's shape. None when either has no labels, the test
+    split is empty, or the training labels hold a single class.
     At most ``max_train`` training examples are used, a subset drawn with a generator seeded by
     ``seed`` (the global random state is untouched). Features are standardised (``StandardScaler``)
     inside the fitted pipeline. Returns a JSON-ready dict:
@@ -32,9 +32,10 @@ def linear_probe(model, train: ArrayData, test: ArrayData, max_train: int = 1000
     - ``chance_accuracy``: share of the most common test label (always guessing it).
     - ``probe_train_examples``, ``probe_test_examples``: counts.
     """
-    if train.labels is None or test.labels is None:
+    if train.labels is None or test.labels is None or len(test) == 0:
         return None
-    train = train.subset(subsample(len(train), max_train, seed))
+    if len(train) > max_train:
+        train = train.subset(subsample(len(train), max_train, seed))
     train_y, test_y = train.labels.cpu().numpy(), test.labels.cpu().numpy()  # (n,), (M,)
     if len(np.unique(train_y)) < 2:
         return None  # one class: nothing to tell apart
@@ -43,7 +44,7 @@ def linear_probe(model, train: ArrayData, test: ArrayData, max_train: int = 1000
     return {
         "probe_accuracy": latent,
         "raw_probe_accuracy": raw,
-        "chance_accuracy": float(np.bincount(test_y).max() / len(test_y)),
+        "chance_accuracy": float(np.unique(test_y, return_counts=True)[1].max() / len(test_y)),
         "probe_train_examples": int(len(train_y)),
         "probe_test_examples": int(len(test_y)),
     }
