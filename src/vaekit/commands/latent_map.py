@@ -22,7 +22,8 @@ class LatentMapCommand:
     def arguments(p) -> None:
         run_dir_arguments(p)
         p.add_argument("--method", choices=["auto", "means", "pca", "tsne"], default="auto",
-                       help="auto (default): the means when latent_dim = 2, else pca; tsne: scikit-learn's t-SNE")
+                       help="auto (default): the means when latent_dim = 2, else pca; means: the posterior means themselves "
+                            "(latent_dim = 2 only); pca: their first two principal components; tsne: scikit-learn's t-SNE")
         p.add_argument("--max-points", type=int, default=2000,
                        help="t-SNE on at most this many examples, drawn with --seed (default 2000)")
         p.add_argument("--seed", type=int, default=0, help="seed of t-SNE and of its choice of examples (default 0)")
@@ -44,7 +45,9 @@ class LatentMapCommand:
         latent_scatter(placed.coords, labels, png, title, placed.axes)
         print(f"written: {png}")
         arrays = {"coords": placed.coords, "index": placed.index, **({} if labels is None else {"labels": labels})}
-        if encoded["mean"].shape[1] == 2 and opened.model.prior is not None:
+        if encoded["mean"].shape[1] == 2 and opened.model.prior is None:
+            print("no manifold grid: a plain autoencoder has no prior to take quantiles of")
+        elif encoded["mean"].shape[1] == 2:
             arrays["manifold_z"], arrays["manifold_decoded"] = manifold_grid(opened.model, args.grid)
             manifold = png.with_name(f"{png.stem}_manifold.png")
             manifold_figure(arrays["manifold_decoded"], manifold, f"decoded over the prior's quantiles, {args.grid} per axis")

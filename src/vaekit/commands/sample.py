@@ -15,8 +15,8 @@ class Sample:
     @staticmethod
     def arguments(p) -> None:
         p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'vaekit train'")
-        p.add_argument("--n", type=int, default=64, help="number of samples")
-        p.add_argument("--temperature", type=float, default=1.0, help="scale of the prior's standard deviation")
+        p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+        p.add_argument("--temperature", type=float, default=1.0, help="scale of the prior's standard deviation (default 1)")
         p.add_argument("--seed", type=int, default=0, help="seed of the prior draws (default 0)")
         p.add_argument("--out", default=None,
                        help="PNG file (default RUN_DIR/samples.png); also FILE.npz with the arrays 'samples' "
