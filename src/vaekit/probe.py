@@ -12,8 +12,8 @@ import numpy as np
 import torch
 
 from .data.array import ArrayData
-from .evaluate import batches, default_batch_size, eval_mode
-from .seeding import seeded
+from .evaluate import batches, default_batch_size
+from .latent import encode_data
 
 MAX_ITER = 5000  # lbfgs on standardised features converges well within this on the built-in data
 
@@ -39,7 +39,7 @@ def linear_probe(model, train: ArrayData, test: ArrayData, max_train: int = 1000
     train_y, test_y = train.labels.cpu().numpy(), test.labels.cpu().numpy()  # (n,), (M,)
     if len(np.unique(train_y)) < 2:
         return None  # one class: nothing to tell apart
-    latent = fit_and_score(posterior_means(model, train, seed), train_y, posterior_means(model, test, seed), test_y, seed)
+    latent = fit_and_score(posterior_means(model, train), train_y, posterior_means(model, test), test_y, seed)
     raw = fit_and_score(flat_inputs(train), train_y, flat_inputs(test), test_y, seed)
     return {
         "probe_accuracy": latent,
@@ -58,13 +58,9 @@ def subsample(n: int, most: int, seed: int) -> torch.Tensor:
     return order[:most].sort().values
 
 
-def posterior_means(model, data: ArrayData, seed: int) -> np.ndarray:
-    """(N, D) float64: E_q[z|x] for every example, in batches, without gradients."""
-    parameter = next(model.parameters())
-    batch_size = default_batch_size(data.shape, len(data))
-    with torch.no_grad(), seeded(seed, parameter.device), eval_mode(model):
-        means = [model.encode(x).mean for x in batches(data, batch_size, parameter)]  # (B, D) each
-    return torch.cat(means).double().cpu().numpy()
+def posterior_means(model, data: ArrayData) -> np.ndarray:
+    """(N, D) float64: E_q[z|x] for every example (the embedding, never a sample)."""
+    return encode_data(model, data)["mean"].double().numpy()
 
 
 def flat_inputs(data: ArrayData) -> np.ndarray:

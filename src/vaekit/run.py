@@ -329,15 +329,16 @@ class EvaluationData:
     data: ArrayData
     split: str  # test or validation
     binarize: str  # how that split was binarised, in words
-    train: ArrayData  # the training split, as prepared for training (for a linear probe, say)
+    train: ArrayData | None  # the training split as prepared for training (for a probe); None if all is evaluated
 
     def describe(self) -> dict:
         return {"data": self.data.name, "split": self.split, "binarize": self.binarize}
 
 
 def open_run(run_dir: str | Path, device: str = "auto", data_spec=None) -> EvaluationData:
-    """The best model of a run folder with its test split (else its validation split), prepared
-    (binarised, checked) exactly as in training. ``data_spec`` replaces the run's data (same shape)."""
+    """The best model of a run folder with the data to evaluate, prepared (binarised, checked) as
+    in training: the run's test split (else its validation split); or, with ``data_spec``, that
+    source's test split, else every example of it in file order (same shape as the run's data)."""
     run_dir = Path(run_dir)
     if not (run_dir / "model.safetensors").is_file():
         raise UserError(f"{run_dir}: no model.safetensors here; pass a run folder written by 'vaekit train'")
@@ -346,14 +347,25 @@ def open_run(run_dir: str | Path, device: str = "auto", data_spec=None) -> Evalu
         raise UserError(f"{run_dir}: this run was trained on arrays passed in Python; pass --data to evaluate it")
     torch_device = resolve_device(device)
     model, _, _ = load_model(run_dir / "model.safetensors", torch_device)
+    if data_spec is not None:  # nothing is held out of a file given to evaluate: score all of it
+        config = config.replace(data={"validation": "none"})
     prepared = prepare_data(config, data_spec, torch_device)
-    split = "test" if prepared.test is not None else "validation"
-    data = prepared.test if prepared.test is not None else prepared.val
-    if data is None:
-        raise UserError(f"{run_dir}: the data have no test split and the run kept no validation split; pass --data")
+    split, data, train = evaluation_split(prepared, config)
     if data.shape != model.data_shape:
         raise UserError(f"{data.name}: examples of shape {data.shape} do not fit this model's shape {model.data_shape}")
     binarize = prepared.binarize
     if binarize != "none":
         binarize += f" (the {split} split binarised once with seed {binarize_seed(config, split)})"
-    return EvaluationData(model, config, data, split, binarize, prepared.train)
+    return EvaluationData(model, config, data, split, binarize, train)
+
+
+def evaluation_split(prepared: PreparedData, config: Config) -> tuple[str, ArrayData, ArrayData | None]:
+    """(split name, data to evaluate, training split or None): test, else validation, else all."""
+    if prepared.test is not None:
+        return "test", prepared.test, prepared.train
+    if prepared.val is not None:
+        return "validation", prepared.val, prepared.train
+    data = prepared.train
+    if prepared.binarize == "dynamic":  # evaluated like a test split: binarised once, fixed seed
+        data = binarize_once(data, binarize_seed(config, "test"))
+    return "test", data, None

@@ -31,8 +31,8 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0) -> dict:
     results = evaluate(opened.model, opened.data, k=k, seed=seed)
     results["likelihood_seconds"] = results.pop("seconds")
     results.update(latent_diagnostics(opened.model, opened.data, seed=seed))
-    probe = linear_probe(opened.model, probe_training_data(opened), opened.data, seed=seed)
-    results.update(probe or {})
+    if opened.train is not None:
+        results.update(linear_probe(opened.model, probe_training_data(opened), opened.data, seed=seed) or {})
     results.update(opened.describe())
     results["seconds"] = time.perf_counter() - started
     return results

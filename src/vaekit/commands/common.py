@@ -10,7 +10,8 @@ import numpy as np
 def run_dir_arguments(parser) -> None:
     """RUN_DIR, --data and --device: what every command on a trained run takes."""
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'vaekit train'")
-    parser.add_argument("--data", help="data to use instead of the run's own (same shape); default: the run's test split")
+    parser.add_argument("--data", help="data to use instead of the run's own (same shape): its test split, or every example when it has none; "
+                        "default: the run's test split (its validation split when the data have no test split)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
 
 

@@ -35,7 +35,8 @@ class Score:
         from ..evaluate import per_example_terms
         from ..io import atomic_write_text
 
-        model, data = model_and_data(args)
+        opened = open_run_of(args)
+        model, data = opened.model, opened.data
         columns = score_columns(per_example_terms(model, data, k=args.k, seed=args.seed))
         labels = None if data.labels is None else data.labels.cpu().tolist()
         out = Path(args.out or Path(args.run_dir) / "scores.csv")
@@ -45,43 +46,6 @@ class Score:
         print(f"written: {out} ({len(data)} rows)")
         print(f"highest {ranked}: indices {', '.join(map(str, top))}")
         return 0
-
-
-def model_and_data(args):
-    """(model, data to score): the run's evaluation split, or every example of ``--data``."""
-    if args.data is None:
-        opened = open_run_of(args)
-        return opened.model, opened.data
-    from ..checkpoint import load_model
-    from ..config import load_config
-    from ..errors import UserError
-    from ..run import resolve_device
-
-    run_dir = Path(args.run_dir)
-    if not (run_dir / "model.safetensors").is_file():
-        raise UserError(f"{run_dir}: no model.safetensors here; pass a run folder written by 'vaekit train'")
-    model, _, _ = load_model(run_dir / "model.safetensors", resolve_device(args.device))
-    data = whole_data(load_config(run_dir / "config.yaml"), args.data, model)
-    if data.shape != model.data_shape:
-        raise UserError(f"{data.name}: examples of shape {data.shape} do not fit this model's shape {model.data_shape}")
-    return model, data
-
-
-def whole_data(config, spec: str, model):
-    """The test split of ``spec`` (all of it when it has none) in its own order, binarised as the
-    run's test split is (once, with its seed), on the model's device.
-
-    Not ``open_run``: it gives a random validation share of data without a test split, while
-    scoring wants every example, with indices that point back into the file."""
-    from ..binarize import binarize_once, resolve_mode
-    from ..data import load_data
-    from ..run import binarize_seed
-
-    splits = load_data(spec, config.data)
-    data = splits.test if splits.test is not None else splits.train
-    if resolve_mode(config.data.binarize, config.model.likelihood, splits.train) != "none":
-        data = binarize_once(data, binarize_seed(config, "test"))
-    return data.to(next(model.parameters()).device)
 
 
 def score_columns(terms: dict) -> dict:
