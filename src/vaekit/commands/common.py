@@ -52,18 +52,20 @@ def write_outputs(run_dir: str, x, out: Path, picture, arrays: dict | None = Non
 
 
 def write_arrays(path: Path, arrays: dict) -> Path:
-    """Tensors or arrays to one .npz (atomic write), each under its key; prints the path and shapes.
+    """Save ``arrays`` to one .npz (``vaekit.pictures.save_arrays``) and print its path and shapes."""
+    from ..pictures import save_arrays
 
-    Values are model inputs and outputs as the model sees them (binarised, scaled or standardised),
-    not the data's original units."""
-    from ..io import atomic_path
+    return announce(save_arrays(path, arrays))
 
-    plain = {name: value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
-             for name, value in arrays.items()}
-    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
-        np.savez(handle, **plain)  # a file handle: np.savez would append '.npz' to a path
-    shapes = ", ".join(f"{name} {tuple(value.shape)}" for name, value in plain.items())
-    print(f"written: {path} ({shapes})")
+
+def announce(path: Path) -> Path:
+    """Print 'written: PATH', with the arrays' shapes for an .npz."""
+    if Path(path).suffix == ".npz":
+        with np.load(path) as stored:
+            shapes = ", ".join(f"{name} {stored[name].shape}" for name in stored.files)
+        print(f"written: {path} ({shapes})")
+    else:
+        print(f"written: {path}")
     return Path(path)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import COMMANDS
-from .common import open_run_of, output_paths, run_dir_arguments, write_arrays
+from .common import announce, open_run_of, output_paths, run_dir_arguments
 
 
 @COMMANDS.register("denoise")
@@ -28,14 +28,10 @@ class Denoise:
 
     @staticmethod
     def run(args) -> int:
-        from ..latent import denoise
-        from ..latent_figures import row_grid
+        from ..pictures import denoising_outputs
 
         opened = open_run_of(args)
-        result = denoise(opened.model, opened.data.inputs(slice(0, args.n)), args.noise, args.seed)
-        png, npz = output_paths(args.run_dir, args.out, "denoised.png")
-        rows = [result["clean"], result["noisy"], result["reconstruction"]]
-        row_grid(rows, ["clean", "noisy", "reconstruction"], png, f"denoising, noise {args.noise:g}")
-        print(f"written: {png}")
-        write_arrays(npz, {**result, "noise": args.noise})
+        png, _ = output_paths(args.run_dir, args.out, "denoised.png")
+        for path in denoising_outputs(opened, args.n, args.noise, args.seed, png):
+            announce(path)
         return 0

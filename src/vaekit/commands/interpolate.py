@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from . import COMMANDS
-from .common import example_at, open_run_of, output_paths, run_dir_arguments, write_arrays
+from .common import announce, example_at, open_run_of, output_paths, run_dir_arguments
 
 
 @COMMANDS.register("interpolate")
@@ -37,23 +37,16 @@ class Interpolate:
 
     @staticmethod
     def run(args) -> int:
-        import torch
-
-        from ..latent import interpolate
-        from ..latent_figures import row_grid
+        from ..pictures import interpolation_outputs
 
         opened = open_run_of(args)
         x_a = endpoint(opened, args.index_a, args.from_file, "--from")
         x_b = endpoint(opened, args.index_b, args.to_file, "--to")
         methods = ["linear", "slerp"] if args.method == "both" else [args.method]
-        arrays = {"t": torch.linspace(0, 1, args.steps), "endpoints": torch.stack([x_a, x_b])}
-        for method in methods:
-            arrays[f"z_{method}"], arrays[f"decoded_{method}"] = interpolate(opened.model, x_a, x_b, args.steps, method)
-        png, npz = output_paths(args.run_dir, args.out, "interpolation.png")
+        png, _ = output_paths(args.run_dir, args.out, "interpolation.png")
         title = f"from {describe(args.index_a, args.from_file)} to {describe(args.index_b, args.to_file)}, {args.steps} steps"
-        row_grid([arrays[f"decoded_{m}"] for m in methods], methods, png, title)
-        print(f"written: {png}")
-        write_arrays(npz, arrays)
+        for path in interpolation_outputs(opened.model, x_a, x_b, args.steps, methods, png, title):
+            announce(path)
         return 0
 
 

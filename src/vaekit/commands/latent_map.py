@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import COMMANDS
-from .common import open_run_of, output_paths, run_dir_arguments, write_arrays
+from .common import announce, open_run_of, output_paths, run_dir_arguments
 
 
 @COMMANDS.register("latent-map")
@@ -33,24 +33,12 @@ class LatentMapCommand:
 
     @staticmethod
     def run(args) -> int:
-        from ..latent import encode_data, latent_map, manifold_grid
-        from ..latent_figures import latent_scatter, manifold_figure
+        from ..pictures import latent_map_outputs
 
         opened = open_run_of(args)
-        encoded = encode_data(opened.model, opened.data)
-        placed = latent_map(encoded["mean"], args.method, args.max_points, args.seed)
-        labels = encoded["labels"][placed.index] if "labels" in encoded else None
-        png, npz = output_paths(args.run_dir, args.out, "latent_map.png")
-        title = f"posterior means of {opened.data.name} ({opened.split}), {placed.method}, {len(placed.index)} points"
-        latent_scatter(placed.coords, labels, png, title, placed.axes)
-        print(f"written: {png}")
-        arrays = {"coords": placed.coords, "index": placed.index, **({} if labels is None else {"labels": labels})}
-        if encoded["mean"].shape[1] == 2 and opened.model.prior is None:
+        png, _ = output_paths(args.run_dir, args.out, "latent_map.png")
+        for path in latent_map_outputs(opened, png, args.method, args.max_points, args.seed, args.grid):
+            announce(path)
+        if opened.model.prior is None and opened.config.model.latent_dim == 2:
             print("no manifold grid: a plain autoencoder has no prior to take quantiles of")
-        elif encoded["mean"].shape[1] == 2:
-            arrays["manifold_z"], arrays["manifold_decoded"] = manifold_grid(opened.model, args.grid)
-            manifold = png.with_name(f"{png.stem}_manifold.png")
-            manifold_figure(arrays["manifold_decoded"], manifold, f"decoded over the prior's quantiles, {args.grid} per axis")
-            print(f"written: {manifold}")
-        write_arrays(npz, arrays)
         return 0

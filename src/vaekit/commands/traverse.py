@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import COMMANDS
-from .common import example_at, open_run_of, output_paths, run_dir_arguments, write_arrays
+from .common import announce, example_at, open_run_of, output_paths, run_dir_arguments
 
 
 @COMMANDS.register("traverse")
@@ -31,17 +31,12 @@ class Traverse:
 
     @staticmethod
     def run(args) -> int:
-        from ..latent import mean_kl_per_dimension, traverse
-        from ..latent_figures import row_grid
+        from ..pictures import traversal_outputs
 
         opened = open_run_of(args)
         x = example_at(opened, args.index, "--index")
-        kl = mean_kl_per_dimension(opened.model, opened.data) if opened.model.prior is not None else None
-        result = traverse(opened.model, x, kl, args.top, args.span, args.steps)
-        labels = [f"z{d}" + ("" if kl is None else f": KL {k:.2f} nats") for d, k in zip(result.dims.tolist(), result.kl.tolist())]
-        png, npz = output_paths(args.run_dir, args.out, "traversal.png")
+        png, _ = output_paths(args.run_dir, args.out, "traversal.png")
         title = f"example {args.index}: each row sweeps one z from {-args.span:g} to {args.span:g}"
-        row_grid(list(result.decoded), labels, png, title)
-        print(f"written: {png}")
-        write_arrays(npz, vars(result))
+        for path in traversal_outputs(opened, x, args.top, args.span, args.steps, png, title):
+            announce(path)
         return 0

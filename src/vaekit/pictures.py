@@ -1,0 +1,73 @@
+"""Figures of the latent space written to files: each function writes a PNG and the .npz of the
+arrays behind it, and returns the paths it wrote. The commands print these paths; the run report
+embeds the PNGs. Nothing here prints.
+
+Arrays hold model inputs and outputs as the model sees them (binarised, scaled or standardised),
+not the data's original units.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .io import atomic_path
+from .latent import denoise, encode_data, interpolate, latent_map, manifold_grid, mean_kl_per_dimension, traverse
+from .latent_figures import latent_scatter, manifold_figure, row_grid
+
+
+def save_arrays(path: str | Path, arrays: dict) -> Path:
+    """Tensors or arrays to one .npz (atomic write), each under its key."""
+    plain = {name: value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+             for name, value in arrays.items()}
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
+        np.savez(handle, **plain)  # a file handle: np.savez would append '.npz' to a path
+    return Path(path)
+
+
+def interpolation_outputs(model, x_a, x_b, steps: int, methods: list[str], png: Path, title: str) -> list[Path]:
+    """One row per method ('linear', 'slerp') from x_a to x_b (each (*shape)); the .npz holds 't' (steps,),
+    'endpoints' (2, *shape), 'z_METHOD' (steps, D) and 'decoded_METHOD' (steps, *shape)."""
+    arrays = {"t": torch.linspace(0, 1, steps), "endpoints": torch.stack([x_a, x_b])}
+    for method in methods:
+        arrays[f"z_{method}"], arrays[f"decoded_{method}"] = interpolate(model, x_a, x_b, steps, method)
+    row_grid([arrays[f"decoded_{m}"] for m in methods], methods, png, title)
+    return [png, save_arrays(png.with_suffix(".npz"), arrays)]
+
+
+def traversal_outputs(opened, x, top: int | None, span: float, steps: int, png: Path, title: str) -> list[Path]:
+    """Rows by mean KL over the evaluation split (dimension order for a model without a prior)."""
+    kl = mean_kl_per_dimension(opened.model, opened.data) if opened.model.prior is not None else None
+    result = traverse(opened.model, x, kl, top, span, steps)
+    labels = [f"z{d}" + ("" if kl is None else f": KL {k:.2f} nats") for d, k in zip(result.dims.tolist(), result.kl.tolist())]
+    row_grid(list(result.decoded), labels, png, title)
+    return [png, save_arrays(png.with_suffix(".npz"), vars(result))]
+
+
+def latent_map_outputs(opened, png: Path, method: str = "auto", max_points: int = 2000, seed: int = 0,
+                       grid: int = 15) -> list[Path]:
+    """The 2-D map of the posterior means coloured by label; for latent_dim = 2 with a prior, also the
+    decoded manifold over the prior's quantiles (PNG_manifold.png)."""
+    encoded = encode_data(opened.model, opened.data)
+    placed = latent_map(encoded["mean"], method, max_points, seed)
+    labels = encoded["labels"][placed.index] if "labels" in encoded else None
+    title = f"posterior means of {opened.data.name} ({opened.split}), {placed.method}, {len(placed.index)} points"
+    latent_scatter(placed.coords, labels, png, title, placed.axes)
+    written = [png]
+    arrays = {"coords": placed.coords, "index": placed.index, **({} if labels is None else {"labels": labels})}
+    if encoded["mean"].shape[1] == 2 and opened.model.prior is not None:
+        arrays["manifold_z"], arrays["manifold_decoded"] = manifold_grid(opened.model, grid)
+        manifold = png.with_name(f"{png.stem}_manifold.png")
+        manifold_figure(arrays["manifold_decoded"], manifold, f"decoded over the prior's quantiles, {grid} per axis")
+        written.append(manifold)
+    return written + [save_arrays(png.with_suffix(".npz"), arrays)]
+
+
+def denoising_outputs(opened, n: int, noise: float, seed: int, png: Path) -> list[Path]:
+    """Rows clean / noisy / reconstruction for the first n examples of the evaluation split."""
+    result = denoise(opened.model, opened.data.inputs(slice(0, n)), noise, seed)
+    rows = [result["clean"], result["noisy"], result["reconstruction"]]
+    row_grid(rows, ["clean", "noisy", "reconstruction"], png, f"denoising, noise {noise:g}")
+    return [png, save_arrays(png.with_suffix(".npz"), {**result, "noise": noise})]
