@@ -13,7 +13,7 @@ from .commands import COMMANDS
 from .errors import UserError
 
 EXIT_USER_ERROR = 2
-ORDER = ["train", "eval", "score", "sample", "reconstruct", "encode", "denoise", "interpolate", "traverse", "latent-map"]  # the workflow's order in --help; others follow by name
+ORDER = ["train", "eval", "report", "score", "sample", "reconstruct", "encode", "denoise", "interpolate", "traverse", "latent-map"]  # the workflow's order in --help; others follow by name
 
 
 def build_parser() -> argparse.ArgumentParser:

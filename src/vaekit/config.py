@@ -60,6 +60,7 @@ class TrainConfig:
     patience: int = 0  # early stopping after this many epochs without a better validation ELBO; 0 disables
     seed: int = 0
     device: str = "auto"  # auto, cpu, cuda
+    report: bool = True  # end training by evaluating the best model and writing report.html
 
 
 @dataclass(frozen=True)

@@ -72,3 +72,16 @@ def manifold_figure(decoded: torch.Tensor, path: str | Path, title: str = "") ->
     """A grid of decoded means (n, n, *shape): row r, column c shows decoded[r, c]."""
     n = decoded.shape[1]
     return image_grid(decoded.reshape(-1, *decoded.shape[2:]), path, n, title)
+
+
+def kl_bar_chart(kl_per_dim, variance, threshold: float, path: str | Path) -> Path:
+    """Mean KL per latent dimension (nats), largest first; active units (posterior-mean variance over
+    the data above ``threshold``) in a darker colour."""
+    kl, variance = np.asarray(kl_per_dim), np.asarray(variance)
+    order = np.argsort(-kl, kind="stable")
+    colours = ["#1f5f9f" if variance[d] > threshold else "#a9c4de" for d in order]
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.35 * len(kl) + 1.5), 3.2))
+    ax.bar(range(len(kl)), kl[order], color=colours)
+    ax.set_xticks(range(len(kl)), [f"z{d}" for d in order], rotation=90 if len(kl) > 12 else 0)
+    ax.set(ylabel="mean KL, nats", title=f"KL per latent dimension (dark: active, Var[E q(z|x)] > {threshold:g})")
+    return _save(fig, path)

@@ -281,6 +281,10 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
             events.close()
     best, _, _ = load_model(run_dir / "model.safetensors", device) if state.epoch else (model, None, None)
     write_figures(run_dir, best, prepared, state.history)
+    if config.train.report:
+        from .report import write_report  # the report pulls in the evaluation and latent tools
+
+        write_report(run_dir, opened=evaluation_data(best, config, prepared))
     return Run(run_dir, best, config, state, prepared)
 
 
@@ -349,7 +353,11 @@ def open_run(run_dir: str | Path, device: str = "auto", data_spec=None) -> Evalu
     model, _, _ = load_model(run_dir / "model.safetensors", torch_device)
     if data_spec is not None:  # nothing is held out of a file given to evaluate: score all of it
         config = config.replace(data={"validation": "none"})
-    prepared = prepare_data(config, data_spec, torch_device)
+    return evaluation_data(model, config, prepare_data(config, data_spec, torch_device))
+
+
+def evaluation_data(model: LatentVariableModel, config: Config, prepared: PreparedData) -> EvaluationData:
+    """The model with the split to evaluate it on (see ``evaluation_split``), checked to fit its shape."""
     split, data, train = evaluation_split(prepared, config)
     if data.shape != model.data_shape:
         raise UserError(f"{data.name}: examples of shape {data.shape} do not fit this model's shape {model.data_shape}")

@@ -70,6 +70,7 @@ def report_run(run) -> None:
     print(f"run folder: {run.dir}")
     if "val_elbo" in last:
         print(f"best validation ELBO: {run.state.best_val_elbo:.3f} nats per example (epoch {run.state.best_epoch})")
-    for name in ("model.safetensors", "config.yaml", "metrics.csv", "curves.png", "reconstructions.png", "samples.png"):
+    for name in ("model.safetensors", "config.yaml", "metrics.csv", "curves.png", "reconstructions.png", "samples.png",
+                 "eval.json", "report.html"):
         if (run.dir / name).exists():
             print(f"  {run.dir / name}")

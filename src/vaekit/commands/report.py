@@ -1,0 +1,30 @@
+"""vaekit report: one self-contained HTML page about a run."""
+
+from __future__ import annotations
+
+from . import COMMANDS
+from .common import announce
+
+
+@COMMANDS.register("report")
+class Report:
+    help = "write RUN_DIR/report.html: config, curves, evaluation, samples and the latent space, images embedded"
+    description = (
+        "Write RUN_DIR/report.html with the configuration, training curves, evaluation table, reconstructions, "
+        "samples, interpolations, traversals, latent map, KL per latent dimension and linear probe. The "
+        "evaluation is read from RUN_DIR/eval.json when it exists ('vaekit eval --k 5000' first for the paper "
+        "protocol), else it is computed with --k and written there. Figures and their arrays go to RUN_DIR/report/."
+    )
+
+    @staticmethod
+    def arguments(p) -> None:
+        p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'vaekit train'")
+        p.add_argument("--k", type=int, default=0, help="importance samples when there is no eval.json yet (default 0)")
+        p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+
+    @staticmethod
+    def run(args) -> int:
+        from ..report import write_report
+
+        announce(write_report(args.run_dir, args.k, args.device))
+        return 0

@@ -1,0 +1,221 @@
+"""The run report: one self-contained HTML page (images embedded) that reads top to bottom.
+
+Sections are small functions ``(context) -> Section | None``; a section without the data it needs
+(no labels for a probe, no prior for samples) is left out, and the page says which were left out.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .config import dump_config  # noqa: E402
+from .io import atomic_write_text  # noqa: E402
+
+
+@dataclass
+class Section:
+    title: str
+    body: str  # HTML
+
+
+@dataclass
+class ReportContext:
+    """What the sections draw from: the run folder, the opened run and its evaluation."""
+
+    run_dir: Path
+    opened: object  # vaekit.run.EvaluationData
+    results: dict  # vaekit.run_eval.evaluate_run output
+    history: list[dict]
+    left_out: list[str] = field(default_factory=list)
+
+
+def embed_png(path_or_bytes) -> str:
+    """An <img> with the PNG inside the page as base64, so the file can be mailed on its own."""
+    data = path_or_bytes if isinstance(path_or_bytes, bytes) else Path(path_or_bytes).read_bytes()
+    return f'<img alt="" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+
+
+def figure_png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def table(rows: list[tuple[str, str]]) -> str:
+    cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    return f"<table>{cells}</table>"
+
+
+def format_value(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, list):
+        return f"{len(value)} values (see the chart below or eval.json)"
+    return str(value)
+
+
+STYLE = """
+body { font-family: sans-serif; max-width: 60em; margin: 2em auto; color: #222; line-height: 1.4; }
+h1 { border-bottom: 2px solid #444; } h2 { margin-top: 2em; border-bottom: 1px solid #bbb; }
+table { border-collapse: collapse; } th, td { padding: 0.2em 0.8em; border-bottom: 1px solid #ddd; text-align: left; }
+th { font-weight: normal; color: #555; } pre { background: #f5f5f5; padding: 1em; overflow-x: auto; }
+img { max-width: 100%; } .note { color: #666; font-size: 0.9em; }
+"""
+
+
+def render(title: str, sections: list[Section], left_out: list[str]) -> str:
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
+    parts.append("<ul>" + "".join(f"<li><a href='#s{i}'>{html.escape(s.title)}</a></li>" for i, s in enumerate(sections)) + "</ul>")
+    for i, section in enumerate(sections):
+        parts.append(f"<h2 id='s{i}'>{html.escape(section.title)}</h2>{section.body}")
+    if left_out:
+        parts.append("<p class='note'>Left out: " + html.escape("; ".join(left_out)) + "</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_html(path: Path, title: str, context: ReportContext, section_makers: list[Callable]) -> Path:
+    sections = [s for s in (make(context) for make in section_makers) if s is not None]
+    atomic_write_text(path, render(title, sections, context.left_out))
+    return path
+
+
+def summary_section(context: ReportContext) -> Section:
+    config, results, history = context.opened.config, context.results, context.history
+    best = max(history, key=lambda row: row.get("val_elbo", row.get("train_elbo", float("-inf"))), default={})
+    rows = [("data", f"{results.get('data')} (evaluated on the {results.get('split')} split)"),
+            ("model", f"{config.model.name}, trunk {config.model.trunk}, latent_dim {config.model.latent_dim}, "
+                      f"likelihood {config.model.likelihood}"),
+            ("epochs run", str(len(history))), ("best epoch (validation)", str(best.get("epoch", "-")))]
+    for key, label in [("elbo_nats", "test ELBO, nats per example"), ("nll_nats", "test NLL, nats per example"),
+                       ("active_units", "active units"), ("probe_accuracy", "linear probe accuracy")]:
+        if key in results:
+            rows.append((label, format_value(results[key])))
+    return Section("Summary", table(rows))
+
+
+def config_section(context: ReportContext) -> Section:
+    return Section("Configuration", f"<pre>{html.escape(dump_config(context.opened.config))}</pre>")
+
+
+def picture_section(title: str, file: str, caption: str = "") -> Callable:
+    """A section showing RUN_DIR/report/FILE (or RUN_DIR/FILE), left out when the file is absent."""
+
+    def make(context: ReportContext) -> Section | None:
+        path = next((p for p in (context.run_dir / "report" / file, context.run_dir / file) if p.is_file()), None)
+        if path is None:
+            context.left_out.append(f"{title} ({file} was not made)")
+            return None
+        return Section(title, (f"<p>{html.escape(caption)}</p>" if caption else "") + embed_png(path))
+
+    return make
+
+
+def evaluation_section(context: ReportContext) -> Section:
+    scalars = [(key, format_value(value)) for key, value in context.results.items() if not isinstance(value, list)]
+    return Section("Evaluation", "<p>Every number carries its unit in its name; nats are per example.</p>" + table(scalars))
+
+
+def probe_section(context: ReportContext) -> Section | None:
+    results = context.results
+    if "probe_accuracy" not in results:
+        context.left_out.append("linear probe (the data have no labels, or the whole file was evaluated)")
+        return None
+    rows = [("logistic regression on the posterior means", f"{results['probe_accuracy']:.3f}"),
+            ("the same on the raw inputs", f"{results['raw_probe_accuracy']:.3f}"),
+            ("chance (most common label)", f"{results['chance_accuracy']:.3f}"),
+            ("training / test examples", f"{results['probe_train_examples']} / {results['probe_test_examples']}")]
+    return Section("Linear probe", "<p>Test accuracy of a classifier trained on the training split.</p>" + table(rows))
+
+
+SECTIONS = [
+    summary_section,
+    config_section,
+    picture_section("Training curves", "curves.png", "ELBO and KL per epoch, nats per example."),
+    evaluation_section,
+    picture_section("Reconstructions", "reconstructions.png", "Inputs (upper row of each pair) and the means of p(x|z) at z = E[q(z|x)]."),
+    picture_section("Samples", "samples.png", "Means of p(x|z) for z drawn from the prior."),
+    picture_section("Interpolations", "interpolation.png", "From the first to the second evaluation example in latent space: linear and spherical."),
+    picture_section("Traversals", "traversal.png", "Each row sweeps one latent coordinate from -3 to +3 around the first example's posterior mean; rows by KL."),
+    picture_section("Latent map", "latent_map.png", "Posterior means in two dimensions, coloured by label."),
+    picture_section("Decoded manifold", "latent_map_manifold.png", "Decoded over the prior's quantiles (2-D latent spaces)."),
+    picture_section("KL per latent dimension", "kl_per_dimension.png", "Mean KL over the evaluation split, nats."),
+    probe_section,
+]
+
+
+def read_history(run_dir: Path) -> list[dict]:
+    import csv
+
+    path = run_dir / "metrics.csv"
+    if not path.is_file():
+        return []
+    with open(path) as handle:
+        rows = [{key: float(value) for key, value in row.items() if value != ""} for row in csv.DictReader(handle)]
+    return [{**row, "epoch": int(row["epoch"])} for row in rows]
+
+
+def evaluation_results(run_dir: Path, opened, k: int) -> dict:
+    """RUN_DIR/eval.json when it is newer than the weights (a long --k evaluation is kept), else a new
+    evaluation, written there."""
+    import json
+
+    from .io import atomic_write_json
+    from .run_eval import evaluate_run
+
+    path = run_dir / "eval.json"
+    if path.is_file() and path.stat().st_mtime >= (run_dir / "model.safetensors").stat().st_mtime:
+        return json.loads(path.read_text())
+    results = evaluate_run(opened, k=k)
+    atomic_write_json(path, results)
+    return results
+
+
+def make_figures(run_dir: Path, opened, results: dict) -> None:
+    """The latent-space figures the report shows, in RUN_DIR/report/ (each with its .npz)."""
+    from .latent_figures import kl_bar_chart
+    from .pictures import interpolation_outputs, latent_map_outputs, traversal_outputs
+
+    folder = run_dir / "report"
+    folder.mkdir(exist_ok=True)
+    data, latent_dim = opened.data, opened.config.model.latent_dim
+    first = data.inputs(slice(0, 2)).cpu()
+    if len(first) == 2:
+        interpolation_outputs(opened.model, first[0], first[1], 10, ["linear", "slerp"], folder / "interpolation.png",
+                              "evaluation examples 0 to 1")
+    top = min(latent_dim, 8) if opened.model.prior is not None else None  # no KL to rank an autoencoder's dims by
+    traversal_outputs(opened, first[0], top, 3.0, 9, folder / "traversal.png", "example 0")
+    if latent_dim >= 2:
+        latent_map_outputs(opened, folder / "latent_map.png")
+    if "kl_per_dim_nats" in results:
+        kl_bar_chart(results["kl_per_dim_nats"], results["posterior_mean_variance"],
+                     results["active_unit_threshold"], folder / "kl_per_dimension.png")
+
+
+def write_report(run_dir: str | Path, k: int = 0, device: str = "auto", opened=None) -> Path:
+    """RUN_DIR/report.html: every section of the run, images embedded (one file to mail).
+
+    The evaluation comes from RUN_DIR/eval.json when present, else it is run with ``k`` importance
+    samples and written there. Figures go to RUN_DIR/report/ with their arrays. ``opened`` (an
+    ``EvaluationData``) saves reloading the run when the caller has it, as training does.
+    """
+    from .run import open_run
+
+    run_dir = Path(run_dir)
+    opened = opened or open_run(run_dir, device)
+    results = evaluation_results(run_dir, opened, k)
+    make_figures(run_dir, opened, results)
+    context = ReportContext(run_dir, opened, results, read_history(run_dir))
+    return write_html(run_dir / "report.html", f"vaekit run {run_dir.name}", context, SECTIONS)
