@@ -44,6 +44,11 @@ class LatentVariableModel(nn.Module):
         decoded = self.decoder(z.reshape(-1, z.shape[-1]))  # (N, params, *data_shape)
         return self.likelihood(decoded.view(*lead, *decoded.shape[1:]))  # (*lead, params, *data_shape)
 
+    def epoch_statistics(self, data) -> dict[str, float]:
+        """Model-specific numbers logged with each epoch's validation metrics (e.g. codebook usage);
+        ``data`` is the validation split. None here; variants override it."""
+        return {}
+
     def prior_distribution(self) -> Distribution:
         if self.prior is None:
             raise UserError("this model is a plain autoencoder and has no prior; train model 'vae' to sample")

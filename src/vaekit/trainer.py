@@ -129,6 +129,7 @@ class Trainer:
         # Fixed noise (seed 0) so that epochs compare fairly; the ELBO, whatever the training objective.
         terms = mean_terms(self.model, val_data, k=0, batch_size=1024, seed=0, chunk=None)
         row.update({f"val_{k}": v for k, v in terms.items()})
+        row.update(self.model.epoch_statistics(val_data))
         score = terms["elbo"] if "elbo" in terms else terms["log_px_z"]  # the AE has no ELBO
         if score > self.state.best_val_elbo:
             self.state.best_val_elbo, self.state.best_epoch = score, self.state.epoch + 1
