@@ -113,7 +113,8 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement(monkeypa
     scores = iter([-10.0, -9.0, -9.5, -9.2, -9.1, -8.0])
     monkeypatch.setattr(trainer_module, "mean_terms", lambda *a, **k: {"elbo": next(scores)})
     config = vaekit.Config().train.__class__(epochs=10, patience=3)
-    trainer = Trainer(None, None, config, None, None, TrainState())
+    model = vaekit.build_model(vaekit.ModelConfig(hidden=(4,), latent_dim=2, likelihood="gaussian"), (3,))
+    trainer = Trainer(model, None, config, None, None, TrainState())
     trainer.train_epoch = lambda batches, on_step: {}
     improved = []
     state = trainer.fit(batches=None, val_data=[0], on_epoch=lambda s, better: improved.append(better))
