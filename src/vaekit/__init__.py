@@ -11,3 +11,4 @@ from .nn import TRUNKS  # noqa: E402
 from .objectives import ELBO, OBJECTIVES, Reconstruction, build_objective  # noqa: E402
 from .priors import PRIORS  # noqa: E402
 from .run import Run, load, train  # noqa: E402
+from . import vq  # noqa: E402,F401  (registers model 'vqvae' and objective 'vq')

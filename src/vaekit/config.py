@@ -28,6 +28,15 @@ class ModelConfig:
     likelihood: str = "auto"  # registered likelihood of p(x|z); auto: bernoulli for data in [0, 1], else gaussian
     sigma: float = 1.0  # the fixed standard deviation of the 'gaussian' likelihood
     prior: str = "normal"  # registered prior p(z)
+    # vqvae (vaekit.vq): a grid of code vectors of width latent_dim, one per position of the conv trunk's
+    # deepest feature map, or code_positions of them for other trunks
+    codebook_size: int = 512  # vqvae: number of code vectors
+    code_positions: int = 8  # vqvae with a trunk other than conv: code vectors per example
+    commitment: float = 0.25  # vqvae: weight of the commitment term ||z_e - sg[e]||^2
+    codebook_ema: bool = False  # vqvae: codebook by moving averages (decay 0.99) instead of its loss term
+    codebook_restart: int = 100  # vqvae: training batches a code may go unused before it is reset to an encoder output; 0: never
+    code_prior_hidden: int = 128  # vqvae: width of the code prior (a GRU over the code grid), see vaekit fit-code-prior
+    code_prior_layers: int = 1  # vqvae: GRU layers of the code prior
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,8 @@ def check_request(model, data: ArrayData, k: int, batch_size: int | None) -> int
     check_k(k, allow_zero=True)
     if k > 0 and model.prior is None:
         raise UserError(
-            "importance-sampled log p(x) needs a prior; a plain autoencoder has none, so evaluate it with k=0"
+            "importance-sampled log p(x) needs a prior, and this model has none (a plain autoencoder, or a VQ-VAE "
+            "before 'vaekit fit-code-prior'); evaluate it with k=0"
         )
     if len(data) == 0:
         raise UserError(f"{data.name}: no examples to evaluate")

@@ -103,6 +103,11 @@ class Reconstruction:
 def build_objective(config, model) -> object:
     """The registered objective ``config.name`` ('auto': the model's default) with config's options."""
     name = model.default_objective if config.name == "auto" else config.name
-    if name != "reconstruction" and model.prior is None:
+    factory = OBJECTIVES.get(name)
+    if hasattr(model, "check_objective"):  # a model that trains with particular objectives only (a VQ-VAE)
+        model.check_objective(name)
+    if hasattr(factory, "check_model"):  # an objective that says which models it fits, instead of the rule below
+        factory.check_model(model)
+    elif name != "reconstruction" and model.prior is None:
         raise UserError(f"objective {name!r} needs a prior; a plain autoencoder trains with objective 'reconstruction'")
-    return OBJECTIVES.get(name)(beta=config.beta, warmup_epochs=config.warmup_epochs, free_bits=config.free_bits)
+    return factory(beta=config.beta, warmup_epochs=config.warmup_epochs, free_bits=config.free_bits)
