@@ -27,7 +27,9 @@ class ModelConfig:
     channels: tuple[int, ...] = (32, 64)  # conv channels, input side first; each halves H and W
     likelihood: str = "auto"  # registered likelihood of p(x|z); auto: bernoulli for data in [0, 1], else gaussian
     sigma: float = 1.0  # the fixed standard deviation of the 'gaussian' likelihood
-    prior: str = "normal"  # registered prior p(z)
+    prior: str = "normal"  # registered prior p(z): normal, mog (mixture of Gaussians), vamp (VampPrior)
+    prior_components: int = 0  # K of the mog / vamp prior; 0: the prior's default (mog 10, vamp 500)
+    gated: bool = False  # gated layers h = (W1 x + b1) * sigmoid(W2 x + b2) in the mlp / conv trunks
     # vqvae (vaekit.vq): a grid of code vectors of width latent_dim, one per position of the conv trunk's
     # deepest feature map, or code_positions of them for other trunks
     codebook_size: int = 512  # vqvae: number of code vectors
@@ -45,6 +47,7 @@ class ObjectiveConfig:
     beta: float = 1.0  # weight of the KL term (beta-VAE when != 1)
     warmup_epochs: int = 0  # beta rises linearly from 0 to its target over this many epochs
     free_bits: float = 0.0  # floor, in nats, on the batch-mean KL of each latent dimension
+    k: int = 5  # importance samples per example of the 'iwae' objective (other objectives reject a change)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ class LatentVariableModel(nn.Module):
         self.prior = prior  # None for a plain autoencoder: nothing to sample from
         self.data_shape = tuple(data_shape)
         self.default_objective = default_objective
+        if hasattr(prior, "bind"):  # priors built on the model's encoder (VampPrior) get it here
+            prior.bind(self.encode, self.data_shape)
 
     def encode(self, x: torch.Tensor) -> Distribution:
         """q(z|x): batch shape (B,), event shape (latent_dim,). Its ``mean`` is the embedding."""
@@ -92,3 +94,6 @@ def build_model(config, data_shape) -> LatentVariableModel:
     if config.latent_dim < 1:
         raise UserError(f"model.latent_dim must be at least 1, got {config.latent_dim}")
     return MODELS.get(config.name)(config, tuple(data_shape))
+
+
+from . import hvae  # noqa: E402,F401  (registers the hierarchical models, defined in their own file)

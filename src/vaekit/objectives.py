@@ -5,6 +5,9 @@ Every term is summed over the event dimensions and reduced to a scalar exactly o
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import math
 from dataclasses import dataclass
 
 import torch
@@ -33,6 +36,15 @@ def kl_per_example(q: Distribution, p: Distribution, z: torch.Tensor) -> torch.T
         return q.log_prob(z) - p.log_prob(z)
 
 
+def kl_levels(q: Distribution, p: Distribution, z: torch.Tensor) -> dict[str, torch.Tensor]:
+    """'kl_LEVEL' -> (B,) one-sample KL of each level of a hierarchical q and p (both giving
+    ``log_prob_levels(z)``, name -> (B,) nats, e.g. z1 and z2); they sum to the total KL at z. {} otherwise."""
+    if not (hasattr(q, "log_prob_levels") and hasattr(p, "log_prob_levels")):
+        return {}
+    q_levels, p_levels = q.log_prob_levels(z), p.log_prob_levels(z)
+    return {f"kl_{name}": q_levels[name] - p_levels[name] for name in q_levels}
+
+
 def kl_per_dimension(q: Distribution, p: Distribution) -> torch.Tensor:
     """KL per latent dimension (B, D) for factorised q and p (``Independent`` over one dim)."""
     try:
@@ -54,7 +66,8 @@ class ELBO:
 
     beta != 1 gives a beta-VAE; ``warmup_epochs`` ramps beta from 0; ``free_bits`` (nats) floors the
     batch-mean KL of each latent dimension inside the loss (Kingma et al., 2016). The reported terms
-    are always the true per-example values: log_px_z, kl and elbo = log_px_z - kl.
+    are always the true per-example values: log_px_z, kl and elbo = log_px_z - kl; a hierarchical
+    model adds its KL per level (kl_z1, kl_z2: one-sample, at the same z, summing to kl).
     """
 
     def __init__(self, beta: float = 1.0, warmup_epochs: int = 0, free_bits: float = 0.0):
@@ -77,7 +90,51 @@ class ELBO:
         else:
             kl_loss = kl.mean()
         loss = -log_px_z.mean() + beta * kl_loss
-        return Output(loss, {"log_px_z": log_px_z, "kl": kl, "elbo": log_px_z - kl})
+        return Output(loss, {"log_px_z": log_px_z, "kl": kl, **kl_levels(q, p, z), "elbo": log_px_z - kl})
+
+
+@OBJECTIVES.register("iwae")
+class IWAE:
+    """The importance-weighted bound (Burda et al., 2016); loss = mean_B[-IWAE_k] with
+
+        IWAE_k(x) = logsumexp_s [log p(x|z_s) + log p(z_s) - log q(z_s|x)] - log k,   z_s ~ q(z|x), s = 1..k
+
+    reparameterised. The log-weights are the evaluator's (``evaluate.log_weights_at``), so training
+    and the importance-sampled log p(x) compute the same numbers. In expectation
+    ELBO = IWAE_1 <= IWAE_k <= IWAE_{k+1} <= log p(x).
+
+    Terms, (B,) nats per example: ``iwae``, the bound; ``log_px_z`` and ``kl``, the means over the k
+    draws of log p(x|z_s) and of the one-sample KL log q(z_s|x) - log p(z_s); and ``elbo`` =
+    log_px_z - kl, the plain ELBO averaged over the same k draws (what validation and early stopping
+    read). There is no KL weight: beta, warm-up and free bits are the ELBO's and are refused here.
+    """
+
+    def __init__(self, k: int = 5, beta: float = 1.0, warmup_epochs: int = 0, free_bits: float = 0.0):
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise UserError(f"objective.k, the importance samples of objective 'iwae', must be an integer >= 1, "
+                            f"got {k!r}")
+        if (beta, warmup_epochs, free_bits) != (1.0, 0, 0.0):
+            raise UserError(
+                "objective 'iwae' has no KL weight, so objective.beta, objective.warmup_epochs and objective.free_bits "
+                "do not apply; leave them at their defaults or train with objective 'elbo'"
+            )
+        self.k = k
+
+    def beta_at(self, epoch: int) -> float:
+        return 1.0
+
+    def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
+        from .evaluate import log_weights_at  # imported here: evaluate imports this module
+
+        q = model.encode(x)  # batch (B,), event (D,)
+        if not q.has_rsample:
+            raise UserError("objective 'iwae' needs a reparameterised posterior (rsample) to train the encoder")
+        z = q.rsample((self.k,))  # (k, B, D)
+        log_w = log_weights_at(model, x, q, z)  # (k, B)
+        kl = q.log_prob(z) - model.prior_distribution().log_prob(z)  # (k, B): one-sample KL per draw
+        iwae = log_w.logsumexp(0) - math.log(self.k)  # (B,)
+        terms = {"iwae": iwae, "log_px_z": (log_w + kl).mean(0), "kl": kl.mean(0), "elbo": log_w.mean(0)}
+        return Output(-iwae.mean(), terms)
 
 
 @OBJECTIVES.register("reconstruction")
@@ -90,6 +147,13 @@ class Reconstruction:
                 "objective 'reconstruction' has no KL term, so objective.beta, objective.warmup_epochs and "
                 "objective.free_bits do not apply; leave them at their defaults or train model 'vae'"
             )
+
+    @staticmethod
+    def check_model(model) -> None:
+        """Any model without a learned prior: this loss would leave a prior's parameters untrained."""
+        if model.prior is not None and any(True for _ in model.prior.parameters()):
+            raise UserError("objective 'reconstruction' would leave this model's learned prior untrained; "
+                            "train it with objective 'elbo' or 'iwae'")
 
     def beta_at(self, epoch: int) -> float:
         return 0.0
@@ -110,4 +174,20 @@ def build_objective(config, model) -> object:
         factory.check_model(model)
     elif name != "reconstruction" and model.prior is None:
         raise UserError(f"objective {name!r} needs a prior; a plain autoencoder trains with objective 'reconstruction'")
-    return factory(beta=config.beta, warmup_epochs=config.warmup_epochs, free_bits=config.free_bits)
+    return factory(**objective_options(factory, config, name))
+
+
+def objective_options(factory, config, name: str) -> dict:
+    """The ObjectiveConfig fields ``factory`` takes as keyword arguments. A field it does not take
+    must keep its default (objective.k=50 with the ELBO would be silently ignored otherwise)."""
+    accepted = inspect.signature(factory).parameters
+    defaults = type(config)()
+    options = {}
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if field.name in accepted:
+            options[field.name] = value
+        elif field.name != "name" and value != getattr(defaults, field.name):
+            raise UserError(f"objective {name!r} does not use objective.{field.name}; leave it at its default "
+                            f"({getattr(defaults, field.name)!r}) or choose an objective that does")
+    return options

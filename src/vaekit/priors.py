@@ -1,22 +1,49 @@
-"""Priors p(z) as modules, so that later priors (mixtures, VampPrior) can learn."""
+"""Priors p(z) as modules, so that they can learn: the standard normal, a learnable mixture of
+Gaussians, and the VampPrior (Tomczak and Welling, 2018).
+
+Every prior gives ``forward() -> Distribution`` over z (event shape (latent_dim,)) and
+``sample(n, temperature, generator) -> (n, latent_dim)``, where temperature scales the standard
+deviations (of each component, for mixtures). The mixtures are ``MixtureSameFamily`` over
+``Independent(Normal)``, so ``log_prob`` is exact; their KL to a Gaussian posterior has no closed
+form, and the ELBO uses the Monte Carlo estimate of ``objectives.kl_per_example``.
+
+A prior that needs the model (the VampPrior encodes its pseudo-inputs with the model's encoder)
+receives it through ``bind(encode, data_shape)``, which the model calls once when it is composed.
+"""
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch import nn
-from torch.distributions import Distribution, Independent, Normal
+from torch.distributions import Categorical, Distribution, Independent, MixtureSameFamily, Normal
 
+from .errors import UserError
 from .registry import Registry
 
 PRIORS: Registry = Registry("prior")
 
+# Elements of the (points, K, D) intermediate a mixture's log_prob holds at once: 2^26 float32 = 256 MiB
+# (torch makes a few such temporaries). Evaluation asks for k * B points at a time (tens of thousands):
+# unchunked, a 500-component VampPrior over 40 dimensions would need several GiB per temporary there.
+MIXTURE_BUDGET = 2**26
+
+
+class Prior(nn.Module):
+    """Base class: ``forward`` gives p(z); ``bind`` is a no-op for priors that do not use the model."""
+
+    def bind(self, encode: Callable[[torch.Tensor], Distribution], data_shape: tuple[int, ...]) -> None:
+        """Called by the model once composed: ``encode(x)`` is q(z|x) for x (N, *data_shape)."""
+
 
 @PRIORS.register("normal")
-class StandardNormal(nn.Module):
+class StandardNormal(Prior):
     """N(0, I) over z of shape (latent_dim,)."""
 
     def __init__(self, latent_dim: int, config=None):
         super().__init__()
+        components(config, "normal", None)  # rejects model.prior_components: a single Gaussian has none
         self.register_buffer("loc", torch.zeros(latent_dim))
         self.register_buffer("scale", torch.ones(latent_dim))
 
@@ -27,6 +54,104 @@ class StandardNormal(nn.Module):
         """(n, latent_dim) draws; temperature scales the standard deviation."""
         noise = torch.randn(n, self.loc.numel(), generator=generator, device=self.loc.device)
         return self.loc + temperature * self.scale * noise
+
+
+@PRIORS.register("mog")
+class MixtureOfGaussians(Prior):
+    """sum_k pi_k N(mu_k, diag(sigma_k^2)) with learnable logits (K,), means and log-scales (K, D).
+
+    The means start as N(0, I) draws, so the components start apart and inside the region a
+    standard normal prior would cover; the scales start at 1 and the weights uniform.
+    """
+
+    def __init__(self, latent_dim: int, config=None):
+        super().__init__()
+        count = components(config, "mog", 10)
+        self.logits = nn.Parameter(torch.zeros(count))
+        self.loc = nn.Parameter(torch.randn(count, latent_dim))
+        self.log_scale = nn.Parameter(torch.zeros(count, latent_dim))
+
+    def forward(self) -> Distribution:
+        return gaussian_mixture(self.logits, self.loc, self.log_scale.exp())
+
+    def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(n, latent_dim): a component per draw, then its Gaussian with scale times temperature."""
+        return sample_mixture(self(), n, temperature, generator)
+
+
+@PRIORS.register("vamp")
+class VampPrior(Prior):
+    """p(z) = (1/K) sum_k q(z|u_k): the model's own posterior at K learnable pseudo-inputs u_k.
+
+    The pseudo-inputs have the data's shape (K, *data_shape) and are created by ``bind``; they start
+    at N(0.05, 0.01^2) values as in the paper's code: inside [0, 1] for binary and grey-level data,
+    and near the centre of standardised real data. They are free parameters (not clipped), since
+    the encoder accepts any real input.
+    """
+
+    def __init__(self, latent_dim: int, config=None):
+        super().__init__()
+        self.count = components(config, "vamp", 500)
+        self.latent_dim = latent_dim
+        self.encode = None  # the model's q(z|x), set by bind; a plain attribute, not a submodule (no cycle)
+
+    def bind(self, encode, data_shape) -> None:
+        self.encode = encode
+        if not hasattr(self, "pseudo_inputs"):
+            self.pseudo_inputs = nn.Parameter(0.05 + 0.01 * torch.randn(self.count, *data_shape))
+
+    def forward(self) -> Distribution:
+        if self.encode is None:
+            raise RuntimeError("the VampPrior needs the model's encoder: build it through a model (bind)")
+        q = self.encode(self.pseudo_inputs)  # batch (K,), event (D,)
+        uniform = torch.zeros(self.count, dtype=self.pseudo_inputs.dtype, device=self.pseudo_inputs.device)
+        return ChunkedMixture(Categorical(logits=uniform, validate_args=False), q, validate_args=False)
+
+    def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(n, latent_dim): a pseudo-input per draw, then its posterior with scale times temperature."""
+        return sample_mixture(self(), n, temperature, generator)
+
+
+def components(config, prior: str, default: int | None) -> int | None:
+    """K from ``config.prior_components`` (0: ``default``); a UserError for priors without components."""
+    count = 0 if config is None else config.prior_components
+    if count < 0:
+        raise UserError(f"model.prior_components must be >= 0 (0: the prior's default), got {count}")
+    if default is None and count:
+        raise UserError(f"model.prior_components applies to the mixture priors (mog, vamp), not to prior {prior!r}")
+    return count or default
+
+
+class ChunkedMixture(MixtureSameFamily):
+    """``MixtureSameFamily`` (batch shape (), event (D,)) whose ``log_prob`` takes the points in
+    chunks, so the (points, K, D) intermediate stays within MIXTURE_BUDGET elements; values unchanged."""
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """z (*, D) -> (*,) nats."""
+        components, size = self.mixture_distribution.logits.shape[-1], z.shape[-1]
+        rows = max(1, MIXTURE_BUDGET // (components * size))
+        flat = z.reshape(-1, size)  # (N, D)
+        if len(flat) <= rows:
+            return super().log_prob(z)
+        return torch.cat([super(ChunkedMixture, self).log_prob(part) for part in flat.split(rows)]).view(z.shape[:-1])
+
+
+def gaussian_mixture(logits: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> MixtureSameFamily:
+    """Mixture of K diagonal Gaussians: logits (K,), loc and scale (K, D); event shape (D,)."""
+    component = Independent(Normal(loc, scale, validate_args=False), 1, validate_args=False)
+    return ChunkedMixture(Categorical(logits=logits, validate_args=False), component, validate_args=False)
+
+
+@torch.no_grad()
+def sample_mixture(
+    mixture: MixtureSameFamily, n: int, temperature: float, generator: torch.Generator | None
+) -> torch.Tensor:
+    """(n, D) draws from a mixture of ``Independent(Normal)`` with every component's scale times temperature."""
+    normal = mixture.component_distribution.base_dist  # loc, scale (K, D)
+    index = torch.multinomial(mixture.mixture_distribution.probs, n, replacement=True, generator=generator)  # (n,)
+    loc, scale = normal.loc[index], normal.scale[index]  # (n, D)
+    noise = torch.randn(loc.shape, generator=generator, device=loc.device, dtype=loc.dtype)
+    return loc + temperature * scale * noise
 
 
 def build_prior(config) -> nn.Module:

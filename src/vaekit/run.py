@@ -44,6 +44,8 @@ FLAG_FIELDS = {
     "latent_dim": ("model", "latent_dim"),
     "likelihood": ("model", "likelihood"),
     "trunk": ("model", "trunk"),
+    "prior": ("model", "prior"),
+    "objective": ("objective", "name"),
     "beta": ("objective", "beta"),
     "epochs": ("train", "epochs"),
     "batch_size": ("train", "batch_size"),
@@ -226,7 +228,7 @@ def train(
     """Train a model and write its run folder; returns the ``Run``.
 
     config: a Config, a YAML path, or None for the defaults; flags (model, latent_dim, likelihood,
-    trunk, beta, epochs, batch_size, lr, seed, device) override it. data: a ``--data`` string, an
+    trunk, prior, objective, beta, epochs, batch_size, lr, seed, device) override it. data: a ``--data`` string, an
     array/tensor (N, ...) or (inputs, labels); None uses config.data.source. resume: a run folder
     to continue (its stored config is used; pass ``data`` again if it was given as arrays).
     """

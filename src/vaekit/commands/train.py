@@ -19,10 +19,15 @@ class Train:
         p.add_argument("--config", help="YAML config file (sections model, objective, data, train)")
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override one setting, e.g. --set model.latent_dim=32 --set objective.beta=4 (repeatable)")
-        p.add_argument("--model", help="registered model: vae, ae")
+        p.add_argument("--model", help="registered model: vae, ae, hvae (two-level hierarchical VAE), conv_hvae (its "
+                                        "convolutional form, with --trunk conv)")
         p.add_argument("--latent-dim", type=int)
         p.add_argument("--likelihood", help="auto (default: bernoulli for data in [0, 1], else gaussian), bernoulli, continuous_bernoulli, gaussian, gaussian_learned")
         p.add_argument("--trunk", help="mlp (any shape) or conv (images)")
+        p.add_argument("--prior", help="registered prior p(z): normal (default), mog (learnable mixture of Gaussians), "
+                                        "vamp (VampPrior); --set model.prior_components=K sets their K")
+        p.add_argument("--objective", help="registered objective: auto (default: the model's own, elbo for a VAE), elbo, "
+                                            "iwae (importance-weighted bound, --set objective.k=5), reconstruction")
         p.add_argument("--beta", type=float, help="KL weight (beta-VAE when != 1)")
         p.add_argument("--epochs", type=int)
         p.add_argument("--batch-size", type=int)

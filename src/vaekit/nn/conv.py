@@ -13,6 +13,7 @@ from torch import nn
 
 from ..errors import UserError
 from . import TRUNKS
+from .gated import gated_conv2d, gated_conv_transpose2d, gated_dense
 
 
 def _halved(size: tuple[int, int]) -> tuple[int, int]:
@@ -27,14 +28,21 @@ def _sizes(height: int, width: int, layers: int) -> list[tuple[int, int]]:
     return sizes
 
 
+def _block(c_in: int, c_out: int, gated: bool, transpose: bool = False, **conv) -> list[nn.Module]:
+    """A convolution and its nonlinearity: conv + ReLU, or one gated conv (the gate is the nonlinearity)."""
+    if gated:
+        return [(gated_conv_transpose2d if transpose else gated_conv2d)(c_in, c_out, **conv)]
+    return [(nn.ConvTranspose2d if transpose else nn.Conv2d)(c_in, c_out, **conv), nn.ReLU()]
+
+
 class ConvEncoder(nn.Module):
     """x (B, C, H, W) -> features (B, channels[-1] * h * w)."""
 
-    def __init__(self, data_shape: tuple[int, int, int], channels: tuple[int, ...]):
+    def __init__(self, data_shape: tuple[int, int, int], channels: tuple[int, ...], gated: bool = False):
         super().__init__()
         layers: list[nn.Module] = []
         for c_in, c_out in zip([data_shape[0], *channels[:-1]], channels):
-            layers += [nn.Conv2d(c_in, c_out, kernel_size=3, stride=2, padding=1), nn.ReLU()]
+            layers += _block(c_in, c_out, gated, kernel_size=3, stride=2, padding=1)
         self.layers = nn.Sequential(*layers)
         deepest = _sizes(data_shape[1], data_shape[2], len(channels))[-1]
         self.out_features = channels[-1] * math.prod(deepest)
@@ -46,18 +54,26 @@ class ConvEncoder(nn.Module):
 class ConvDecoder(nn.Module):
     """z (B, latent_dim) -> parameters (B, params, C, H, W)."""
 
-    def __init__(self, data_shape: tuple[int, int, int], channels: tuple[int, ...], latent_dim: int, params: int):
+    def __init__(
+        self, data_shape: tuple[int, int, int], channels: tuple[int, ...], latent_dim: int, params: int,
+        gated: bool = False,
+    ):
         super().__init__()
         sizes = _sizes(data_shape[1], data_shape[2], len(channels))
         self.start_shape = (channels[-1], *sizes[-1])
-        self.project = nn.Linear(latent_dim, math.prod(self.start_shape))
+        features = math.prod(self.start_shape)
+        self.project = gated_dense(latent_dim, features) if gated else nn.Linear(latent_dim, features)
         outs = [*reversed(channels[:-1]), params * data_shape[0]]
-        layers: list[nn.Module] = [nn.ReLU()]
-        for c_in, c_out, target in zip(reversed(channels), outs, reversed(sizes[:-1])):
+        layers: list[nn.Module] = [] if gated else [nn.ReLU()]
+        steps = list(zip(reversed(channels), outs, reversed(sizes[:-1])))
+        for step, (c_in, c_out, target) in enumerate(steps):
             # ConvTranspose2d(k=3, s=2, p=1) maps n to 2n - 1 + output_padding: pad 1 for even targets.
             padding = (1 - target[0] % 2, 1 - target[1] % 2)
-            layers += [nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=padding), nn.ReLU()]
-        self.layers = nn.Sequential(*layers[:-1])  # no ReLU on the output parameters
+            last = step == len(steps) - 1
+            conv = dict(kernel_size=3, stride=2, padding=1, output_padding=padding)
+            # The output parameters are affine: no ReLU and no gate on the last layer.
+            layers += [nn.ConvTranspose2d(c_in, c_out, **conv)] if last else _block(c_in, c_out, gated, True, **conv)
+        self.layers = nn.Sequential(*layers)
         self.out_shape = (params, *data_shape)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -71,4 +87,7 @@ def build_conv(data_shape, config, params):
     if len(data_shape) != 3:
         shape = "x".join(map(str, data_shape))
         raise UserError(f"trunk 'conv' needs images of shape C x H x W, got {shape}; use model.trunk=mlp")
-    return ConvEncoder(data_shape, config.channels), ConvDecoder(data_shape, config.channels, config.latent_dim, params)
+    return (
+        ConvEncoder(data_shape, config.channels, config.gated),
+        ConvDecoder(data_shape, config.channels, config.latent_dim, params, config.gated),
+    )

@@ -8,21 +8,24 @@ import torch
 from torch import nn
 
 from . import TRUNKS
+from .gated import gated_dense
 
 
-def _stack(widths: list[int]) -> nn.Sequential:
+def dense_stack(widths: list[int], gated: bool = False) -> nn.Sequential:
+    """(*, widths[0]) -> (*, widths[-1]): Linear + ReLU per step, or a gated layer (its gate is the
+    nonlinearity, so no ReLU follows it)."""
     layers: list[nn.Module] = []
     for width_in, width_out in zip(widths[:-1], widths[1:]):
-        layers += [nn.Linear(width_in, width_out), nn.ReLU()]
+        layers += [gated_dense(width_in, width_out)] if gated else [nn.Linear(width_in, width_out), nn.ReLU()]
     return nn.Sequential(*layers)
 
 
 class MLPEncoder(nn.Module):
     """x (B, *data_shape) -> features (B, hidden[-1])."""
 
-    def __init__(self, data_shape: tuple[int, ...], hidden: tuple[int, ...]):
+    def __init__(self, data_shape: tuple[int, ...], hidden: tuple[int, ...], gated: bool = False):
         super().__init__()
-        self.layers = _stack([math.prod(data_shape), *hidden])
+        self.layers = dense_stack([math.prod(data_shape), *hidden], gated)
         self.out_features = hidden[-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -32,10 +35,12 @@ class MLPEncoder(nn.Module):
 class MLPDecoder(nn.Module):
     """z (B, latent_dim) -> parameters (B, params, *data_shape); hidden widths mirror the encoder's."""
 
-    def __init__(self, data_shape: tuple[int, ...], hidden: tuple[int, ...], latent_dim: int, params: int):
+    def __init__(
+        self, data_shape: tuple[int, ...], hidden: tuple[int, ...], latent_dim: int, params: int, gated: bool = False
+    ):
         super().__init__()
         widths = [latent_dim, *reversed(hidden)]
-        self.layers = _stack(widths)
+        self.layers = dense_stack(widths, gated)
         self.out = nn.Linear(widths[-1], params * math.prod(data_shape))
         self.out_shape = (params, *data_shape)
 
@@ -45,8 +50,8 @@ class MLPDecoder(nn.Module):
 
 @TRUNKS.register("mlp")
 def build_mlp(data_shape, config, params):
-    """(encoder, decoder) pair for ``config.hidden`` widths."""
+    """(encoder, decoder) pair for ``config.hidden`` widths; gated layers when ``config.gated``."""
     return (
-        MLPEncoder(data_shape, config.hidden),
-        MLPDecoder(data_shape, config.hidden, config.latent_dim, params),
+        MLPEncoder(data_shape, config.hidden, config.gated),
+        MLPDecoder(data_shape, config.hidden, config.latent_dim, params, config.gated),
     )
