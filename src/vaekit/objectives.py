@@ -50,7 +50,9 @@ def kl_per_dimension(q: Distribution, p: Distribution) -> torch.Tensor:
     try:
         return kl_divergence(q.base_dist, p.base_dist).expand(q.batch_shape + q.event_shape)
     except (AttributeError, NotImplementedError):
-        raise UserError("free bits need a factorised posterior and prior with a closed-form KL per dimension") from None
+        raise UserError("free bits (objective.free_bits) need a factorised posterior and prior with a closed-form KL "
+                        "per dimension, as a 'vae' with the 'normal' prior has; set objective.free_bits=0 for this "
+                        "model") from None
 
 
 def linear_warmup(target: float, warmup_epochs: int, epoch: int) -> float:
