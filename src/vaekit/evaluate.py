@@ -24,9 +24,14 @@ from .likelihoods import LIKELIHOODS
 from .objectives import build_objective
 from .seeding import seeded
 
-# Elements of decoded parameters per pass, chunk * B * prod(data_shape): 2^26 float32 = 256 MiB.
-# Hidden activations of a trunk can be a few times larger; this sets the order of magnitude.
-MEMORY_BUDGET = 2**26
+# Elements of decoded parameters per pass of draws, chunk * B * prod(data_shape): 2^22 float32 =
+# 16 MiB, so that a pass's activations stay in a CPU's last-level cache and below glibc's mmap
+# threshold (passes of 2^26 elements ran at half the speed: see BENCHMARKS.md). Hidden activations
+# of a trunk can be a few times larger; this sets the order of magnitude.
+MEMORY_BUDGET = 2**22
+# Elements of inputs per batch of examples, B * prod(data_shape): 2^20 (1,337 images of 28 x 28),
+# so that each pass decodes a few draws for many examples at once.
+BATCH_BUDGET = 2**20
 
 
 def log_weights(model, x: torch.Tensor, k: int) -> torch.Tensor:
@@ -84,8 +89,8 @@ def default_chunk(x_shape: torch.Size) -> int:
 
 
 def default_batch_size(data_shape: tuple[int, ...], examples: int) -> int:
-    """Examples per batch: large enough to keep 64 draws per pass inside MEMORY_BUDGET."""
-    return max(1, min(examples, MEMORY_BUDGET // (64 * math.prod(data_shape))))
+    """Examples per batch: BATCH_BUDGET elements of inputs (a few draws per pass of MEMORY_BUDGET)."""
+    return max(1, min(examples, BATCH_BUDGET // math.prod(data_shape)))
 
 
 def evaluate(
