@@ -8,6 +8,7 @@ naming the likelihood), not per batch: per-batch validation forces a host-device
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.distributions import ContinuousBernoulli, Distribution, Independent, Normal
 from torch.distributions import Bernoulli as _Bernoulli
@@ -53,11 +54,27 @@ class Likelihood(nn.Module):
             )
 
 
+class BernoulliEvents(Independent):
+    """Independent Bernoulli(logits) over the data dimensions, with a faster ``log_prob``:
+    sum over the event of x * logit - softplus(logit) (the same value as torch's Bernoulli, up to
+    float rounding) in three passes over the logits; torch's binary cross-entropy takes about
+    seven, materialises the broadcast x, and its log-sigmoid is slower than softplus on CPU.
+    The importance sampler spends a quarter of its time here."""
+
+    def log_prob(self, value: torch.Tensor) -> torch.Tensor:
+        logits = self.base_dist.logits  # (*lead, *event)
+        minus = torch.addcmul(F.softplus(logits), logits, value, value=-1)  # -log p per element
+        return -minus.sum(dim=tuple(range(-self.reinterpreted_batch_ndims, 0)))  # (*lead,)
+
+
 @LIKELIHOODS.register("bernoulli")
 class Bernoulli(Likelihood):
     """Binary data; the decoder outputs logits."""
 
     support = "exactly 0 or 1"
+
+    def forward(self, decoded: torch.Tensor) -> Distribution:
+        return BernoulliEvents(self.distribution(decoded), len(self.data_shape), validate_args=False)
 
     def distribution(self, decoded):
         return _Bernoulli(logits=self.param(decoded, 0), validate_args=False)

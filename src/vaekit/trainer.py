@@ -24,7 +24,7 @@ from typing import Callable
 
 import torch
 
-from .evaluate import eval_mode, mean_terms
+from .evaluate import eval_mode, keep_freed_memory, mean_terms
 from .errors import UserError
 from .objectives import ELBO, IWAE, Output
 
@@ -153,6 +153,7 @@ class Trainer:
         """Train until ``config.epochs`` or early stopping. ``on_epoch(state, improved)`` runs after
         each epoch, and is where the caller saves checkpoints. Must run inside the caller's RNG fork."""
         self.prepare_compile(batches)
+        keep_freed_memory()  # freed activations stay in the heap (see vaekit.evaluate)
         while self.state.epoch < self.config.epochs and not self.state.stopped_early:
             row = self.train_epoch(batches, on_step)
             improved = self.validate(row, val_data)
