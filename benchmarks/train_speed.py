@@ -50,6 +50,7 @@ def run_system(name: str, model: str, batch: int, args, work: Path) -> dict:
     finally:
         for key, value in old.items():
             os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+    result["system"] = name
     ends = [0.0, *result["epoch_ends"]]
     n = args.train_size or 60000
     rates = [n / (b - a) for a, b in zip(ends[:-1], ends[1:])]
