@@ -1,8 +1,9 @@
 """The training loop: one objective over batches, with validation, early stopping and a clean stop
 on a non-finite loss. It never prints; progress reaches the caller through ``on_step``/``on_epoch``.
 
-Per step nothing leaves the device: sums of the terms, the gradient norm and each step's loss
-are accumulated as tensors and read once per epoch.
+Per step nothing leaves the device: each step's loss and term sums go to one row of a tensor on
+the device (computed inside the compiled graph when compiling), the gradient norm is summed
+there too, and both are read once per epoch.
 
 The forward pass (objective and model) is compiled with ``torch.compile`` where it pays: long runs
 (``COMPILE_MIN_EXAMPLES``) of objectives known to compile (``compilable``), on a device with a
@@ -99,6 +100,12 @@ def compiler_available(device: torch.device) -> bool:
     return device.type == "cuda"
 
 
+def step_record(output: Output) -> torch.Tensor:
+    """(1 + terms,): a step's loss and the batch sum of each of its terms, detached; the trainer
+    keeps one row per step on the device and reads them once per epoch."""
+    return torch.stack([output.loss.detach(), *(value.detach().sum() for value in output.terms.values())])
+
+
 def first_nonfinite(losses: torch.Tensor) -> int:
     """The index of the first NaN or Inf in ``losses`` (steps,), else -1 (one read from the device)."""
     bad = (~torch.isfinite(losses)).nonzero()
@@ -128,18 +135,20 @@ class Trainer:
 
             def forward(x: torch.Tensor, beta: float):
                 output = self.objective(self.model, x, beta=beta)
-                return output.loss, output.terms
+                return output.loss, output.terms, step_record(output)
 
             self.compiled = torch.compile(forward, dynamic=False)
 
-    def forward(self, x: torch.Tensor, beta: float, full: bool) -> Output:
-        """The objective on batch x: the compiled graph for full batches when compiling, else eager."""
+    def forward(self, x: torch.Tensor, beta: float, full: bool) -> tuple[Output, torch.Tensor]:
+        """The objective on batch x and the step's record (``step_record``): the compiled graph for
+        full batches when compiling, else eager."""
         if self.compiled is not None and full:
             if not self.warmed:
                 self.warm_up(x[:2], beta)
-            loss, terms = self.compiled(x, beta)
-            return Output(loss, terms)
-        return self.objective(self.model, x, beta=beta)
+            loss, terms, record = self.compiled(x, beta)
+            return Output(loss, terms), record
+        output = self.objective(self.model, x, beta=beta)
+        return output, step_record(output)
 
     def warm_up(self, x: torch.Tensor, beta: float) -> None:
         """One eager pass before tracing fills lazy Python caches (torch.distributions' KL dispatch),
@@ -170,24 +179,26 @@ class Trainer:
         self.model.train()
         device = next(self.model.parameters()).device
         steps, n, full = len(batches), 0, getattr(batches, "batch_size", None)
-        sums, grad_norm, losses = {}, 0.0, None
+        names, records, grad_norm = [], None, 0.0
         for step, x in enumerate(batches):
-            output = self.forward(x, beta, x.shape[0] == full)
+            output, record = self.forward(x, beta, x.shape[0] == full)
             n += x.shape[0]
             self.optimizer.zero_grad(set_to_none=True)
             output.loss.backward()
             grad_norm = grad_norm + self.clip_gradients()
             self.optimizer.step()
-            if losses is None:
-                losses = torch.zeros(steps, dtype=output.loss.dtype, device=device)
-            losses[step] = output.loss.detach()  # checked for NaN/Inf once, at the end of the epoch
-            for name, value in output.terms.items():
-                sums[name] = sums.get(name, 0) + value.detach().sum()
+            if records is None:  # (steps, 1 + terms): read once, at the end of the epoch
+                names, records = list(output.terms), torch.zeros(steps, len(record), dtype=record.dtype, device=device)
+            records[step] = record
             if on_step is not None:
                 on_step(StepInfo(epoch, step, steps, output))
-        self.raise_if_nonfinite(-1 if losses is None else first_nonfinite(losses), epoch, lr)
+        sums = {}
+        if records is not None:
+            records = records.double()
+            self.raise_if_nonfinite(first_nonfinite(records[:, 0]), epoch, lr)
+            sums = dict(zip(names, records[:, 1:].sum(0).tolist()))
         self.schedule.step()
-        row = {"epoch": epoch + 1, **{f"train_{k}": float(v) / n for k, v in sums.items()}}
+        row = {"epoch": epoch + 1, **{f"train_{k}": v / n for k, v in sums.items()}}
         row.update(beta=beta, lr=lr, grad_norm=float(grad_norm) / steps, seconds=time.perf_counter() - started)
         return row
 
