@@ -13,6 +13,7 @@ receives it through ``bind(encode, data_shape)``, which the model calls once whe
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -24,10 +25,10 @@ from .registry import Registry
 
 PRIORS: Registry = Registry("prior")
 
-# Elements of the (points, K, D) intermediate a mixture's log_prob holds at once: 2^26 float32 = 256 MiB
-# (torch makes a few such temporaries). Evaluation asks for k * B points at a time (tens of thousands):
-# unchunked, a 500-component VampPrior over 40 dimensions would need several GiB per temporary there.
-MIXTURE_BUDGET = 2**26
+# Elements of the (points, K) matrix of component log-densities a mixture's log_prob holds at once:
+# 2^22 float32 = 16 MiB, a few times a CPU's last-level cache. Evaluation asks for k * B points at a
+# time (tens of thousands; 5e7 in all at K = 5,000 on 10,000 images), so the points go in chunks.
+MIXTURE_BUDGET = 2**22
 
 
 class Prior(nn.Module):
@@ -35,6 +36,7 @@ class Prior(nn.Module):
 
     def bind(self, encode: Callable[[torch.Tensor], Distribution], data_shape: tuple[int, ...]) -> None:
         """Called by the model once composed: ``encode(x)`` is q(z|x) for x (N, *data_shape)."""
+
 
 
 @PRIORS.register("normal")
@@ -123,17 +125,32 @@ def components(config, prior: str, default: int | None) -> int | None:
 
 
 class ChunkedMixture(MixtureSameFamily):
-    """``MixtureSameFamily`` (batch shape (), event (D,)) whose ``log_prob`` takes the points in
-    chunks, so the (points, K, D) intermediate stays within MIXTURE_BUDGET elements; values unchanged."""
+    """``MixtureSameFamily`` of K diagonal Gaussians (batch shape (), event (D,)) whose ``log_prob``
+    is two matrix products per chunk of points instead of a (points, K, D) broadcast.
+
+    log N(z; mu_k, diag s_k^2) = -1/2 z^2 . (1/s_k^2) + z . (mu_k/s_k^2) + c_k, so all K component
+    log-densities of N points are one (N, 2D) x (2D, K) product plus a constant per component: 2 N K D
+    multiply-adds instead of the broadcast's ~6 N K D memory-bound operations (a 500-component
+    VampPrior at K = 5,000 importance samples spent most of the evaluation there). The expanded
+    square cancels large terms when components are narrow (scales ~0.02 lost up to 0.008 nats in
+    float32), so the product runs in float64 (its cost is a fraction of decoding the draws) on z and
+    the means centred on the means' average; the value comes back in z's dtype.
+    """
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        """z (*, D) -> (*,) nats."""
-        components, size = self.mixture_distribution.logits.shape[-1], z.shape[-1]
-        rows = max(1, MIXTURE_BUDGET // (components * size))
-        flat = z.reshape(-1, size)  # (N, D)
-        if len(flat) <= rows:
-            return super().log_prob(z)
-        return torch.cat([super(ChunkedMixture, self).log_prob(part) for part in flat.split(rows)]).view(z.shape[:-1])
+        """z (*, D) -> (*,) nats, computed MIXTURE_BUDGET elements of (points, K) at a time."""
+        normal = self.component_distribution.base_dist  # loc, scale (K, D)
+        loc, scale = normal.loc.double(), normal.scale.double()  # (K, D)
+        centre = loc.mean(0).detach()  # (D,): any vector gives the same value; this one keeps terms small
+        loc, precision = loc - centre, scale.reciprocal().square()  # (K, D)
+        weights = torch.cat([-0.5 * precision, loc * precision], -1).T  # (2D, K)
+        constant = (self.mixture_distribution.logits.log_softmax(-1) - 0.5 * (loc.square() * precision).sum(-1)
+                    - scale.log().sum(-1) - 0.5 * z.shape[-1] * math.log(2 * math.pi))  # (K,)
+        flat = (z.double() - centre).reshape(-1, z.shape[-1])  # (N, D)
+        rows = max(1, MIXTURE_BUDGET // len(constant))
+        parts = [torch.addmm(constant, torch.cat([part.square(), part], -1), weights).logsumexp(-1)
+                 for part in flat.split(rows)]
+        return torch.cat(parts).view(z.shape[:-1]).to(z.dtype)
 
 
 def gaussian_mixture(logits: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> MixtureSameFamily:
@@ -156,3 +173,4 @@ def sample_mixture(
 
 def build_prior(config) -> nn.Module:
     return PRIORS.get(config.prior)(config.latent_dim, config)
+
