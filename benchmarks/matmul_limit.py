@@ -115,7 +115,10 @@ def main() -> None:
     parser.add_argument("--models", default="tutorial,mlp512")
     parser.add_argument("--batches", default="128,1024")
     parser.add_argument("--decode-rows", type=int, default=4096)
+    parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     models = args.models.split(",")
     result = measure(models, [int(b) for b in args.batches.split(",")], args.decode_rows, device)

@@ -1,0 +1,256 @@
+"""Write BENCHMARKS.md from benchmarks/results/*.json (and benchmarks/notes.md, included as it is).
+
+    python benchmarks/report.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import common
+from common import describe, fmt, table
+
+ELBO_TOLERANCE = 1.5  # nats: "equal test ELBO" within this (runs differ by their seeds)
+
+
+def machine_line(result: dict) -> str:
+    m = result["machine"]
+    gpu = f", GPU {m['gpu']}" if m.get("gpu") else ""
+    load = ", ".join(f"{x:.1f}" for x in m["load_average"])
+    return (f"{m['cpu']}, {m['cores']} cores, torch {m['torch']} with {m['torch_threads']} threads{gpu}; "
+            f"started {m['time']}, load average at the start {load}")
+
+
+def training_section(result: dict, device: str) -> list[str]:
+    out = [f"Measured on: {machine_line(result)}. {result['args']['epochs']} epochs per run, "
+           f"{result['args']['rounds']} rounds in alternation.", ""]
+    for row in result["rows"]:
+        out.append(f"**{describe(row['model'])}, batch {row['batch']}** (matmul limit {row['limit_gflops']:.0f} GFLOP/s, "
+                   f"{row['flops_per_sample'] / 1e6:.2f} MFLOP per training example)")
+        out.append("")
+        rows = []
+        for system, v in row["systems"].items():
+            rows.append([system, fmt(v["samples_per_s"], 3), f"{v['share_of_limit']:.0%}", f"{v['test_elbo_nats']:.2f}",
+                         f"{v['train_seconds']:.1f}", f"{v['first_epoch_seconds']:.1f}", f"{v['peak_rss_mib']:.0f}"]
+                        + ([f"{v['peak_cuda_mib']:.0f}"] if "peak_cuda_mib" in v else []))
+        header = ["system", "samples/s", "of matmul limit", "test ELBO (nats)", "time to train (s)", "first epoch (s)",
+                  "peak RSS (MiB)"] + (["peak GPU memory (MiB)"] if device != "cpu" else [])
+        out += [table(header, rows), ""]
+        ratios = [f"vaekit / {peer}: **{row[f'vs_{peer}']:.2f}x**" for peer in ("tutorial", "pythae") if f"vs_{peer}" in row]
+        if ratios:
+            out += ["; ".join(ratios) + ".", ""]
+    return out
+
+
+def limit_section(result: dict) -> list[str]:
+    limits = result["limits"]
+    out = [f"Peak of a 2048 x 2048 x 2048 fp32 matmul: **{limits['peak_square_gflops']:.0f} GFLOP/s**.", ""]
+    rows = []
+    for row in result["rows"]:
+        vaekit = row["systems"].get("vaekit")
+        lim = limits["train"][row["model"]][str(row["batch"])]
+        rows.append([describe(row["model"]), row["batch"], f"{row['flops_per_sample'] / 1e6:.2f}", f"{lim['gflops']:.0f}",
+                     fmt(lim["samples_per_s"], 3), fmt(vaekit["samples_per_s"], 3) if vaekit else "n/a",
+                     f"{vaekit['samples_per_s'] * row['flops_per_sample'] / 1e9:.0f}" if vaekit else "n/a",
+                     f"**{vaekit['share_of_limit']:.0%}**" if vaekit else "n/a"])
+    out.append(table(["model", "batch", "MFLOP/example", "limit (GFLOP/s)", "limit (examples/s)", "vaekit (examples/s)",
+                      "vaekit (GFLOP/s)", "share"], rows))
+    out.append("")
+    rows = [[describe(name), value["rows"], f"{value['gflops']:.0f}"] for name, value in limits["decode"].items()]
+    out += ["Decoding (the evaluator's work), forward matmuls only:", "",
+            table(["model", "rows per pass", "limit (GFLOP/s)"], rows), ""]
+    return out
+
+
+def eval_section(result: dict) -> list[str]:
+    out = [f"Measured on: {machine_line(result)}.", ""]
+    rows = []
+    for e in result["comparison"]:
+        for system in ("vaekit", "pythae"):
+            if system in e:
+                v = e[system]
+                rows.append([describe(e["model"]), system, f"{v['seconds']:.2f}", f"{v['gflops']:.0f}",
+                             f"{v['log_px_nats'][0]:.3f}", f"{e['limit_seconds']:.2f}"])
+        if "ratio" in e:
+            rows.append([describe(e["model"]), "**pythae / vaekit**", f"**{e['ratio']:.2f}x**", "", "", ""])
+    k, n = result["args"]["k"], result["args"]["n"]
+    out += [f"K = {k} importance samples on the first {n:,} test images (the same weights for both):", "",
+            table(["model", "system", "seconds", "GFLOP/s of its own work", "log p(x) (nats)", "FLOP limit of the minimal work (s)"],
+                  rows), ""]
+    for f in result["full"]:
+        out += [f"vaekit, {describe(f['model'])}, K = {f['k']:,} on all {f['n']:,} test images: **{f['seconds']:.1f} s** "
+                f"({f['gflops']:.0f} GFLOP/s) against a FLOP limit of {f['limit_seconds']:.1f} s "
+                f"(decoder matmuls at {f['limit_gflops']:.0f} GFLOP/s): **{f['over_limit']:.2f}x the limit**; "
+                f"log p(x) = {f['log_px_nats']:.2f} nats, ELBO = {f['elbo_nats']:.2f} nats, peak RSS {f['peak_rss_mib']:.0f} MiB.", ""]
+    return out
+
+
+def memory_section(result: dict) -> list[str]:
+    rows = []
+    for row in result["rows"]:
+        cells = [describe(row["model"]), row["batch"]]
+        for system in ("vaekit", "tutorial", "pythae"):
+            v = row["systems"].get(system)
+            cells.append(f"{v['peak_rss_mib']:.0f} ({v['rss_before_mib']:.0f})" if v else "n/a")
+        rows.append(cells)
+    return [table(["model", "batch", "vaekit", "tutorial", "pythae"], rows), ""]
+
+
+def scaling_section(result: dict) -> list[str]:
+    out = [f"Measured on: {machine_line(result)}.", ""]
+    titles = {"batch": "Batch size (784-512-256-16)", "width": "Hidden width (one hidden layer, z = 16, batch 128)",
+              "latent": "Latent size (784-512-256-z, batch 128)"}
+    for sweep, points in result["train"].items():
+        rows = [[p["batch"] if sweep == "batch" else (p["hidden"][0] if sweep == "width" else p["latent"]),
+                 fmt(p["samples_per_s"], 3), f"{p['gflops']:.0f}", f"{p['limit_gflops']:.0f}", f"{p['share_of_limit']:.0%}"]
+                for p in points]
+        out += [f"{titles[sweep]}:", "", table([sweep, "samples/s", "GFLOP/s", "limit (GFLOP/s)", "share"], rows), ""]
+    rows = [[e["k"], f"{e['seconds']:.2f}", f"{e['gflops']:.0f}"] for e in result["eval"]]
+    out += [f"Evaluation time against K (784-400-20, {result['eval'][0]['n']:,} test images):", "",
+            table(["K", "seconds", "GFLOP/s"], rows), ""]
+    return out
+
+
+def targets(train: dict | None, evals: dict | None, gpu_train: dict | None, gpu_eval: dict | None) -> list[str]:
+    rows = []
+
+    def verdict(ok: bool | None) -> str:
+        return "not measured" if ok is None else ("**met**" if ok else "**not met**")
+
+    for row in (train or {}).get("rows", []):
+        systems = row["systems"]
+        if row["batch"] == 128 and "vaekit" in systems:
+            v = systems["vaekit"]
+            for peer, goal in (("tutorial", 1.8), ("pythae", 1.6)):
+                if peer in systems:
+                    gap = abs(v["test_elbo_nats"] - systems[peer]["test_elbo_nats"])
+                    ratio = row[f"vs_{peer}"]
+                    rows.append([f"training, {describe(row['model'])}, batch 128: >= {goal}x {peer}, equal test ELBO",
+                                 f"{ratio:.2f}x; ELBO {v['test_elbo_nats']:.2f} vs {systems[peer]['test_elbo_nats']:.2f}",
+                                 verdict(ratio >= goal and gap <= ELBO_TOLERANCE)])
+        if "vaekit" in systems and row["batch"] in (128, 1024):
+            goal = 0.6 if row["batch"] == 128 else 0.8
+            share = systems["vaekit"]["share_of_limit"]
+            rows.append([f"share of the matmul limit, {describe(row['model'])}, batch {row['batch']}: >= {goal:.0%}",
+                         f"{share:.0%}", verdict(share >= goal)])
+        if "vaekit" in systems and "pythae" in systems:
+            a, b = systems["vaekit"]["peak_rss_mib"], systems["pythae"]["peak_rss_mib"]
+            rows.append([f"peak training memory below pythae's, {describe(row['model'])}, batch {row['batch']}",
+                         f"{a:.0f} vs {b:.0f} MiB", verdict(a < b)])
+    for e in (evals or {}).get("comparison", []):
+        if "ratio" in e:
+            rows.append([f"evaluation, {describe(e['model'])}: >= 2.5x pythae's get_nll at K = {e['k']} (CPU)",
+                         f"{e['ratio']:.2f}x", verdict(e["ratio"] >= 2.5)])
+    for f in (evals or {}).get("full", []):
+        rows.append([f"evaluation, {describe(f['model'])}: K = {f['k']:,} on the full test set within 1.5x of its FLOP limit",
+                     f"{f['over_limit']:.2f}x", verdict(f["over_limit"] <= 1.5)])
+    if gpu_train:
+        for row in gpu_train["rows"]:
+            if "vs_pythae" in row:
+                rows.append([f"GPU training, {describe(row['model'])}, batch {row['batch']}: >= 10x pythae",
+                             f"{row['vs_pythae']:.2f}x", verdict(row["vs_pythae"] >= 10)])
+    else:
+        rows.append(["GPU training: >= 10x pythae", "no GPU in this run", verdict(None)])
+    if gpu_eval:
+        for e in gpu_eval["comparison"]:
+            if "ratio" in e:
+                rows.append([f"GPU evaluation, {describe(e['model'])}: >= 20x pythae's get_nll", f"{e['ratio']:.2f}x",
+                             verdict(e["ratio"] >= 20)])
+    else:
+        rows.append(["GPU evaluation: >= 20x pythae's get_nll", "no GPU in this run", verdict(None)])
+    return [table(["target", "measured", "verdict"], rows), "",
+            f"\"Equal test ELBO\": within {ELBO_TOLERANCE} nats (the runs differ by their random seeds).", ""]
+
+
+def main() -> None:
+    train, evals, scaling = (common.load_result(n) for n in ("train_speed", "eval_speed", "scaling"))
+    gpu_train, gpu_eval, gpu_scaling = (common.load_result(n) for n in ("train_speed-cuda", "eval_speed-cuda", "scaling-cuda"))
+    notes = common.HERE / "notes.md"
+    lines = [
+        "# Benchmarks: vaekit beside pythae and the tutorial loop",
+        "",
+        "Every figure below comes from `bash benchmarks/run.sh` (CPU; `--device cuda` on a GPU), which sets up the",
+        "peer's virtual environment, runs each part and writes this file from `benchmarks/results/*.json`",
+        "(`python benchmarks/report.py` rewrites it from the stored results). Each part is also a command that prints",
+        "its own figures:",
+        "",
+        "| part | command |",
+        "|---|---|",
+        "| fp32 matmul limit at the layer sizes | `.venv/bin/python benchmarks/matmul_limit.py` |",
+        "| 1, 2, 4: training speed, share of the limit, test ELBO, peak memory | `.venv/bin/python benchmarks/train_speed.py` |",
+        "| 3: importance-sampled log-likelihood | `.venv/bin/python benchmarks/eval_speed.py` |",
+        "| 5: how cost grows | `.venv/bin/python benchmarks/scaling.py` |",
+        "| 6: the same on a GPU | `bash benchmarks/run.sh --device cuda` |",
+        "",
+        "## What runs, and how each system is set up",
+        "",
+        "- **Data**: Fashion-MNIST from the Debian package (`/usr/share/datasets/fashion-mnist`), grey levels scaled",
+        "  to [0, 1] and binarised **once** with a fixed seed (training set seed 1, test set seed 2;",
+        "  `benchmarks/common.py`). All three systems train on the same 60,000 binary images, so a Bernoulli",
+        "  likelihood (binary cross-entropy) is exact for each of them; the test ELBO is on the same 10,000 binary test images.",
+        "- **Architecture** (identical in all three): 784-400-20 (the tutorial's) and 784-512-256-16: ReLU MLP encoder,",
+        "  a linear layer to the mean and log-variance of a diagonal Gaussian q(z|x), a mirrored ReLU MLP decoder to",
+        "  784 logits; standard normal prior; one reparameterised sample per example; closed-form KL.",
+        "- **Optimisation** (identical): Adam, learning rate 1e-3, the batch size of the row, the same number of",
+        "  epochs, shuffled every epoch. Each system runs in its own fresh process, and the systems alternate round by round.",
+        "- **vaekit**: `vaekit.train` with `model=vae`, `likelihood=bernoulli` (BCE on the logits), `data.validation=none`,",
+        "  `train.report=false`; the data are passed as a bool array, so vaekit keeps them as uint8 and uses them as they",
+        "  are (`data.binarize` resolves to none). Its trainer: the data set as one tensor, batches by index, fused Adam,",
+        "  no host reads per step; `vaekit` rows compile the forward pass (`VAEKIT_COMPILE=1`: what vaekit does by itself",
+        "  for runs of 1M examples or more), `vaekit-eager` rows do not. Epoch times come from the `on_epoch` hook and so",
+        "  include vaekit's per-epoch checkpoint writes. `vaekit-dynamic`: vaekit's default for grey levels instead, each",
+        "  batch binarised afresh from the grey levels (a different training set in effect; shown for its cost).",
+        "- **tutorial**: `benchmarks/tutorial_vae.py`, PyTorch's examples/vae loop generalised to any widths: a per-sample",
+        "  `Dataset` and a shuffling `DataLoader`, sigmoid outputs with `F.binary_cross_entropy(..., reduction='sum')`",
+        "  plus the KL, summed over the batch, `torch.optim.Adam` (default implementation), `loss.item()` every step.",
+        "- **pythae** 0.1.2 from PyPI in its own venv (`benchmarks/.venv-pythae`: torch 2.13.0 first, then pythae; it",
+        "  installs without conflicts, versions in `benchmarks/results/pythae-env.txt`): its `VAE` with custom",
+        "  `BaseEncoder`/`BaseDecoder` of the same layers (sigmoid output, `reconstruction_loss='bce'`) trained by its own",
+        "  `TrainingPipeline` (`BaseTrainer`: DataLoader over its `BaseDataset`, Adam, no eval set). Epoch times come from a",
+        "  pythae training callback. Its evaluation is its own `VAE.get_nll`.",
+        "- **Common evaluation**: every system saves its last weights under vaekit's parameter names; vaekit's evaluator",
+        "  (`vaekit.evaluate.evaluate`, seed 0) gives the test ELBO of each, so one function scores all three.",
+        "- **samples/s** of a run is its fastest epoch after the first (the first holds start-up and compilation; on a",
+        "  shared machine the fastest epoch is the one least disturbed); of a system, the best of its rounds. *Time to",
+        "  train* is the whole run, first epoch included. **Peak RSS** is the training process's `ru_maxrss` at the end of",
+        "  its last epoch (in brackets in the memory table: the resident size just before training began, after imports",
+        "  and loading the data).",
+        "- **FLOPs** count matrix multiplies only: forward 2·in·out per layer and example, backward twice that (the input",
+        "  gradient of the first layer is not needed). The **matmul limit** (`benchmarks/matmul_limit.py`) times each of",
+        "  a step's matmuls alone with torch, at its exact shape and layout, hot in cache, and divides the step's FLOPs by",
+        "  the sum of those times; it is measured in the same script, before and after the runs (the better is kept).",
+        "",
+    ]
+    if train:
+        lines += ["## 1. Training speed and quality (CPU)", ""] + training_section(train, "cpu")
+        lines += ["## 2. Share of the fp32 matmul limit (CPU)", ""] + limit_section(train)
+    else:
+        lines += ["## 1-2. Training (CPU)", "", "Not run yet: `python benchmarks/train_speed.py`.", ""]
+    if evals:
+        lines += ["## 3. Importance-sampled log-likelihood (CPU)", ""] + eval_section(evals)
+    if train:
+        lines += ["## 4. Peak resident memory of training (MiB; CPU)", ""] + memory_section(train)
+    if scaling:
+        lines += ["## 5. How cost grows (vaekit, CPU)", ""] + scaling_section(scaling)
+    lines += ["## 6. GPU", ""]
+    if gpu_train or gpu_eval or gpu_scaling:
+        if gpu_train:
+            lines += ["### Training", ""] + training_section(gpu_train, "cuda") + limit_section(gpu_train)
+        if gpu_eval:
+            lines += ["### Log-likelihood", ""] + eval_section(gpu_eval)
+        if gpu_scaling:
+            lines += ["### Scaling", ""] + scaling_section(gpu_scaling)
+    else:
+        lines += ["Not measured: no GPU was available to the session that produced these results. The scripts take",
+                  "`--device cuda` (`bash benchmarks/run.sh --device cuda` writes `results/*-cuda.json`, and this file",
+                  "then gets the GPU tables, with the GPU's name, from them).", ""]
+    lines += ["## Targets", ""] + targets(train, evals, gpu_train, gpu_eval)
+    if notes.is_file():
+        lines += [notes.read_text().rstrip(), ""]
+    path = common.ROOT / "BENCHMARKS.md"
+    path.write_text("\n".join(lines))
+    print(f"wrote {path.relative_to(common.ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
