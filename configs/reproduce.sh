@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Train one row of the published Fashion-MNIST table, then evaluate it with K = 5,000.
 # usage: configs/reproduce.sh ROW [--epochs N] [other 'vaekit train' options]
-#   ROW: fmnist-vae, fmnist-vamp, fmnist-hvae or fmnist-conv-hvae (configs/ROW.yaml)
+#   ROW: fmnist-vae, fmnist-vamp, fmnist-hvae, fmnist-conv-hvae or fmnist-conv-hvae-exemplar (configs/ROW.yaml)
 #   the run folder is runs/ROW-DATE-TIME, or $OUT; the command is $VAEKIT, else .venv/bin/vaekit, else vaekit
 set -euo pipefail
 

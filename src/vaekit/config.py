@@ -27,8 +27,8 @@ class ModelConfig:
     channels: tuple[int, ...] = (32, 64)  # conv channels, input side first; each halves H and W
     likelihood: str = "auto"  # registered likelihood of p(x|z); auto: bernoulli for data in [0, 1], else gaussian
     sigma: float = 1.0  # the fixed standard deviation of the 'gaussian' likelihood
-    prior: str = "normal"  # registered prior p(z): normal, mog (mixture of Gaussians), vamp (VampPrior)
-    prior_components: int = 0  # K of the mog / vamp prior; 0: the prior's default (mog 10, vamp 500)
+    prior: str = "normal"  # registered prior p(z): normal, mog (mixture of Gaussians), vamp (VampPrior), exemplar
+    prior_components: int = 0  # K of the mog / vamp / exemplar prior; 0: the prior's default (mog 10, vamp and exemplar 500)
     gated: bool = False  # gated layers h = (W1 x + b1) * sigmoid(W2 x + b2) in the mlp / conv trunks
     # vqvae (vaekit.vq): a grid of code vectors of width latent_dim, one per position of the conv trunk's
     # deepest feature map, or code_positions of them for other trunks

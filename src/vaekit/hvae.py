@@ -9,7 +9,8 @@ ELBO, IWAE and the importance-sampled log p(x) work unchanged, because
 
     log q(z|x) = log q(z2|x) + log q(z1|x, z2)      log p(z) = log p(z2) + log p(z1|z2).
 
-p(z2) is the registered prior ``model.prior`` (a VampPrior encodes its pseudo-inputs with q(z2|x)).
+p(z2) is the registered prior ``model.prior`` (a VampPrior encodes its pseudo-inputs with q(z2|x), the
+exemplar prior its exemplars).
 The dense layers of the hierarchy (q(z1|x, z2), p(z1|z2)) have ``model.hidden[-1]`` units, gated
 when ``model.gated``. ``encode(x).mean`` (the embedding) is the concatenation of the mean of
 q(z1|x, z2 = mean of q(z2|x)) and the mean of q(z2|x).
@@ -111,8 +112,12 @@ class HierarchicalPrior(Prior):
         if hasattr(self.top, "bind"):
             self.top.bind(self.encode_top, data_shape)
 
+    def take_exemplars(self, train_inputs, generator) -> None:
+        """Forwarded to ``top``: a prior over z2 built on training examples (the exemplar prior) takes them."""
+        self.top.take_exemplars(train_inputs, generator)
+
     def encode_top(self, x: torch.Tensor) -> Distribution:
-        """q(z2|x): what a prior over z2 built on the encoder (the VampPrior) encodes with."""
+        """q(z2|x): what a prior over z2 built on the encoder (VampPrior, exemplar) encodes with."""
         return self.encode(x).top
 
     def forward(self) -> TwoLevel:

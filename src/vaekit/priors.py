@@ -37,6 +37,10 @@ class Prior(nn.Module):
     def bind(self, encode: Callable[[torch.Tensor], Distribution], data_shape: tuple[int, ...]) -> None:
         """Called by the model once composed: ``encode(x)`` is q(z|x) for x (N, *data_shape)."""
 
+    def take_exemplars(self, train_inputs: Callable[[], torch.Tensor], generator: torch.Generator) -> None:
+        """Called once before the first step of a fresh run (not on resume): ``train_inputs()`` gives
+        the training split (N, *data_shape) in model input units, ``generator`` a seeded CPU
+        generator. A no-op here; the exemplar prior (exemplar.py) draws its exemplars from them."""
 
 
 @PRIORS.register("normal")
@@ -174,3 +178,5 @@ def sample_mixture(
 def build_prior(config) -> nn.Module:
     return PRIORS.get(config.prior)(config.latent_dim, config)
 
+
+from . import exemplar  # noqa: E402,F401  (registers the exemplar prior, defined in its own file)

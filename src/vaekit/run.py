@@ -34,6 +34,7 @@ from .io import atomic_write_json, atomic_write_text
 from .likelihoods import LIKELIHOODS
 from .model import LatentVariableModel, build_model
 from .objectives import build_objective
+from .priors import Prior
 from .seeding import seeded
 from .tensorboard import EpochWriter
 from .trainer import Trainer, TrainState, make_optimizer, make_schedule
@@ -255,6 +256,9 @@ def train(
 def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
     with seeded(config.train.seed, device):
         model = build_model(config.model, prepared.train.shape).to(device)
+        if not resuming and isinstance(model.prior, Prior):  # on resume the checkpoint holds what it took
+            exemplar_generator = torch.Generator().manual_seed(config.train.seed)  # the global stream is left alone
+            model.prior.take_exemplars(training_inputs(config, prepared), exemplar_generator)
         objective = build_objective(config.objective, model)
         optimizer = make_optimizer(model, config.train.lr, device)
         schedule = make_schedule(optimizer, config.train.lr_schedule, config.train.epochs)
@@ -288,6 +292,27 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
 
         write_report(run_dir, opened=evaluation_data(best, config, prepared))
     return Run(run_dir, best, config, state, prepared)
+
+
+def training_inputs(config: Config, prepared: PreparedData) -> Callable[[], torch.Tensor]:
+    """The training split (N, *shape) as the encoder sees it, computed only when a prior asks for
+    it (the exemplar prior takes its exemplars from it); streamed data cannot be held, so it is refused."""
+
+    def inputs() -> torch.Tensor:
+        train = prepared.train
+        if isinstance(train, StreamedData):
+            raise UserError(f"{train.name}: prior {config.model.prior!r} takes exemplars from the training data and "
+                            "needs it in memory, but this run streams it from the files; set data.stream=never "
+                            "(if it fits) or choose another prior")
+        if prepared.binarize == "dynamic":
+            # The encoder only ever sees binary inputs (training batches resampled from the grey levels,
+            # validation and test binarised once), never grey levels: so the exemplars are one fixed
+            # binarisation, the draw a static run would train on (the training split's seed, on the CPU
+            # as in prepare_data, so the draw does not depend on the training device).
+            train = binarize_once(train.to("cpu"), binarize_seed(config, "train"))
+        return train.inputs()  # (N, *shape) float32: (values - shift) * scale, as in the batches
+
+    return inputs
 
 
 def _restore(run_dir: Path, model, optimizer, schedule, device) -> TrainState:

@@ -25,7 +25,8 @@ class Train:
         p.add_argument("--likelihood", help="auto (default: bernoulli for data in [0, 1], else gaussian), bernoulli, continuous_bernoulli, gaussian, gaussian_learned")
         p.add_argument("--trunk", help="mlp (any shape) or conv (images)")
         p.add_argument("--prior", help="registered prior p(z): normal (default), mog (learnable mixture of Gaussians), "
-                                        "vamp (VampPrior); --set model.prior_components=K sets their K")
+                                        "vamp (VampPrior), exemplar (Exemplar VAE prior over K training examples); "
+                                        "--set model.prior_components=K sets their K")
         p.add_argument("--objective", help="registered objective: auto (default: the model's own, elbo for a VAE), elbo, "
                                             "iwae (importance-weighted bound, --set objective.k=5), reconstruction")
         p.add_argument("--beta", type=float, help="KL weight (beta-VAE when != 1)")
