@@ -18,7 +18,7 @@ def machine_line(result: dict) -> str:
     gpu = f", GPU {m['gpu']}" if m.get("gpu") else ""
     load = ", ".join(f"{x:.1f}" for x in m["load_average"])
     return (f"{m['cpu']}, {m['cores']} cores, torch {m['torch']} with {m['torch_threads']} threads{gpu}; "
-            f"started {m['time']}, load average at the start {load}")
+            f"at {m['time']}, load average (1, 5, 15 min) {load}")
 
 
 def training_section(result: dict, device: str) -> list[str]:
