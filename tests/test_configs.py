@@ -3,12 +3,14 @@ and trains for an epoch on a small MNIST-format folder; reproduce.sh refuses wha
 
 import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from vaekit import load_config, train
+from vaekit.cli import main
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 ROWS = {"fmnist-vae": ("vae", "normal"), "fmnist-vamp": ("vae", "vamp"), "fmnist-hvae": ("hvae", "vamp"),
@@ -59,3 +61,19 @@ def test_reproduce_script_refuses_an_unknown_row():
     assert result.returncode == 2 and "fmnist-vae" in result.stderr
     result = subprocess.run(["bash", str(script)], capture_output=True, text=True)
     assert result.returncode == 2 and "usage" in result.stderr
+
+
+def test_reproduction_table_marks_what_a_run_changed(small_idx, tmp_path):
+    """The REPRODUCTION.md row of a shortened run: the published number from the config's header,
+    the K and test images eval used, and every setting the run changed."""
+    config = load_config(CONFIGS / "fmnist-vae.yaml").replace(train={"epochs": 2, "report": False},
+                                                              objective={"warmup_epochs": 1})
+    run = train(config, data=f"idx:{small_idx}", out=tmp_path / "run")
+    assert main(["eval", str(run.dir), "--k", "3", "--examples", "5"]) == 0
+    table = subprocess.run([sys.executable, str(CONFIGS / "reproduction_table.py"), f"fmnist-vae={run.dir}"],
+                           capture_output=True, text=True, check=True).stdout
+    cells = [cell.strip() for cell in table.splitlines()[2].strip("|").split("|")]
+    assert cells[:2] == ["VAE with standard prior", "228.70"]
+    assert cells[3:7] == ["3", "5", f"2 ({run.state.best_epoch})", "epoch limit"]
+    assert "objective.warmup_epochs: 100 -> 1" in cells[-1] and "train.epochs: 2000 -> 2" in cells[-1]
+    assert "data.source: fashion-mnist -> idx:" in cells[-1]

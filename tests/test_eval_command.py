@@ -28,9 +28,14 @@ def trained(tmp_path_factory, name: str, epochs: int):
 
 
 @pytest.fixture(scope="module")
-def evaluated(tmp_path_factory):
+def vae_run(tmp_path_factory):
+    return trained(tmp_path_factory, "vae", epochs=6)
+
+
+@pytest.fixture(scope="module")
+def evaluated(vae_run):
     """(eval.json, printed table) of 'vaekit eval RUN --k 5' on a digits VAE."""
-    run_dir = trained(tmp_path_factory, "vae", epochs=6)
+    run_dir = vae_run
     printed = io.StringIO()  # capsys is per test; a module fixture captures by redirection
     with contextlib.redirect_stdout(printed):
         assert main(["eval", str(run_dir), "--k", "5"]) == 0
@@ -81,3 +86,20 @@ def test_autoencoder_eval_reports_active_units_without_kl_or_elbo(tmp_path_facto
     assert 0 <= results["active_units"] <= LATENT
     assert 0 <= results["probe_accuracy"] <= 1
     assert "active_units" in capsys.readouterr().out
+
+
+def test_examples_scores_the_first_n_examples_of_the_split(vae_run, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    for name in ("model.safetensors", "config.yaml", "run.json"):
+        (out / name).write_bytes((vae_run / name).read_bytes())
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["eval", str(out), "--k", "5", "--examples", "50"]) == 0
+    results = json.loads((out / "eval.json").read_text())
+    assert results["examples"] == results["probe_test_examples"] == 50
+
+
+@pytest.mark.parametrize("examples", ["0", "360"])
+def test_examples_outside_the_split_is_a_clear_error(vae_run, examples, capsys):
+    assert main(["eval", str(vae_run), "--examples", examples]) == 2
+    assert "--examples must be between 1 and the 359 examples of the test split" in capsys.readouterr().err

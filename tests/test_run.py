@@ -1,6 +1,8 @@
 """The run folder: resume bit-identity, atomic writes, non-finite stops, early stopping, binarisation."""
 
 import csv
+import json
+import os
 
 import numpy as np
 import pytest
@@ -54,6 +56,8 @@ def test_run_folder_holds_config_versions_and_a_loadable_model(tmp_path, small_c
     assert vaekit.Config.from_dict(stored) == run.config
     info = (run.dir / "run.json").read_text()
     assert torch.__version__ in info and vaekit.__version__ in info
+    hardware = json.loads(info)["hardware"]  # where the run's times were measured
+    assert hardware.endswith(f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads"), hardware
     model = vaekit.load(run.dir)
     x = run.data.test.inputs(slice(0, 5))
     assert torch.equal(model.encode(x).mean, run.model.encode(x).mean)
@@ -198,7 +202,6 @@ def test_validation_on_the_test_split_uses_the_whole_training_set_and_the_fixed_
 
 
 def test_a_checkpoint_loads_in_a_fresh_process_from_tensors_and_json_alone(tmp_path, small_config):
-    import json
     import subprocess
     import sys
 

@@ -6,7 +6,10 @@ training code's objects and never executes code.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import platform
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,17 @@ def versions() -> dict[str, str]:
     from . import __version__
 
     return {"vaekit": __version__, "torch": torch.__version__}
+
+
+def hardware(device: torch.device) -> str:
+    """The machine a run used, in words: the GPU's name, or the CPU's model with its cores and torch's threads."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    model = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):  # Linux names the CPU model in /proc/cpuinfo; platform often does not
+        names = [line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")]
+        model = names[0] if names else model
+    return f"{model}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
 
 
 def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:

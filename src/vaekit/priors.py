@@ -124,7 +124,7 @@ def components(config, prior: str, default: int | None) -> int | None:
     if count < 0:
         raise UserError(f"model.prior_components must be >= 0 (0: the prior's default), got {count}")
     if default is None and count:
-        raise UserError(f"model.prior_components applies to the mixture priors (mog, vamp), not to prior {prior!r}")
+        raise UserError(f"model.prior_components applies to the mixture priors (exemplar, mog, vamp), not to prior {prior!r}")
     return count or default
 
 

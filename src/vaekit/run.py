@@ -2,7 +2,7 @@
 
 run folder/
   config.yaml         the exact config used, defaults included
-  run.json            versions, data source and shape, binarisation, device, status
+  run.json            versions, data source and shape, binarisation, device, hardware (CPU model or GPU name), status
   model.safetensors   best weights (by validation ELBO) with config and data transform
   last.safetensors    last weights plus optimizer, schedule, RNG and trainer state (resume)
   metrics.csv         one row per epoch
@@ -23,7 +23,7 @@ import torch
 from . import resume as resume_state
 from .batches import ResidentBatches, StreamingBatches
 from .binarize import binarize_once, check_unit_interval, resolve_mode
-from .checkpoint import load_model, load_tensors, read_metadata, save_model, versions
+from .checkpoint import hardware, load_model, load_tensors, read_metadata, save_model, versions
 from .config import Config, load_config, save_config
 from .data import load_data
 from .data.array import ArrayData
@@ -266,7 +266,8 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
         if not resuming:
             save_config(config, run_dir / "config.yaml")
         extra = data_metadata(prepared)
-        atomic_write_json(run_dir / "run.json", {"versions": versions(), "device": str(device), **extra})
+        atomic_write_json(run_dir / "run.json", {"versions": versions(), "device": str(device),
+                                               "hardware": hardware(device), **extra})
         trainer = Trainer(model, objective, config.train, optimizer, schedule, state)
         batches = make_batches(prepared, config.train.batch_size, device)
         events = EpochWriter(run_dir)

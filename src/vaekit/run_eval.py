@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+
+import torch
 
 from .binarize import binarize_once, is_binary
 from .data.array import ArrayData
 from .diagnostics import latent_diagnostics
+from .errors import UserError
 from .evaluate import evaluate
 from .probe import linear_probe
 from .run import EvaluationData, binarize_seed
 
 
-def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0) -> dict:
-    """The numbers of ``opened.model`` on ``opened.data`` (its test or validation split).
+def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: int | None = None) -> dict:
+    """The numbers of ``opened.model`` on ``opened.data`` (its test or validation split), or on its
+    first ``examples`` examples (file order; for costly models where the whole split does not fit
+    the time at hand: eval.json's ``examples`` says how many were scored).
 
     Keys (every number names its unit, or is a count or an accuracy):
 
@@ -30,6 +36,7 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0) -> dict:
     - data, split, binarize (``opened.describe()``); seconds: the whole evaluation's wall time.
     """
     started = time.perf_counter()
+    opened = first_examples(opened, examples)
     results = evaluate(opened.model, opened.data, k=k, seed=seed)
     results["likelihood_seconds"] = results.pop("seconds")
     results.update(latent_diagnostics(opened.model, opened.data, seed=seed))
@@ -39,6 +46,16 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0) -> dict:
     results.update(opened.describe())
     results["seconds"] = time.perf_counter() - started
     return results
+
+
+def first_examples(opened: EvaluationData, examples: int | None) -> EvaluationData:
+    """``opened`` with only the first ``examples`` examples of its split (None: all of them)."""
+    if examples is None:
+        return opened
+    if not 1 <= examples <= len(opened.data):
+        raise UserError(f"--examples must be between 1 and the {len(opened.data)} examples of the "
+                        f"{opened.split} split, got {examples}")
+    return dataclasses.replace(opened, data=opened.data.subset(torch.arange(examples)))
 
 
 def probe_training_data(opened: EvaluationData) -> ArrayData:

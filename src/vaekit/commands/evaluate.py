@@ -18,6 +18,8 @@ class Evaluate:
         run_dir_arguments(p)
         p.add_argument("--k", type=int, default=0, help="importance samples for log p(x) (0: ELBO only; 5000 for papers)")
         p.add_argument("--seed", type=int, default=0, help="seed of the evaluation's samples")
+        p.add_argument("--examples", type=int, default=None, metavar="N",
+                       help="score only the first N examples of the split (default: all; eval.json records N)")
 
     @staticmethod
     def run(args) -> int:
@@ -25,7 +27,7 @@ class Evaluate:
         from ..run_eval import evaluate_run
 
         opened = open_run_of(args)
-        results = evaluate_run(opened, k=args.k, seed=args.seed)
+        results = evaluate_run(opened, k=args.k, seed=args.seed, examples=args.examples)
         atomic_write_json(Path(args.run_dir) / "eval.json", results)
         print_table(results)
         print(f"written: {Path(args.run_dir) / 'eval.json'}")
