@@ -39,7 +39,8 @@ def hardware(device: torch.device) -> str:
     with contextlib.suppress(OSError):  # Linux names the CPU model in /proc/cpuinfo; platform often does not
         names = [line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")]
         model = names[0] if names else model
-    return f"{model}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
+    threads = torch.get_num_threads()
+    return f"{model}, {os.cpu_count()} cores, {threads} torch thread{'s' if threads != 1 else ''}"
 
 
 def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
