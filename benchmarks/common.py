@@ -12,6 +12,7 @@ single evaluation function (vaekit's evaluator) scores all systems.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import math
@@ -141,8 +142,16 @@ def per_point_flops_per_example(hidden, latent, k: int) -> int:
 # ----------------------------------------------------------------------------------- process
 
 def peak_rss_mib() -> float:
-    """The process's peak resident set size so far, MiB (ru_maxrss is KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The process's peak resident set size so far, MiB.
+
+    Linux's VmHWM: the peak of this process's own memory since it started its program. ru_maxrss
+    is not that: after fork and exec it starts at the parent's resident size at the fork, so a
+    runner started by a large driver process would report the driver's memory as its own floor."""
+    with contextlib.suppress(OSError):
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux; bytes on macOS
 
 
 def current_rss_mib() -> float:
@@ -158,11 +167,13 @@ def emit(result: dict) -> None:
     print("RESULT " + json.dumps(result), flush=True)
 
 
-def run_runner(python: str, script: str, args: list[str], timeout: float = 3600) -> dict:
-    """Run a runner in a fresh process; returns its RESULT dict (raises with its output on failure)."""
+def run_runner(python: str, script: str, args: list[str], timeout: float = 3600, env: dict | None = None) -> dict:
+    """Run a runner in a fresh process, with ``env`` added to the environment; returns its RESULT
+    dict (raises with its output on failure)."""
     command = [python, str(HERE / script), *map(str, args)]
     started = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                          env={**os.environ, **(env or {})})
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"{' '.join(command)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
@@ -177,6 +188,15 @@ def steady_rate(epoch_ends: list[float], start: float, n: int) -> tuple[float, f
     if len(epoch_ends) < 2:
         return total, total
     return (len(epoch_ends) - 1) * n / (epoch_ends[-1] - epoch_ends[0]), total
+
+
+def use_threads(threads: int) -> None:
+    """Run torch here, and every process started from here, with ``threads`` threads (0: torch's default)."""
+    if threads:
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # for the runner processes
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def machine() -> dict:

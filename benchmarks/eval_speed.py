@@ -14,7 +14,6 @@ encoder and the decoder for every one of the K draws (its FLOPs are counted that
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import common
@@ -44,12 +43,9 @@ def main() -> None:
     parser.add_argument("--skip-pythae", action="store_true")
     parser.add_argument("--name", default="")
     args = parser.parse_args()
-    if args.threads:
-        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    common.use_threads(args.threads)
     import torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     from vaekit.evaluate import BATCH_BUDGET, MEMORY_BUDGET
 
     device = torch.device(args.device)

@@ -31,10 +31,10 @@ def training_section(result: dict, device: str) -> list[str]:
         rows = []
         for system, v in row["systems"].items():
             rows.append([system, fmt(v["samples_per_s"], 3), f"{v['share_of_limit']:.0%}", f"{v['test_elbo_nats']:.2f}",
-                         f"{v['train_seconds']:.1f}", f"{v['first_epoch_seconds']:.1f}", f"{v['peak_rss_mib']:.0f}"]
+                         f"{v['train_seconds']:.1f}", f"{v['first_epoch_seconds']:.1f}"]
                         + ([f"{v['peak_cuda_mib']:.0f}"] if "peak_cuda_mib" in v else []))
-        header = ["system", "samples/s", "of matmul limit", "test ELBO (nats)", "time to train (s)", "first epoch (s)",
-                  "peak RSS (MiB)"] + (["peak GPU memory (MiB)"] if device != "cpu" else [])
+        header = ["system", "samples/s", "of matmul limit", "test ELBO (nats)", "time to train (s)", "first epoch (s)"
+                  ] + (["peak GPU memory (MiB)"] if device != "cpu" else [])
         out += [table(header, rows), ""]
         ratios = [f"vaekit / {peer}: **{row[f'vs_{peer}']:.2f}x**" for peer in ("tutorial", "pythae") if f"vs_{peer}" in row]
         if ratios:
@@ -111,7 +111,8 @@ def scaling_section(result: dict) -> list[str]:
     return out
 
 
-def targets(train: dict | None, evals: dict | None, gpu_train: dict | None, gpu_eval: dict | None) -> list[str]:
+def targets(train: dict | None, evals: dict | None, memory: dict | None, gpu_train: dict | None,
+            gpu_eval: dict | None) -> list[str]:
     rows = []
 
     def verdict(ok: bool | None) -> str:
@@ -133,6 +134,8 @@ def targets(train: dict | None, evals: dict | None, gpu_train: dict | None, gpu_
             share = systems["vaekit"]["share_of_limit"]
             rows.append([f"share of the matmul limit, {describe(row['model'])}, batch {row['batch']}: >= {goal:.0%}",
                          f"{share:.0%}", verdict(share >= goal)])
+    for row in (memory or {}).get("rows", []):
+        systems = row["systems"]
         if "vaekit" in systems and "pythae" in systems:
             a, b = systems["vaekit"]["peak_rss_mib"], systems["pythae"]["peak_rss_mib"]
             rows.append([f"peak training memory below pythae's, {describe(row['model'])}, batch {row['batch']}",
@@ -163,7 +166,7 @@ def targets(train: dict | None, evals: dict | None, gpu_train: dict | None, gpu_
 
 
 def main() -> None:
-    train, evals, scaling = (common.load_result(n) for n in ("train_speed", "eval_speed", "scaling"))
+    train, evals, scaling, memory = (common.load_result(n) for n in ("train_speed", "eval_speed", "scaling", "memory"))
     gpu_train, gpu_eval, gpu_scaling = (common.load_result(n) for n in ("train_speed-cuda", "eval_speed-cuda", "scaling-cuda"))
     notes = common.HERE / "notes.md"
     lines = [
@@ -177,8 +180,9 @@ def main() -> None:
         "| part | command |",
         "|---|---|",
         "| fp32 matmul limit at the layer sizes | `.venv/bin/python benchmarks/matmul_limit.py` |",
-        "| 1, 2, 4: training speed, share of the limit, test ELBO, peak memory | `.venv/bin/python benchmarks/train_speed.py` |",
+        "| 1, 2: training speed, share of the limit, test ELBO | `.venv/bin/python benchmarks/train_speed.py` |",
         "| 3: importance-sampled log-likelihood | `.venv/bin/python benchmarks/eval_speed.py` |",
+        "| 4: peak memory of training | `.venv/bin/python benchmarks/memory.py` |",
         "| 5: how cost grows | `.venv/bin/python benchmarks/scaling.py` |",
         "| 6: the same on a GPU | `bash benchmarks/run.sh --device cuda` |",
         "",
@@ -212,9 +216,10 @@ def main() -> None:
         "  (`vaekit.evaluate.evaluate`, seed 0) gives the test ELBO of each, so one function scores all three.",
         "- **samples/s** of a run is its fastest epoch after the first (the first holds start-up and compilation; on a",
         "  shared machine the fastest epoch is the one least disturbed); of a system, the best of its rounds. *Time to",
-        "  train* is the whole run, first epoch included. **Peak RSS** is the training process's `ru_maxrss` at the end of",
-        "  its last epoch (in brackets in the memory table: the resident size just before training began, after imports",
-        "  and loading the data).",
+        "  train* is the whole run, first epoch included. **Peak RSS** (`benchmarks/memory.py`, each system in a fresh",
+        "  process, 2 epochs) is the process's own high-water mark, Linux's VmHWM, at the end of its last epoch (in",
+        "  brackets: the resident size just before training began, after imports and loading the data). Not `ru_maxrss`:",
+        "  after fork and exec it starts at the parent's resident size, so a runner would report its driver's memory.",
         "- **FLOPs** count matrix multiplies only: forward 2·in·out per layer and example, backward twice that (the input",
         "  gradient of the first layer is not needed). The **matmul limit** (`benchmarks/matmul_limit.py`) times each of",
         "  a step's matmuls alone with torch, at its exact shape and layout, hot in cache, and divides the step's FLOPs by",
@@ -228,8 +233,10 @@ def main() -> None:
         lines += ["## 1-2. Training (CPU)", "", "Not run yet: `python benchmarks/train_speed.py`.", ""]
     if evals:
         lines += ["## 3. Importance-sampled log-likelihood (CPU)", ""] + eval_section(evals)
-    if train:
-        lines += ["## 4. Peak resident memory of training (MiB; CPU)", ""] + memory_section(train)
+    if memory:
+        lines += ["## 4. Peak resident memory of training (MiB; CPU)", "",
+                  f"Measured on: {machine_line(memory)}. {memory['args']['epochs']} epochs per run.", ""]
+        lines += memory_section(memory)
     if scaling:
         lines += ["## 5. How cost grows (vaekit, CPU)", ""] + scaling_section(scaling)
     lines += ["## 6. GPU", ""]
@@ -244,7 +251,7 @@ def main() -> None:
         lines += ["Not measured: no GPU was available to the session that produced these results. The scripts take",
                   "`--device cuda` (`bash benchmarks/run.sh --device cuda` writes `results/*-cuda.json`, and this file",
                   "then gets the GPU tables, with the GPU's name, from them).", ""]
-    lines += ["## Targets", ""] + targets(train, evals, gpu_train, gpu_eval)
+    lines += ["## Targets", ""] + targets(train, evals, memory, gpu_train, gpu_eval)
     if notes.is_file():
         lines += [notes.read_text().rstrip(), ""]
     path = common.ROOT / "BENCHMARKS.md"

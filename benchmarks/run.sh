@@ -29,11 +29,13 @@ if [ "$quick" = 1 ]; then
     name=(--name "quick-$device")
     $py benchmarks/train_speed.py --device "$device" --epochs 2 --rounds 1 --train-size 4096 "${name[@]}" "${extra[@]}"
     $py benchmarks/eval_speed.py --device "$device" --k 100 --n 100 --rounds 1 --full-k 10 --epochs 1 "${name[@]}" "${extra[@]}"
+    $py benchmarks/memory.py --device "$device" --epochs 1 --models tutorial --batches 128 "${name[@]}"
     $py benchmarks/scaling.py --device "$device" --examples 2048 --epochs 1 --batches 64,256 --widths 256 --latents 8 --ks 1,10 --eval-n 100 "${name[@]}" "${extra[@]}"
     exit 0
 fi
 $py benchmarks/matmul_limit.py --device "$device" "${extra[@]}"
 $py benchmarks/train_speed.py --device "$device" "${name[@]}" "${extra[@]}"
 $py benchmarks/eval_speed.py --device "$device" "${name[@]}" "${extra[@]}"
+$py benchmarks/memory.py --device "$device" "${name[@]}"
 $py benchmarks/scaling.py --device "$device" "${name[@]}" "${extra[@]}"
 $py benchmarks/report.py

@@ -14,7 +14,6 @@ uses one hidden layer). Evaluation: ``vaekit.evaluate.evaluate`` on --eval-n tes
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
 import common
@@ -75,12 +74,9 @@ def main() -> None:
     parser.add_argument("--eval-n", type=int, default=1000)
     parser.add_argument("--name", default="")
     args = parser.parse_args()
-    if args.threads:
-        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    common.use_threads(args.threads)
     import torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     import matmul_limit
 
     device = torch.device(args.device)

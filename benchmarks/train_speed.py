@@ -18,7 +18,6 @@ run, first epoch included.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 from pathlib import Path
@@ -43,13 +42,7 @@ def run_system(name: str, model: str, batch: int, args, work: Path) -> dict:
             "--out", weights]
     if args.train_size:
         argv += ["--train-size", args.train_size]
-    old = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
-        result = common.run_runner(python, script, argv)
-    finally:
-        for key, value in old.items():
-            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+    result = common.run_runner(python, script, argv, env=env)
     result["system"] = name
     ends = [0.0, *result["epoch_ends"]]
     n = args.train_size or 60000
@@ -126,12 +119,9 @@ def main() -> None:
     parser.add_argument("--train-size", type=int, default=0, help="first N training images (smoke tests)")
     parser.add_argument("--name", default="", help="results/train_speed[-NAME].json")
     args = parser.parse_args()
-    if args.threads:
-        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    common.use_threads(args.threads)
     import torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     common.prepare_data()
     device = torch.device(args.device)
     models, batches = args.models.split(","), [int(b) for b in args.batches.split(",")]
