@@ -12,6 +12,7 @@ single evaluation function (vaekit's evaluator) scores all systems.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import gzip
 import json
@@ -188,6 +189,22 @@ def steady_rate(epoch_ends: list[float], start: float, n: int) -> tuple[float, f
     if len(epoch_ends) < 2:
         return total, total
     return (len(epoch_ends) - 1) * n / (epoch_ends[-1] - epoch_ends[0]), total
+
+
+def runner_parser(doc: str, modes: bool) -> argparse.ArgumentParser:
+    """The arguments every training runner takes (vaekit, tutorial, pythae), so that the drivers call
+    them alike; ``modes`` adds the positional train/nll choice of the runners that also score."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    if modes:
+        parser.add_argument("mode", choices=["train", "nll"])
+    parser.add_argument("--model", default="tutorial")
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train-size", type=int, default=None, help="first N training images (smoke tests)")
+    parser.add_argument("--out", default="")
+    return parser
 
 
 def use_threads(threads: int) -> None:

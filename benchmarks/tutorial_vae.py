@@ -11,7 +11,6 @@ weights go to --out under vaekit's parameter names so the common evaluator can s
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
@@ -89,14 +88,7 @@ def loss_function(recon_x, x, mu, logvar):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="tutorial")
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--train-size", type=int, default=None, help="first N training images (smoke tests)")
-    parser.add_argument("--out", default="")
+    parser = common.runner_parser(__doc__, modes=False)
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     device = torch.device(args.device)

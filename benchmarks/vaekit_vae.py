@@ -18,7 +18,6 @@ Prints one ``RESULT {json}`` line.
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 
@@ -114,16 +113,8 @@ def nll(args) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=["train", "nll"])
-    parser.add_argument("--model", default="tutorial")
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--train-size", type=int, default=None, help="first N training images (smoke tests)")
+    parser = common.runner_parser(__doc__, modes=True)
     parser.add_argument("--binarize", choices=["static", "dynamic"], default="static")
-    parser.add_argument("--out", default="")
     parser.add_argument("--weights", default="")
     parser.add_argument("--k", type=int, default=1000)
     parser.add_argument("--n", type=int, default=None)
