@@ -17,6 +17,7 @@ from vaekit.checkpoint import load_tensors
 from vaekit.cli import main
 from vaekit.exemplar import ExemplarPrior
 from vaekit.run import binarize_seed, prepare_data
+from interrupted import train_interrupted
 
 SHAPE, D = (1, 6, 5), 3
 
@@ -166,12 +167,7 @@ def test_a_resumed_run_keeps_its_exemplars(tmp_path, monkeypatch):
     config = small_run_config()
     whole = vaekit.train(config, out=tmp_path / "whole")
 
-    def stop(state):
-        if state.epoch == 1:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        vaekit.train(config, out=tmp_path / "cut", on_epoch=stop)
+    train_interrupted(config, tmp_path / "cut", epochs=1)
     taken = load_tensors(tmp_path / "cut" / "last.safetensors")[0]["prior.exemplars"]
     calls = []
     original = ExemplarPrior.take_exemplars

@@ -15,24 +15,12 @@ from vaekit.batches import ResidentBatches
 from vaekit.checkpoint import load_tensors
 from vaekit.run import prepare_data
 from vaekit.trainer import NonFiniteLoss, Trainer, TrainState
-
-
-class Interrupt(Exception):
-    pass
-
-
-def stop_after(epochs: int):
-    def on_epoch(state):
-        if state.epoch == epochs:
-            raise Interrupt
-
-    return on_epoch
+from interrupted import train_interrupted
 
 
 def test_resume_ends_bit_identical_to_an_uninterrupted_run(tmp_path, small_config):
     whole = vaekit.train(small_config, out=tmp_path / "whole")
-    with pytest.raises(Interrupt):
-        vaekit.train(small_config, out=tmp_path / "cut", on_epoch=stop_after(2))
+    train_interrupted(small_config, tmp_path / "cut", epochs=2)
     assert len(list(csv.DictReader(open(tmp_path / "cut" / "metrics.csv")))) == 2
     resumed = vaekit.train(resume=tmp_path / "cut")
     assert resumed.state.epoch == whole.state.epoch == 4

@@ -7,6 +7,7 @@ import vaekit
 from vaekit.batches import ResidentBatches
 from vaekit.checkpoint import load_tensors
 from vaekit.data.array import ArrayData
+from interrupted import train_interrupted
 
 
 def test_dynamic_binarisation_of_8_bit_levels_draws_bernoulli_of_level_over_255():
@@ -30,15 +31,7 @@ def test_a_compiled_run_resumes_bit_identical(tmp_path, small_config, monkeypatc
     config = small_config.replace(train={"epochs": 3})
     whole = vaekit.train(config, out=tmp_path / "whole")
 
-    class Interrupt(Exception):
-        pass
-
-    def stop_after_two(state):
-        if state.epoch == 2:
-            raise Interrupt
-
-    with pytest.raises(Interrupt):
-        vaekit.train(config, out=tmp_path / "cut", on_epoch=stop_after_two)
+    train_interrupted(config, tmp_path / "cut", epochs=2)
     resumed = vaekit.train(resume=tmp_path / "cut")
     expected, _ = load_tensors(whole.dir / "last.safetensors")
     got, _ = load_tensors(resumed.dir / "last.safetensors")

@@ -19,6 +19,7 @@ from vaekit.data.array import ArrayData
 from vaekit.evaluate import evaluate, per_example_terms
 from vaekit.seeding import seeded
 from vaekit.vq import EMA_DECAY, EMA_EPSILON, VectorQuantiser, perplexity
+from interrupted import train_interrupted
 
 
 def small_vqvae(shape=(1, 8, 8), trunk="conv", **changes):
@@ -247,12 +248,7 @@ def test_resume_of_a_vqvae_with_ema_and_restarts_is_bit_identical(tmp_path, smal
                                          "codebook_restart": 5}, train={"epochs": 3})
     whole = vaekit.train(config, out=tmp_path / "whole")
 
-    def stop(state):
-        if state.epoch == 1:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        vaekit.train(config, out=tmp_path / "cut", on_epoch=stop)
+    train_interrupted(config, tmp_path / "cut", epochs=1)
     resumed = vaekit.train(resume=tmp_path / "cut")
     expected, _ = load_tensors(whole.dir / "last.safetensors")
     got, _ = load_tensors(resumed.dir / "last.safetensors")
