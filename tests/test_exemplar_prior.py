@@ -16,7 +16,7 @@ from vaekit.binarize import binarize_once
 from vaekit.checkpoint import load_tensors
 from vaekit.cli import main
 from vaekit.exemplar import ExemplarPrior
-from vaekit.run import binarize_seed, prepare_data
+from vaekit.prepared import binarize_seed, prepare_data
 from interrupted import train_interrupted
 
 SHAPE, D = (1, 6, 5), 3

@@ -7,7 +7,7 @@ import torch
 
 from vaekit import Config, train
 from vaekit.probe import linear_probe
-from vaekit.run import open_run
+from vaekit.run_open import open_run
 from vaekit.run_eval import probe_training_data
 
 

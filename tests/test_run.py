@@ -13,7 +13,7 @@ import vaekit
 from vaekit import checkpoint
 from vaekit.batches import ResidentBatches
 from vaekit.checkpoint import load_tensors
-from vaekit.run import prepare_data
+from vaekit.prepared import prepare_data
 from vaekit.trainer import NonFiniteLoss, Trainer, TrainState
 from interrupted import train_interrupted
 

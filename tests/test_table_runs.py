@@ -8,7 +8,7 @@ import torch
 
 import vaekit
 from vaekit.cli import main
-from vaekit.run import load_units
+from vaekit.run_open import load_units
 
 
 @pytest.fixture

@@ -10,5 +10,6 @@ from .model import MODELS, LatentVariableModel, build_model  # noqa: E402
 from .nn import TRUNKS  # noqa: E402
 from .objectives import ELBO, OBJECTIVES, Reconstruction, build_objective  # noqa: E402
 from .priors import PRIORS  # noqa: E402
-from .run import Run, load, train  # noqa: E402
+from .run import Run, train  # noqa: E402
+from .run_open import load  # noqa: E402
 from . import vq  # noqa: E402,F401  (registers model 'vqvae' and objective 'vq')

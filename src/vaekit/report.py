@@ -33,7 +33,7 @@ class ReportContext:
     """What the sections draw from: the run folder, the opened run and its evaluation."""
 
     run_dir: Path
-    opened: object  # vaekit.run.EvaluationData
+    opened: object  # vaekit.run_open.EvaluationData
     results: dict  # vaekit.run_eval.evaluate_run output
     history: list[dict]
     left_out: list[str] = field(default_factory=list)
@@ -211,7 +211,7 @@ def write_report(run_dir: str | Path, k: int = 0, device: str = "auto", opened=N
     samples and written there. Figures go to RUN_DIR/report/ with their arrays. ``opened`` (an
     ``EvaluationData``) saves reloading the run when the caller has it, as training does.
     """
-    from .run import open_run
+    from .run_open import open_run
 
     run_dir = Path(run_dir)
     opened = opened or open_run(run_dir, device)

@@ -13,7 +13,8 @@ from .diagnostics import latent_diagnostics
 from .errors import UserError
 from .evaluate import evaluate
 from .probe import linear_probe
-from .run import EvaluationData, binarize_seed
+from .prepared import binarize_seed
+from .run_open import EvaluationData
 
 
 def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: int | None = None) -> dict:

@@ -27,7 +27,7 @@ class Sample:
     def run(args) -> int:
         from ..figures import image_grid
         from ..latent import sample_latents
-        from ..run import load
+        from ..run_open import load
         from ..seeding import seeded
 
         model = load(args.run_dir, "cpu")

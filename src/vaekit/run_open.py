@@ -1,0 +1,101 @@
+"""Opening a trained run folder: its best model, its data transform, and the split to evaluate on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .binarize import binarize_once
+from .checkpoint import load_model, read_metadata
+from .config import Config, load_config
+from .data.array import ArrayData
+from .errors import UserError
+from .model import LatentVariableModel
+from .prepared import PreparedData, binarize_seed, prepare_data, resolve_device
+
+
+@dataclass
+class DataUnits:
+    """The map from model space back to the data's units: x_units = x / scale + shift.
+
+    shift, scale: (F,) per table column or scalars (one value) for images; columns: table header or None.
+    """
+
+    shift: torch.Tensor
+    scale: torch.Tensor
+    columns: list[str] | None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        shape = (-1,) if self.shift.numel() > 1 else ()
+        return x / self.scale.view(shape).to(x) + self.shift.view(shape).to(x)
+
+
+def load_units(run_dir: str | Path) -> DataUnits:
+    """The data transform stored with a run's weights (so decoded table rows return to original units)."""
+    data = read_metadata(Path(run_dir) / "model.safetensors")["data"]
+    return DataUnits(torch.tensor(data["shift"]), torch.tensor(data["scale"]), data["columns"])
+
+
+def load(run_dir: str | Path, device: str = "cpu", which: str = "model") -> LatentVariableModel:
+    """The trained model of a run folder (``which``: 'model' for the best weights, 'last')."""
+    path = Path(run_dir)
+    if path.is_dir():
+        path = path / f"{which}.safetensors"
+    return load_model(path, device)[0]
+
+
+@dataclass
+class EvaluationData:
+    """What ``open_run`` gives: the best model, the run's config, and the split to evaluate on."""
+
+    model: LatentVariableModel
+    config: Config
+    data: ArrayData
+    split: str  # test or validation
+    binarize: str  # how that split was binarised, in words
+    train: ArrayData | None  # the training split as prepared for training (for a probe); None if all is evaluated
+
+    def describe(self) -> dict:
+        return {"data": self.data.name, "split": self.split, "binarize": self.binarize}
+
+
+def open_run(run_dir: str | Path, device: str = "auto", data_spec=None) -> EvaluationData:
+    """The best model of a run folder with the data to evaluate, prepared (binarised, checked) as
+    in training: the run's test split (else its validation split); or, with ``data_spec``, that
+    source's test split, else every example of it in file order (same shape as the run's data)."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "model.safetensors").is_file():
+        raise UserError(f"{run_dir}: no model.safetensors here; pass a run folder written by 'vaekit train'")
+    config = load_config(run_dir / "config.yaml")
+    if data_spec is None and config.data.source == "arrays":
+        raise UserError(f"{run_dir}: this run was trained on arrays passed in Python; pass --data to evaluate it")
+    torch_device = resolve_device(device)
+    model, _, _ = load_model(run_dir / "model.safetensors", torch_device)
+    if data_spec is not None:  # nothing is held out of a file given to evaluate: score all of it
+        config = config.replace(data={"validation": "none"})
+    return evaluation_data(model, config, prepare_data(config, data_spec, torch_device))
+
+
+def evaluation_data(model: LatentVariableModel, config: Config, prepared: PreparedData) -> EvaluationData:
+    """The model with the split to evaluate it on (see ``evaluation_split``), checked to fit its shape."""
+    split, data, train = evaluation_split(prepared, config)
+    if data.shape != model.data_shape:
+        raise UserError(f"{data.name}: examples of shape {data.shape} do not fit this model's shape {model.data_shape}")
+    binarize = prepared.binarize
+    if binarize != "none":
+        binarize += f" (the {split} split binarised once with seed {binarize_seed(config, split)})"
+    return EvaluationData(model, config, data, split, binarize, train)
+
+
+def evaluation_split(prepared: PreparedData, config: Config) -> tuple[str, ArrayData, ArrayData | None]:
+    """(split name, data to evaluate, training split or None): test, else validation, else all."""
+    if prepared.test is not None:
+        return "test", prepared.test, prepared.train
+    if prepared.val is not None:
+        return "validation", prepared.val, prepared.train
+    data = prepared.train
+    if prepared.binarize == "dynamic":  # evaluated like a test split: binarised once, fixed seed
+        data = binarize_once(data, binarize_seed(config, "test"))
+    return "test", data, None
