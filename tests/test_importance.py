@@ -14,65 +14,55 @@ from vaekit.data.array import ArrayData
 from vaekit.evaluate import MEMORY_BUDGET, default_chunk, evaluate, log_likelihood, log_weights
 
 
-@pytest.fixture(scope="module")
-def oracle():
-    return oracles.linear_gaussian()
-
-
-@pytest.fixture(scope="module")
-def x(oracle):
-    return oracle.sample(64, seed=1)  # (64, d) float64
-
-
-def test_exact_posterior_gives_the_exact_log_likelihood(oracle, x):
-    estimate = log_likelihood(oracles.build_model(oracle), x, k=1000)
-    assert estimate.dtype == torch.float64 and estimate.shape == (len(x),)
+def test_exact_posterior_gives_the_exact_log_likelihood(oracle, oracle_x):
+    estimate = log_likelihood(oracles.build_model(oracle), oracle_x, k=1000)
+    assert estimate.dtype == torch.float64 and estimate.shape == (len(oracle_x),)
     # Every log-weight equals log p(x), so this is exact up to rounding: far inside 0.05 nats.
-    assert (estimate - oracle.log_px(x)).abs().max() < 1e-8
+    assert (estimate - oracle.log_px(oracle_x)).abs().max() < 1e-8
 
 
-def test_nearly_exact_posterior_converges_at_large_k(oracle, x):
+def test_nearly_exact_posterior_converges_at_large_k(oracle, oracle_x):
     """A slightly wrong posterior: K = 1000 brings the batch mean within 0.05 nats of log p(x)."""
     model = oracles.build_model(oracle, mean_shift=0.05, log_var_shift=0.2)
-    error = (log_likelihood(model, x, k=1000) - oracle.log_px(x)).mean()
+    error = (log_likelihood(model, oracle_x, k=1000) - oracle.log_px(oracle_x)).mean()
     assert abs(float(error)) < 0.05
     # ... while the ELBO does not: the test is not passing because any estimator would.
-    q = model.encode(x)
+    q = model.encode(oracle_x)
     with torch.no_grad():
-        elbo = oracle.expected_log_px_z(q, x) - kl_divergence(q, model.prior_distribution())
-    assert float((oracle.log_px(x) - elbo).mean()) > 0.2
+        elbo = oracle.expected_log_px_z(q, oracle_x) - kl_divergence(q, model.prior_distribution())
+    assert float((oracle.log_px(oracle_x) - elbo).mean()) > 0.2
 
 
-def test_bounds_tighten_with_k(oracle, x):
+def test_bounds_tighten_with_k(oracle, oracle_x):
     """ELBO < IWAE_5 < IWAE_50 < log p(x) for an approximate posterior, each step by more than
     three standard errors of the seed-to-seed Monte Carlo noise of the batch means."""
     model, seeds = oracles.approximate_model(oracle), 10
     with torch.no_grad():
-        q = model.encode(x)
-        elbo = (oracle.expected_log_px_z(q, x) - kl_divergence(q, model.prior_distribution())).mean()  # exact
-    iwae = {k: torch.stack([log_likelihood(model, x, k, seed=s).mean() for s in range(seeds)]) for k in (5, 50)}
+        q = model.encode(oracle_x)
+        elbo = (oracle.expected_log_px_z(q, oracle_x) - kl_divergence(q, model.prior_distribution())).mean()  # exact
+    iwae = {k: torch.stack([log_likelihood(model, oracle_x, k, seed=s).mean() for s in range(seeds)]) for k in (5, 50)}
     error = {k: runs.std() / math.sqrt(seeds) for k, runs in iwae.items()}
-    iwae5, iwae50, log_px = iwae[5].mean(), iwae[50].mean(), oracle.log_px(x).mean()
+    iwae5, iwae50, log_px = iwae[5].mean(), iwae[50].mean(), oracle.log_px(oracle_x).mean()
     assert iwae5 - elbo > 3 * error[5]
     assert iwae50 - iwae5 > 3 * (error[5] + error[50])
     assert log_px - iwae50 > 3 * error[50]
 
 
-def test_one_sample_estimate_is_unbiased_for_the_elbo(oracle, x):
+def test_one_sample_estimate_is_unbiased_for_the_elbo(oracle, oracle_x):
     """K = 1: logsumexp of one weight minus log 1 is the plain ELBO estimate."""
     model, seeds = oracles.approximate_model(oracle), 20
-    runs = torch.stack([log_likelihood(model, x, 1, seed=s).mean() for s in range(seeds)])
+    runs = torch.stack([log_likelihood(model, oracle_x, 1, seed=s).mean() for s in range(seeds)])
     with torch.no_grad():
-        q = model.encode(x)
-        elbo = (oracle.expected_log_px_z(q, x) - kl_divergence(q, model.prior_distribution())).mean()
+        q = model.encode(oracle_x)
+        elbo = (oracle.expected_log_px_z(q, oracle_x) - kl_divergence(q, model.prior_distribution())).mean()
     assert abs(float(runs.mean() - elbo)) < 4 * float(runs.std()) / math.sqrt(seeds)
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 10, None])
-def test_the_estimate_does_not_depend_on_the_chunk_size(oracle, x, chunk):
+def test_the_estimate_does_not_depend_on_the_chunk_size(oracle, oracle_x, chunk):
     model = oracles.approximate_model(oracle)
-    reference = log_likelihood(model, x, k=37, chunk=37, seed=5)
-    torch.testing.assert_close(log_likelihood(model, x, k=37, chunk=chunk, seed=5), reference, rtol=1e-12, atol=1e-12)
+    reference = log_likelihood(model, oracle_x, k=37, chunk=37, seed=5)
+    torch.testing.assert_close(log_likelihood(model, oracle_x, k=37, chunk=chunk, seed=5), reference, rtol=1e-12, atol=1e-12)
 
 
 def test_chunk_size_does_not_change_a_float32_network():
@@ -107,33 +97,33 @@ def reference_log_likelihood(oracle, model, x, k, seed):
     return torch.tensor(values, dtype=torch.float64)
 
 
-def test_batched_estimator_equals_a_per_point_loop(oracle, x):
+def test_batched_estimator_equals_a_per_point_loop(oracle, oracle_x):
     model, points, k = oracles.approximate_model(oracle), 12, 25
-    batch = x[:points]
+    batch = oracle_x[:points]
     expected = reference_log_likelihood(oracle, model, batch, k, seed=7)
     torch.testing.assert_close(log_likelihood(model, batch, k, chunk=4, seed=7), expected, rtol=1e-10, atol=1e-10)
 
 
-def test_global_rng_state_is_untouched(oracle, x):
+def test_global_rng_state_is_untouched(oracle, oracle_x):
     model = oracles.approximate_model(oracle)
     torch.manual_seed(123)
     before = torch.get_rng_state()
-    first = log_likelihood(model, x, k=20, seed=0)
+    first = log_likelihood(model, oracle_x, k=20, seed=0)
     assert torch.equal(torch.get_rng_state(), before)
     torch.manual_seed(456)  # a different global state gives the same estimate: it is seeded by `seed` alone
-    torch.testing.assert_close(log_likelihood(model, x, k=20, seed=0), first, rtol=0, atol=0)
-    data = ArrayData(x.float(), None, "oracle samples")
+    torch.testing.assert_close(log_likelihood(model, oracle_x, k=20, seed=0), first, rtol=0, atol=0)
+    data = ArrayData(oracle_x.float(), None, "oracle samples")
     before = torch.get_rng_state()
     evaluate(model, data, k=5, batch_size=10)
     assert torch.equal(torch.get_rng_state(), before)
 
 
-def test_log_weights_keep_gradients_for_training(oracle, x):
+def test_log_weights_keep_gradients_for_training(oracle, oracle_x):
     """An IWAE objective will train through log_weights: gradients reach mu and log var rows."""
     model = oracles.approximate_model(oracle)
     torch.manual_seed(0)
-    weights = log_weights(model, x, 5)
-    assert weights.shape == (5, len(x))
+    weights = log_weights(model, oracle_x, 5)
+    assert weights.shape == (5, len(oracle_x))
     weights.logsumexp(0).mean().backward()
     grad = model.head.linear.weight.grad
     D = oracle.latent_dim
@@ -167,13 +157,13 @@ def test_evaluate_reports_consistent_units_for_images():
     }
 
 
-def test_evaluate_matches_the_oracle_across_uneven_batches(oracle, x):
+def test_evaluate_matches_the_oracle_across_uneven_batches(oracle, oracle_x):
     """30 examples in batches of 7 (the last has 2): the means must weight every example once."""
     model = oracles.build_model(oracle)
     model.train()
     modes = []  # the head's mode at each call: dropout or batch norm would act on it
     model.head.register_forward_pre_hook(lambda module, inputs: modes.append(module.training))
-    data = ArrayData(x[:30].float(), None, "oracle samples")
+    data = ArrayData(oracle_x[:30].float(), None, "oracle samples")
     inputs = data.inputs().double()  # what evaluate sees: float32 values, cast to the model's float64
     result = evaluate(model, data, k=10, batch_size=7, seed=0)
     assert result["log_px_nats"] == pytest.approx(float(oracle.log_px(inputs).mean()), abs=1e-9)
@@ -205,6 +195,6 @@ def test_evaluate_refuses_data_outside_the_likelihood_support():
 
 
 @pytest.mark.parametrize("k", [0, -3, 2.5, True])
-def test_log_likelihood_refuses_a_bad_k(oracle, x, k):
+def test_log_likelihood_refuses_a_bad_k(oracle, oracle_x, k):
     with pytest.raises(UserError, match="k"):
-        log_likelihood(oracles.build_model(oracle), x, k)
+        log_likelihood(oracles.build_model(oracle), oracle_x, k)

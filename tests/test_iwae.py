@@ -14,16 +14,6 @@ from vaekit.objectives import ELBO, IWAE
 from vaekit.seeding import seeded
 
 
-@pytest.fixture(scope="module")
-def oracle():
-    return oracles.linear_gaussian()
-
-
-@pytest.fixture(scope="module")
-def x(oracle):
-    return oracle.sample(64, seed=1)  # (64, d) float64
-
-
 def iwae_runs(model, x, k: int, seeds: int) -> torch.Tensor:
     """(seeds,) batch means of the IWAE_k term, one per seed."""
     with torch.no_grad():
@@ -34,46 +24,46 @@ def iwae_runs(model, x, k: int, seeds: int) -> torch.Tensor:
     return torch.stack(runs)
 
 
-def test_bound_increases_with_k_up_to_the_exact_log_likelihood(oracle, x):
+def test_bound_increases_with_k_up_to_the_exact_log_likelihood(oracle, oracle_x):
     """Means over seeds: IWAE_1 < IWAE_5 < IWAE_50 < log p(x), each gap beyond 3 standard errors."""
     model, seeds = oracles.approximate_model(oracle), 12
-    runs = {k: iwae_runs(model, x, k, seeds) for k in (1, 5, 50)}
+    runs = {k: iwae_runs(model, oracle_x, k, seeds) for k in (1, 5, 50)}
     mean = {k: r.mean() for k, r in runs.items()}
     error = {k: r.std() / math.sqrt(seeds) for k, r in runs.items()}
     assert mean[5] - mean[1] > 3 * (error[1] + error[5])
     assert mean[50] - mean[5] > 3 * (error[5] + error[50])
-    assert oracle.log_px(x).mean() - mean[50] > 3 * error[50]
+    assert oracle.log_px(oracle_x).mean() - mean[50] > 3 * error[50]
 
 
-def test_one_sample_bound_is_the_elbo(oracle, x):
+def test_one_sample_bound_is_the_elbo(oracle, oracle_x):
     """k = 1: the IWAE term is the ELBO term, and both average to the exact ELBO of the oracle."""
     model = oracles.approximate_model(oracle)
     with seeded(0, "cpu"), torch.no_grad():
-        terms = IWAE(k=1)(model, x).terms
+        terms = IWAE(k=1)(model, oracle_x).terms
     torch.testing.assert_close(terms["iwae"], terms["elbo"], rtol=0, atol=1e-12)
-    q = model.encode(x)
+    q = model.encode(oracle_x)
     with torch.no_grad():
-        exact = oracle.expected_log_px_z(q, x) - torch.distributions.kl_divergence(q, model.prior_distribution())
+        exact = oracle.expected_log_px_z(q, oracle_x) - torch.distributions.kl_divergence(q, model.prior_distribution())
     assert abs(float(terms["elbo"].mean() - exact.mean())) < 0.5  # one draw per example, 64 examples
 
 
-def test_bound_is_above_the_elbo_of_the_same_draws(oracle, x):
+def test_bound_is_above_the_elbo_of_the_same_draws(oracle, oracle_x):
     """log mean exp(w) >= mean w for every example (Jensen), strictly for an imperfect posterior;
     the reported elbo is log_px_z - kl, averaged over the same k draws."""
     model = oracles.approximate_model(oracle)
     with seeded(3, "cpu"), torch.no_grad():
-        terms = IWAE(k=5)(model, x).terms
+        terms = IWAE(k=5)(model, oracle_x).terms
     assert set(terms) >= {"iwae", "elbo", "log_px_z", "kl"}
-    assert all(term.shape == (len(x),) for term in terms.values())
+    assert all(term.shape == (len(oracle_x),) for term in terms.values())
     assert (terms["iwae"] > terms["elbo"]).all()
     torch.testing.assert_close(terms["elbo"], terms["log_px_z"] - terms["kl"], rtol=0, atol=1e-9)
 
 
-def test_exact_posterior_makes_every_k_exact(oracle, x):
+def test_exact_posterior_makes_every_k_exact(oracle, oracle_x):
     """With q = p(z|x) every log-weight is log p(x): the bound is exact whatever k."""
     with seeded(0, "cpu"), torch.no_grad():
-        terms = IWAE(k=7)(oracles.build_model(oracle), x).terms
-    torch.testing.assert_close(terms["iwae"], oracle.log_px(x), rtol=0, atol=1e-8)
+        terms = IWAE(k=7)(oracles.build_model(oracle), oracle_x).terms
+    torch.testing.assert_close(terms["iwae"], oracle.log_px(oracle_x), rtol=0, atol=1e-8)
 
 
 def test_loss_gradients_reach_the_encoder():
