@@ -8,7 +8,7 @@ import torch
 
 import vaekit
 from vaekit.cli import main
-from vaekit.run_open import load_units
+from vaekit.run_open import load_units, open_run
 
 
 @pytest.fixture
@@ -54,3 +54,25 @@ def test_reconstruct_writes_table_rows_in_the_data_units(table, tmp_path):
     recon = np.array(rows[1:], float)
     assert abs(recon[:, 0].mean() - 170) < 5 and abs(recon[:, 1].mean() - 63) < 6  # kilograms, not z-scores
     assert np.allclose(recon[:, 2], 2026, atol=1.0)  # the constant column comes back as its constant
+
+
+def test_interpolate_from_a_row_file_in_the_table_units_matches_the_same_rows_by_index(table, tmp_path):
+    """A row saved in the table's units (cm, kg) goes into the model standardised, as in training:
+    the latent path equals the one between the same rows picked from the evaluation split."""
+    path, _ = table
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(path), "--label-column", "kind", "--epochs", "2", "--batch-size", "32",
+                 "--latent-dim", "2", "--set", "model.hidden=[16]", "--out", str(run)]) == 0
+    opened = open_run(run, "cpu")
+    units = load_units(run)
+    rows = units(opened.data.inputs(slice(0, 2)))  # (2, 3) in cm, kg, year
+    assert rows[:, 0].mean() > 100  # the files hold centimetres, not z-scores
+    np.save(tmp_path / "a.npy", rows[0].numpy())
+    np.save(tmp_path / "b.npy", rows[1].numpy())
+    by_index, from_files = tmp_path / "index.png", tmp_path / "files.png"
+    assert main(["interpolate", str(run), "--from", "0", "--to", "1", "--steps", "4", "--out", str(by_index)]) == 0
+    assert main(["interpolate", str(run), "--from-file", str(tmp_path / "a.npy"), "--to-file", str(tmp_path / "b.npy"),
+                 "--steps", "4", "--out", str(from_files)]) == 0
+    with np.load(by_index.with_suffix(".npz")) as expected, np.load(from_files.with_suffix(".npz")) as got:
+        np.testing.assert_allclose(got["endpoints"], expected["endpoints"], atol=1e-4)
+        np.testing.assert_allclose(got["z_linear"], expected["z_linear"], atol=1e-4)

@@ -28,8 +28,18 @@ class DataUnits:
     columns: list[str] | None
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        shift, scale = self._broadcast(x)
+        return x / scale + shift
+
+    def to_model(self, x_units: torch.Tensor) -> torch.Tensor:
+        """The inverse map, (x_units - shift) * scale: values in the data's units as the model takes them."""
+        shift, scale = self._broadcast(x_units)
+        return (x_units - shift) * scale
+
+    def _broadcast(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """shift and scale shaped to broadcast over x (..., F) (per column) or any x (scalars), on x's device."""
         shape = (-1,) if self.shift.numel() > 1 else ()
-        return x / self.scale.view(shape).to(x) + self.shift.view(shape).to(x)
+        return self.shift.view(shape).to(x), self.scale.view(shape).to(x)
 
 
 def load_units(run_dir: str | Path) -> DataUnits:

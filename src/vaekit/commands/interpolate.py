@@ -28,7 +28,8 @@ class Interpolate:
         p.add_argument("--to", dest="index_b", type=int, default=1, metavar="J",
                        help="index of the second input in the evaluation split (default 1)")
         p.add_argument("--from-file", metavar="FILE", help="first input from a file instead of --from: "
-                       "FILE.npy (one example as model input; uint8 levels are divided by 255) or FILE.png (levels / 255)")
+                       "FILE.npy (one example: uint8 levels are divided by 255; for a model of a table, one row in the "
+                       "table's units, standardised as in training) or FILE.png (levels / 255)")
         p.add_argument("--to-file", metavar="FILE", help="second input from a file instead of --to (as --from-file)")
         p.add_argument("--steps", type=int, default=10, help="decoded points along each path, endpoints included (default 10)")
         p.add_argument("--method", choices=["linear", "slerp", "both"], default="both",
@@ -40,8 +41,8 @@ class Interpolate:
         from ..pictures import interpolation_outputs
 
         opened = open_run_of(args)
-        x_a = endpoint(opened, args.index_a, args.from_file, "--from")
-        x_b = endpoint(opened, args.index_b, args.to_file, "--to")
+        x_a = endpoint(opened, args.run_dir, args.index_a, args.from_file, "--from")
+        x_b = endpoint(opened, args.run_dir, args.index_b, args.to_file, "--to")
         methods = ["linear", "slerp"] if args.method == "both" else [args.method]
         png, _ = output_paths(args.run_dir, args.out, "interpolation.png")
         title = f"from {describe(args.index_a, args.from_file)} to {describe(args.index_b, args.to_file)}, {args.steps} steps"
@@ -54,10 +55,15 @@ def describe(index: int, file: str | None) -> str:
     return Path(file).name if file else f"example {index}"
 
 
-def endpoint(opened, index: int, file: str | None, flag: str):
+def endpoint(opened, run_dir: str, index: int, file: str | None, flag: str):
     """One model input (*shape), on the CPU: from a file when given, else example ``index`` of the evaluation split."""
     if file is not None:
-        return read_example(Path(file), opened.model.data_shape)
+        from ..run_open import load_units
+
+        x = read_example(Path(file), opened.model.data_shape)
+        units = load_units(run_dir)
+        # A table row is given in the table's own units; the model was trained on standardised columns.
+        return units.to_model(x) if units.columns is not None else x
     return example_at(opened, index, flag)
 
 
