@@ -46,7 +46,7 @@ def main() -> None:
     common.use_threads(args.threads)
     import torch
 
-    from vaekit.evaluate import BATCH_BUDGET, MEMORY_BUDGET
+    from vaekit.evaluation.likelihood import BATCH_BUDGET, MEMORY_BUDGET
 
     device = torch.device(args.device)
     common.prepare_data()

@@ -211,7 +211,7 @@ def main() -> None:
         "  `TrainingPipeline` (`BaseTrainer`: DataLoader over its `BaseDataset`, Adam, no eval set). Epoch times come from a",
         "  pythae training callback. Its evaluation is its own `VAE.get_nll`.",
         "- **Common evaluation**: every system saves its last weights under vaekit's parameter names; vaekit's evaluator",
-        "  (`vaekit.evaluate.evaluate`, seed 0) gives the test ELBO of each, so one function scores all three.",
+        "  (`vaekit.evaluation.likelihood.evaluate`, seed 0) gives the test ELBO of each, so one function scores all three.",
         "- **samples/s** of a run is its fastest epoch after the first (the first holds start-up and compilation; on a",
         "  shared machine the fastest epoch is the one least disturbed); of a system, the best of its rounds. *Time to",
         "  train* is the whole run, first epoch included. **Peak RSS** (`benchmarks/memory.py`, each system in a fresh",

@@ -1,11 +1,11 @@
 """How vaekit's cost grows: training samples/s against batch size, hidden width and latent size,
 each beside the matmul limit at that size; evaluation time against K.
 
-Training runs vaekit's own trainer (``vaekit.trainer.Trainer`` over ``ResidentBatches``, the
+Training runs vaekit's own trainer (``vaekit.training.trainer.Trainer`` over ``ResidentBatches``, the
 path ``vaekit.train`` takes, with the forward pass compiled as in a long run) on the first
 --examples binarised training images: one warm-up epoch, then the fastest of --epochs epochs.
 The base model is 784-512-256-16 at batch 128; each sweep changes one of them (the width sweep
-uses one hidden layer). Evaluation: ``vaekit.evaluate.evaluate`` on --eval-n test images of the
+uses one hidden layer). Evaluation: ``vaekit.evaluation.likelihood.evaluate`` on --eval-n test images of the
 784-400-20 model for each K.
 
     python benchmarks/scaling.py [--device cpu] [--threads N]
@@ -21,12 +21,12 @@ import common
 
 def train_rate(hidden, latent, batch, examples, epochs, device, compile_forward=True) -> float:
     import torch
-    from vaekit.batches import ResidentBatches
+    from vaekit.training.batches import ResidentBatches
     from vaekit.config import ModelConfig, ObjectiveConfig, TrainConfig
     from vaekit.data.array import ArrayData
-    from vaekit.model import build_model
+    from vaekit.models.model import build_model
     from vaekit.objectives import build_objective
-    from vaekit.trainer import Trainer, make_optimizer, make_schedule
+    from vaekit.training.trainer import Trainer, make_optimizer, make_schedule
 
     torch.manual_seed(0)
     data = ArrayData(torch.from_numpy(common.load_data("train")[:examples]), None, "fashion-mnist").to(device)
@@ -50,8 +50,8 @@ def eval_seconds(k: int, n: int, device) -> float:
     import torch
     from vaekit.config import ModelConfig
     from vaekit.data.array import ArrayData
-    from vaekit.evaluate import evaluate
-    from vaekit.model import build_model
+    from vaekit.evaluation.likelihood import evaluate
+    from vaekit.models.model import build_model
 
     torch.manual_seed(0)
     hidden, latent = common.MODELS["tutorial"]

@@ -10,7 +10,7 @@ Model: ``model=vae``, ``likelihood=bernoulli`` (BCE on the logits), the hidden w
 size of --model, Adam lr 1e-3, no validation split, no report. Epoch times come from the
 ``on_epoch`` hook, so they include vaekit's per-epoch checkpoint writes.
 
-nll: vaekit's evaluator (``vaekit.evaluate.evaluate``, what ``vaekit eval --k`` runs) on the first
+nll: vaekit's evaluator (``vaekit.evaluation.likelihood.evaluate``, what ``vaekit eval --k`` runs) on the first
 --n binarised test images, with weights saved under vaekit's names by any system.
 
 Prints one ``RESULT {json}`` line.
@@ -49,7 +49,7 @@ def test_data(n: int | None = None):
 
 def train(args) -> None:
     import vaekit
-    from vaekit.checkpoint import load_tensors
+    from vaekit.training.checkpoint import load_tensors
 
     hidden, latent = common.model_spec(args.model)
     if args.binarize == "static":
@@ -95,7 +95,7 @@ def train(args) -> None:
 
 
 def nll(args) -> None:
-    from vaekit.evaluate import evaluate
+    from vaekit.evaluation.likelihood import evaluate
 
     model = model_from_weights(args.model, args.weights, args.device)
     data = test_data(args.n)

@@ -19,10 +19,10 @@ from torch import nn
 from torch.distributions import Independent, MultivariateNormal, Normal
 
 from vaekit.config import ModelConfig
-from vaekit.heads import GaussianHead
-from vaekit.likelihoods import FixedGaussian
-from vaekit.model import LatentVariableModel
-from vaekit.priors import StandardNormal
+from vaekit.models.heads import GaussianHead
+from vaekit.models.likelihoods import FixedGaussian
+from vaekit.models.model import LatentVariableModel
+from vaekit.models.priors import StandardNormal
 
 DTYPE = torch.float64
 

@@ -9,7 +9,7 @@ import torch
 
 from vaekit import LIKELIHOODS, MODELS, OBJECTIVES, Config, ModelConfig, ObjectiveConfig, UserError, build_model
 from vaekit import build_objective, load_model, save_model
-from vaekit.evaluate import log_weights
+from vaekit.objectives.importance import log_weights
 
 SHAPES = [
     ("mlp", (64,)), ("mlp", (5,)), ("mlp", (1, 8, 8)),

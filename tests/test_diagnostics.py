@@ -13,9 +13,9 @@ from torch import nn
 
 from vaekit.config import ModelConfig
 from vaekit.data.array import ArrayData
-from vaekit.diagnostics import latent_diagnostics
-from vaekit.evaluate import evaluate
-from vaekit.model import build_model
+from vaekit.evaluation.diagnostics import latent_diagnostics
+from vaekit.evaluation.likelihood import evaluate
+from vaekit.models.model import build_model
 
 SHAPE = (1, 4, 4)  # 16 pixels, images
 LATENT = 6

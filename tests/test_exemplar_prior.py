@@ -12,11 +12,11 @@ from PIL import Image
 
 import vaekit
 from vaekit import Config, ModelConfig, UserError, build_model, load_model, save_model
-from vaekit.binarize import binarize_once
-from vaekit.checkpoint import load_tensors
+from vaekit.data.binarize import binarize_once
+from vaekit.training.checkpoint import load_tensors
 from vaekit.cli import main
-from vaekit.exemplar import ExemplarPrior
-from vaekit.prepared import binarize_seed, prepare_data
+from vaekit.models.exemplar import ExemplarPrior
+from vaekit.runs.prepared import binarize_seed, prepare_data
 from interrupted import train_interrupted
 
 SHAPE, D = (1, 6, 5), 3

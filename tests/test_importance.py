@@ -11,7 +11,8 @@ from torch.distributions import Normal, kl_divergence
 import oracles
 from vaekit import ModelConfig, UserError, build_model
 from vaekit.data.array import ArrayData
-from vaekit.evaluate import MEMORY_BUDGET, default_chunk, evaluate, log_likelihood, log_weights
+from vaekit.evaluation.likelihood import MEMORY_BUDGET, default_chunk, evaluate, log_likelihood
+from vaekit.objectives.importance import log_weights
 
 
 def test_exact_posterior_gives_the_exact_log_likelihood(oracle, oracle_x):

@@ -13,7 +13,7 @@ from test_latent import train_small_run
 
 from vaekit.cli import build_parser, main
 from vaekit.latent import decode_mean, encode_data, posterior_mean
-from vaekit.run_open import open_run
+from vaekit.runs.open import open_run
 from vaekit.seeding import seeded
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

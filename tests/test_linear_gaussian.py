@@ -10,7 +10,7 @@ from torch.distributions import kl_divergence
 
 import oracles
 from vaekit import ELBO
-from vaekit.evaluate import log_weights
+from vaekit.objectives.importance import log_weights
 
 
 def closed_form_elbo(oracle, model, x) -> torch.Tensor:

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from vaekit import PRIORS, Config, ModelConfig, ObjectiveConfig, UserError, build_model, build_objective
-from vaekit import load_model, priors, save_model
+from vaekit import load_model, save_model
+from vaekit.models import priors
 from vaekit.cli import main
 from vaekit.objectives import ELBO
 

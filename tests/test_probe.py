@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from vaekit import Config, train
-from vaekit.probe import linear_probe
-from vaekit.run_open import open_run
-from vaekit.run_eval import probe_training_data
+from vaekit.evaluation.probe import linear_probe
+from vaekit.runs.open import open_run
+from vaekit.runs.evaluate import probe_training_data
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ import torch
 import yaml
 
 import vaekit
-from vaekit import checkpoint
-from vaekit.batches import ResidentBatches
-from vaekit.checkpoint import load_tensors
-from vaekit.prepared import prepare_data
-from vaekit.trainer import NonFiniteLoss, Trainer, TrainState
+from vaekit.training import checkpoint
+from vaekit.training.batches import ResidentBatches
+from vaekit.training.checkpoint import load_tensors
+from vaekit.runs.prepared import prepare_data
+from vaekit.training.trainer import NonFiniteLoss, Trainer, TrainState
 from interrupted import train_interrupted
 
 
@@ -70,7 +70,7 @@ def test_a_write_killed_midway_leaves_the_previous_checkpoint_loadable(tmp_path,
 
 
 def test_non_finite_loss_stops_with_epoch_and_step_and_keeps_the_last_good_checkpoint(tmp_path, small_config, monkeypatch):
-    from vaekit import run as run_module
+    from vaekit.runs import train as run_module
 
     real_build = run_module.build_objective
     steps_per_epoch = -(-len(prepare_data(small_config, None, torch.device("cpu")).train) // 64)
@@ -100,7 +100,7 @@ def test_non_finite_loss_stops_with_epoch_and_step_and_keeps_the_last_good_check
 
 
 def test_early_stopping_stops_after_patience_epochs_without_improvement(monkeypatch):
-    from vaekit import trainer as trainer_module
+    from vaekit.training import trainer as trainer_module
 
     scores = iter([-10.0, -9.0, -9.5, -9.2, -9.1, -8.0])
     monkeypatch.setattr(trainer_module, "mean_terms", lambda *a, **k: {"elbo": next(scores)})

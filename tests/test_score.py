@@ -9,8 +9,8 @@ from sklearn.datasets import load_digits
 
 from vaekit import Config, train
 from vaekit.cli import main
-from vaekit.evaluate import evaluate, mean_terms, per_example_terms
-from vaekit.run_open import open_run
+from vaekit.evaluation.likelihood import evaluate, mean_terms, per_example_terms
+from vaekit.runs.open import open_run
 
 
 @pytest.fixture(scope="module")

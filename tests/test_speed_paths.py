@@ -4,8 +4,8 @@ import pytest
 import torch
 
 import vaekit
-from vaekit.batches import ResidentBatches
-from vaekit.checkpoint import load_tensors
+from vaekit.training.batches import ResidentBatches
+from vaekit.training.checkpoint import load_tensors
 from vaekit.data.array import ArrayData
 from interrupted import train_interrupted
 

@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 import vaekit
-from vaekit.batches import ResidentBatches, StreamingBatches
+from vaekit.training.batches import ResidentBatches, StreamingBatches
 from vaekit.data import load_data, streaming
 from vaekit.data.streaming import StreamedData
 

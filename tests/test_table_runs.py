@@ -8,7 +8,7 @@ import torch
 
 import vaekit
 from vaekit.cli import main
-from vaekit.run_open import load_units, open_run
+from vaekit.runs.open import load_units, open_run
 
 
 @pytest.fixture

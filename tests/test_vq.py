@@ -12,13 +12,13 @@ from torch import nn
 
 import vaekit
 from vaekit import ModelConfig, ObjectiveConfig, UserError, build_model, build_objective, load_model, save_model
-from vaekit.checkpoint import load_tensors
+from vaekit.training.checkpoint import load_tensors
 from vaekit.cli import main
-from vaekit.code_prior import fit_code_prior
+from vaekit.models.code_prior import fit_code_prior
 from vaekit.data.array import ArrayData
-from vaekit.evaluate import evaluate, per_example_terms
+from vaekit.evaluation.likelihood import evaluate, per_example_terms
 from vaekit.seeding import seeded
-from vaekit.vq import EMA_DECAY, EMA_EPSILON, VectorQuantiser, perplexity
+from vaekit.models.vq import EMA_DECAY, EMA_EPSILON, VectorQuantiser, perplexity
 from interrupted import train_interrupted
 
 

@@ -9,7 +9,7 @@ import argparse
 import logging
 import sys
 
-from .commands import COMMANDS
+from .commands.registry import COMMANDS
 from .errors import UserError
 
 EXIT_USER_ERROR = 2
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from . import __version__
+    from ._version import __version__
 
     return f"vaekit {__version__}"
 

@@ -30,7 +30,7 @@ class ModelConfig:
     prior: str = "normal"  # registered prior p(z): normal, mog (mixture of Gaussians), vamp (VampPrior), exemplar
     prior_components: int = 0  # K of the mog / vamp / exemplar prior; 0: the prior's default (mog 10, vamp and exemplar 500)
     gated: bool = False  # gated layers h = (W1 x + b1) * sigmoid(W2 x + b2) in the mlp / conv trunks
-    # vqvae (vaekit.vq): a grid of code vectors of width latent_dim, one per position of the conv trunk's
+    # vqvae (vaekit.models.vq): a grid of code vectors of width latent_dim, one per position of the conv trunk's
     # deepest feature map, or code_positions of them for other trunks
     codebook_size: int = 512  # vqvae: number of code vectors
     code_positions: int = 8  # vqvae with a trunk other than conv: code vectors per example

@@ -3,9 +3,10 @@
 A command is a class with ``help`` (one line), ``arguments(parser)`` and ``run(args) -> int``.
 """
 
-from ..registry import Registry
+from .registry import COMMANDS
 
-COMMANDS: Registry = Registry("command")
+__all__ = ["COMMANDS"]
+
 
 def _import_all() -> None:
     """Import every module of this package: each registers its command, so a new command is one new file."""

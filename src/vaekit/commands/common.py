@@ -16,8 +16,8 @@ def run_dir_arguments(parser) -> None:
 
 
 def open_run_of(args):
-    """The run's best model and evaluation split (see ``vaekit.run_open.open_run``)."""
-    from ..run_open import open_run
+    """The run's best model and evaluation split (see ``vaekit.runs.open.open_run``)."""
+    from ..runs.open import open_run
 
     return open_run(args.run_dir, args.device, args.data)
 
@@ -36,8 +36,8 @@ def example_at(opened, index: int, flag: str):
 def write_outputs(run_dir: str, x, out: Path, picture, arrays: dict | None = None) -> None:
     """``picture(path)`` draws the PNG; ``arrays`` go to the .npz beside it (``write_arrays``);
     table rows are also written as CSV in the data's units."""
-    from ..run_open import load_units
-    from ..tables_out import write_rows
+    from ..runs.open import load_units
+    from .tables_out import write_rows
 
     units = load_units(run_dir)
     if out.suffix.lower() != ".csv":
@@ -52,8 +52,8 @@ def write_outputs(run_dir: str, x, out: Path, picture, arrays: dict | None = Non
 
 
 def write_arrays(path: Path, arrays: dict) -> Path:
-    """Save ``arrays`` to one .npz (``vaekit.pictures.save_arrays``) and print its path and shapes."""
-    from ..pictures import save_arrays
+    """Save ``arrays`` to one .npz (``vaekit.figures.latent_outputs.save_arrays``) and print its path and shapes."""
+    from ..figures.latent_outputs import save_arrays
 
     return announce(save_arrays(path, arrays))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import COMMANDS
+from .registry import COMMANDS
 from .common import announce, open_run_of, output_paths, run_dir_arguments
 
 
@@ -28,7 +28,7 @@ class Denoise:
 
     @staticmethod
     def run(args) -> int:
-        from ..pictures import denoising_outputs
+        from ..figures.latent_outputs import denoising_outputs
 
         opened = open_run_of(args)
         png, _ = output_paths(args.run_dir, args.out, "denoised.png")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import COMMANDS
+from .registry import COMMANDS
 from .common import open_run_of, run_dir_arguments, write_arrays
 
 

@@ -1,11 +1,11 @@
 """vaekit eval: the numbers of a trained run on its test split (likelihood, latent diagnostics, linear
-probe; see ``vaekit.run_eval.evaluate_run``), to RUN_DIR/eval.json and a table."""
+probe; see ``vaekit.runs.evaluate.evaluate_run``), to RUN_DIR/eval.json and a table."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from . import COMMANDS
+from .registry import COMMANDS
 from .common import open_run_of, run_dir_arguments
 
 
@@ -24,7 +24,7 @@ class Evaluate:
     @staticmethod
     def run(args) -> int:
         from ..io import atomic_write_json
-        from ..run_eval import evaluate_run
+        from ..runs.evaluate import evaluate_run
 
         opened = open_run_of(args)
         results = evaluate_run(opened, k=args.k, seed=args.seed, examples=args.examples)

@@ -1,11 +1,11 @@
-"""vaekit fit-code-prior: fit the autoregressive prior over a trained VQ-VAE's codes (``vaekit.code_prior``)
+"""vaekit fit-code-prior: fit the autoregressive prior over a trained VQ-VAE's codes (``vaekit.models.code_prior``)
 and store it in RUN_DIR/model.safetensors with the model, so that 'sample', 'eval' and 'score' use it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from . import COMMANDS
+from .registry import COMMANDS
 from .common import open_run_of, run_dir_arguments
 
 # Metadata that save_model writes itself; the rest (the data transform, ...) is carried over.
@@ -35,10 +35,10 @@ class FitCodePrior:
 
     @staticmethod
     def run(args) -> int:
-        from ..checkpoint import read_metadata, save_model
+        from ..training.checkpoint import read_metadata, save_model
         from ..config import Config
-        from ..run_eval import probe_training_data
-        from ..code_prior import fit_code_prior
+        from ..runs.evaluate import probe_training_data
+        from ..models.code_prior import fit_code_prior
 
         opened = open_run_of(args)
         # The training split as the evaluation split sees it (binarised once under dynamic binarisation);
@@ -60,7 +60,7 @@ class FitCodePrior:
 
 def write_samples(model, path: Path, seed: int, n: int = 64) -> Path:
     """n decoded draws of the new prior, as the training run's samples.png."""
-    from ..figures import image_grid
+    from ..figures.grids import image_grid
     from ..seeding import seeded
 
     device = next(model.parameters()).device

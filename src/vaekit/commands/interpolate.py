@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
-from . import COMMANDS
+from .registry import COMMANDS
 from .common import announce, example_at, open_run_of, output_paths, run_dir_arguments
 
 
@@ -38,7 +38,7 @@ class Interpolate:
 
     @staticmethod
     def run(args) -> int:
-        from ..pictures import interpolation_outputs
+        from ..figures.latent_outputs import interpolation_outputs
 
         opened = open_run_of(args)
         x_a = endpoint(opened, args.run_dir, args.index_a, args.from_file, "--from")
@@ -58,7 +58,7 @@ def describe(index: int, file: str | None) -> str:
 def endpoint(opened, run_dir: str, index: int, file: str | None, flag: str):
     """One model input (*shape), on the CPU: from a file when given, else example ``index`` of the evaluation split."""
     if file is not None:
-        from ..run_open import load_units
+        from ..runs.open import load_units
 
         x = read_example(Path(file), opened.model.data_shape)
         units = load_units(run_dir)

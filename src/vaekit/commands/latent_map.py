@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import COMMANDS
+from .registry import COMMANDS
 from .common import announce, open_run_of, output_paths, run_dir_arguments
 
 
@@ -33,7 +33,7 @@ class LatentMapCommand:
 
     @staticmethod
     def run(args) -> int:
-        from ..pictures import latent_map_outputs
+        from ..figures.latent_outputs import latent_map_outputs
 
         opened = open_run_of(args)
         png, _ = output_paths(args.run_dir, args.out, "latent_map.png")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import COMMANDS
+from .registry import COMMANDS
 from .common import open_run_of, run_dir_arguments, write_outputs
 
 
@@ -22,7 +22,7 @@ class Reconstruct:
 
     @staticmethod
     def run(args) -> int:
-        from ..figures import comparison_grid
+        from ..figures.grids import comparison_grid
 
         opened = open_run_of(args)
         x = opened.data.inputs(slice(0, args.n))

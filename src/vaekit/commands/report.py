@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import COMMANDS
+from .registry import COMMANDS
 from .common import announce
 
 
@@ -24,7 +24,7 @@ class Report:
 
     @staticmethod
     def run(args) -> int:
-        from ..report import write_report
+        from ..runs.report import write_report
 
         announce(write_report(args.run_dir, args.k, args.device))
         return 0

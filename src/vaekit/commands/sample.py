@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import COMMANDS
+from .registry import COMMANDS
 from .common import write_outputs
 
 
@@ -25,9 +25,9 @@ class Sample:
 
     @staticmethod
     def run(args) -> int:
-        from ..figures import image_grid
+        from ..figures.grids import image_grid
         from ..latent import sample_latents
-        from ..run_open import load
+        from ..runs.open import load
         from ..seeding import seeded
 
         model = load(args.run_dir, "cpu")

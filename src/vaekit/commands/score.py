@@ -7,7 +7,7 @@ import csv
 import io
 from pathlib import Path
 
-from . import COMMANDS
+from .registry import COMMANDS
 from .common import open_run_of, run_dir_arguments
 
 SHOWN = 5  # highest-scoring indices printed
@@ -32,7 +32,7 @@ class Score:
 
     @staticmethod
     def run(args) -> int:
-        from ..evaluate import per_example_terms
+        from ..evaluation.likelihood import per_example_terms
         from ..io import atomic_write_text
 
         opened = open_run_of(args)

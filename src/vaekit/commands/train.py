@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import UserError
-from . import COMMANDS
+from .registry import COMMANDS
 
 DATA_FLAGS = {"data": "source", "image_size": "image_size", "label_column": "label_column"}  # flag -> data.KEY
 
@@ -43,7 +43,7 @@ class Train:
     @staticmethod
     def run(args) -> int:
         from ..progress import TrainProgress
-        from ..run import FLAG_FIELDS, train
+        from ..runs.train import FLAG_FIELDS, train
 
         if args.resume:
             given = [flag for flag in (*FLAG_FIELDS, *DATA_FLAGS, "config", "out") if getattr(args, flag) is not None]
@@ -62,7 +62,7 @@ class Train:
 def train_config(args):
     """Defaults, then --config, then --set, then the flags."""
     from ..config import Config, load_config
-    from ..run import FLAG_FIELDS, apply_flags
+    from ..runs.train import FLAG_FIELDS, apply_flags
 
     config = load_config(args.config) if args.config else Config()
     config = config.override(args.set)

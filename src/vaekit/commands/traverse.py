@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import COMMANDS
+from .registry import COMMANDS
 from .common import announce, example_at, open_run_of, output_paths, run_dir_arguments
 
 
@@ -31,7 +31,7 @@ class Traverse:
 
     @staticmethod
     def run(args) -> int:
-        from ..pictures import traversal_outputs
+        from ..figures.latent_outputs import traversal_outputs
 
         opened = open_run_of(args)
         x = example_at(opened, args.index, "--index")

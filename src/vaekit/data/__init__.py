@@ -13,12 +13,9 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from ..registry import Registry
-from .array import ArrayData, Splits, from_arrays
-
-SOURCES: Registry = Registry("data source")
-
-from . import digits, idx, images, numpy_files, tables  # noqa: E402,F401  (each registers its sources)
+from . import digits, idx, images, numpy_files, tables  # noqa: F401  (each registers its sources)
+from .array import ArrayData, Splits, from_arrays  # noqa: F401  (the data types, for users of this package)
+from .registry import SOURCES
 
 SUFFIX_SOURCES = {".npy": "npy", ".npz": "npz", ".csv": "csv"}
 

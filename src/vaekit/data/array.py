@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -109,3 +110,11 @@ def from_arrays(inputs, labels, name: str) -> ArrayData:
     label_tensor = None if labels is None else torch.as_tensor(np.asarray(labels)).long().flatten()
     scale = torch.tensor(1 / 255 if values.dtype == torch.uint8 and not is_bool else 1.0)
     return ArrayData(values, label_tensor, name, scale=scale)
+
+
+def batches(data: ArrayData, batch_size: int, like: torch.Tensor) -> Iterator[torch.Tensor]:
+    """Model inputs (B, *shape) in data order, on the device and in the dtype of ``like``.
+
+    ``data``: an ``ArrayData`` or anything with its reading interface (len, inputs(slice))."""
+    for start in range(0, len(data), batch_size):
+        yield data.inputs(slice(start, start + batch_size)).to(device=like.device, dtype=like.dtype)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import UserError
-from . import SOURCES
+from .registry import SOURCES
 from .array import ArrayData, Splits
 
 TEST_FRACTION = 0.2

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from . import SOURCES
+from .registry import SOURCES
 from .array import ArrayData, Splits
 
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions (N, H, W)

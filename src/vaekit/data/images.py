@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from ..errors import UserError
-from . import SOURCES
+from .registry import SOURCES
 from .array import ArrayData, Splits
 from .streaming import should_stream, streamed
 

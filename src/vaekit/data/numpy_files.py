@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from . import SOURCES
+from .registry import SOURCES
 from .array import ArrayData, Splits, from_arrays
 
 INPUT_KEYS = ("x", "inputs", "x_train")

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from . import SOURCES
+from .registry import SOURCES
 from .array import ArrayData, Splits
 
 MISSING = {"", "na", "n/a", "null", "none", "?"}  # spellings of an empty cell (compared lower-case)

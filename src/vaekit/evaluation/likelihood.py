@@ -9,22 +9,21 @@ Seeded work runs inside ``torch.random.fork_rng``, so the caller's random state 
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import math
 import platform
 import time
-from typing import Iterator
 
 import torch
 from torch.distributions import Distribution
 
-from .config import ObjectiveConfig
-from .data.array import ArrayData
-from .errors import UserError
-from .likelihoods import LIKELIHOODS
-from .objectives import build_objective
-from .seeding import seeded
+from ..config import ObjectiveConfig
+from ..data.array import ArrayData, batches
+from ..errors import UserError
+from ..models.registry import LIKELIHOODS
+from ..nn.modes import eval_mode
+from ..objectives import build_objective, log_weights_at
+from ..seeding import seeded
 
 # Elements of decoded parameters per pass of draws, chunk * B * prod(data_shape): 2^22 float32 =
 # 16 MiB, so that a pass's activations stay in a CPU's last-level cache and below glibc's mmap
@@ -58,24 +57,6 @@ def keep_freed_memory() -> None:
         libc.mallopt(-1, TRIM_THRESHOLD)  # M_TRIM_THRESHOLD
     except (OSError, AttributeError):
         pass
-
-
-def log_weights(model, x: torch.Tensor, k: int) -> torch.Tensor:
-    """Importance log-weights (k, B), nats: log p(x|z) + log p(z) - log q(z|x) at k draws z ~ q(z|x).
-
-    x: (B, *data_shape). The draws are reparameterised where q allows it and nothing here stops
-    gradients, so a training objective (IWAE) can use this directly.
-    """
-    q = model.encode(x)  # batch (B,), event (D,)
-    z = q.rsample((k,)) if q.has_rsample else q.sample((k,))  # (k, B, D)
-    return log_weights_at(model, x, q, z)
-
-
-def log_weights_at(model, x: torch.Tensor, q: Distribution, z: torch.Tensor) -> torch.Tensor:
-    """Log-weights (k, B) at given latents z (k, B, D) for the posterior q = model.encode(x)."""
-    prior = model.prior_distribution()  # first: a plain autoencoder fails here with its explanation
-    log_px_z = model.decode(z).log_prob(x)  # (k, B): x (B, *data_shape) broadcasts over the k draws
-    return log_px_z + prior.log_prob(z) - q.log_prob(z)  # (k, B)
 
 
 def log_likelihood(model, x: torch.Tensor, k: int, chunk: int | None = None, seed: int = 0) -> torch.Tensor:
@@ -210,12 +191,6 @@ def report(means: dict[str, float], data: ArrayData, k: int, seed: int, seconds:
     return result
 
 
-def batches(data: ArrayData, batch_size: int, like: torch.Tensor) -> Iterator[torch.Tensor]:
-    """Model inputs (B, *shape) in data order, on the device and in the dtype of ``like``."""
-    for start in range(0, len(data), batch_size):
-        yield data.inputs(slice(start, start + batch_size)).to(device=like.device, dtype=like.dtype)
-
-
 def likelihood_name(likelihood) -> str:
     """The registered name of a likelihood module (its class name if it is not registered)."""
     names = [name for name in LIKELIHOODS.names() if LIKELIHOODS.get(name) is type(likelihood)]
@@ -226,14 +201,3 @@ def check_k(k: int, allow_zero: bool = False) -> None:
     low = 0 if allow_zero else 1
     if isinstance(k, bool) or not isinstance(k, int) or k < low:
         raise UserError(f"k, the number of importance samples, must be an integer >= {low}, got {k!r}")
-
-
-@contextlib.contextmanager
-def eval_mode(model: torch.nn.Module) -> Iterator[None]:
-    """Evaluation mode for the body, then the model's previous mode."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)

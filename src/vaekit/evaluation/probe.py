@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .data.array import ArrayData
-from .evaluate import batches, default_batch_size
-from .latent import encode_data
+from ..data.array import ArrayData
+from ..data.array import batches
+from .likelihood import default_batch_size
+from ..latent import encode_data
 
 MAX_ITER = 5000  # lbfgs on standardised features converges well within this on the built-in data
 

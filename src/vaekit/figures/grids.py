@@ -1,4 +1,4 @@
-"""PNG figures: image grids, table rows and training curves (matplotlib, no display needed)."""
+"""PNG figures: image grids and table rows (matplotlib, no display needed), and the saving every figure shares."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from .io import atomic_path  # noqa: E402
+from ..io import atomic_path  # noqa: E402
 
 
-def _save(fig, path: str | Path) -> Path:
+def save_figure(fig, path: str | Path) -> Path:
     path = Path(path)
     with atomic_path(path) as temporary:
         fig.savefig(temporary, format="png", dpi=100, bbox_inches="tight")
@@ -23,7 +23,7 @@ def _save(fig, path: str | Path) -> Path:
     return path
 
 
-def _tile(images: np.ndarray, columns: int) -> np.ndarray:
+def tile_pictures(images: np.ndarray, columns: int) -> np.ndarray:
     """(N, C, H, W) in [0, 1] -> one (rows*H, columns*W, C) picture with 1-pixel gaps."""
     n, c, h, w = images.shape
     rows = math.ceil(n / columns)
@@ -49,7 +49,7 @@ def as_pictures(x: torch.Tensor) -> np.ndarray:
 
 def image_grid(x: torch.Tensor, path: str | Path, columns: int = 8, title: str = "") -> Path:
     """Save (N, *shape) examples as one grid."""
-    canvas = _tile(as_pictures(x), columns)
+    canvas = tile_pictures(as_pictures(x), columns)
     height, width = canvas.shape[:2]
     scale = max(4.0 / max(height, width), 0.02)
     fig, ax = plt.subplots(figsize=(max(width * scale, 3), max(height * scale, 1) + (0.4 if title else 0)))
@@ -57,7 +57,7 @@ def image_grid(x: torch.Tensor, path: str | Path, columns: int = 8, title: str =
     ax.set_axis_off()
     if title:
         ax.set_title(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def comparison_grid(originals: torch.Tensor, reconstructions: torch.Tensor, path: str | Path, title: str = "") -> Path:
@@ -67,22 +67,3 @@ def comparison_grid(originals: torch.Tensor, reconstructions: torch.Tensor, path
     for start in range(0, len(originals), columns):
         rows += [originals[start : start + columns], reconstructions[start : start + columns]]
     return image_grid(torch.cat(rows), path, columns, title)
-
-
-def training_curves(history: list[dict], path: str | Path) -> Path:
-    """ELBO (train and validation) and KL per epoch, in nats per example."""
-    epochs = [row["epoch"] for row in history]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
-    for key, label in [("train_elbo", "train"), ("val_elbo", "validation"), ("train_log_px_z", "train log p(x|z)")]:
-        if any(key in row for row in history):
-            left.plot(epochs, [row.get(key, np.nan) for row in history], marker=".", label=label)
-    left.set(xlabel="epoch", ylabel="nats per example", title="ELBO" if "train_elbo" in history[0] else "log p(x|z)")
-    left.legend()
-    for key, label in [("train_kl", "train"), ("val_kl", "validation")]:
-        if any(key in row for row in history):
-            right.plot(epochs, [row.get(key, np.nan) for row in history], marker=".", label=label)
-    right.set(xlabel="epoch", ylabel="nats per example", title="KL(q(z|x) || p(z))")
-    if right.lines:
-        right.legend()
-    fig.tight_layout()
-    return _save(fig, path)

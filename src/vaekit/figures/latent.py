@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .figures import _save, _tile, as_pictures, image_grid, plt
+from .grids import save_figure, tile_pictures, as_pictures, image_grid, plt
 
 MAX_LEGEND_CLASSES = 20  # more distinct labels than this get a colorbar instead of a legend
 
@@ -25,7 +25,7 @@ def row_grid(rows: Sequence[torch.Tensor], labels: Sequence[str], path: str | Pa
         raise ValueError(f"{len(rows)} rows but {len(labels)} labels")
     pictures = as_pictures(torch.cat([row.detach().cpu() for row in rows]))  # (sum n_i, C, H, W)
     sizes = np.cumsum([0] + [len(row) for row in rows])
-    canvases = [_tile(pictures[start:end], end - start) for start, end in zip(sizes[:-1], sizes[1:])]
+    canvases = [tile_pictures(pictures[start:end], end - start) for start, end in zip(sizes[:-1], sizes[1:])]
     height = sum(c.shape[0] for c in canvases)
     width = max(c.shape[1] for c in canvases)
     scale = min(0.5, 12.0 / width)  # inches per pixel: small images large enough, wide rows within 12 in
@@ -39,7 +39,7 @@ def row_grid(rows: Sequence[torch.Tensor], labels: Sequence[str], path: str | Pa
         ax.set_ylabel(label, rotation=0, ha="right", va="center")
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def latent_scatter(
@@ -65,7 +65,7 @@ def latent_scatter(
             points = ax.scatter(coords[:, 0], coords[:, 1], s=size, alpha=0.7, c=labels, cmap="viridis")
             fig.colorbar(points, ax=ax, label="label")
     ax.set(xlabel=axes[0], ylabel=axes[1], title=title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def manifold_figure(decoded: torch.Tensor, path: str | Path, title: str = "") -> Path:
@@ -84,4 +84,4 @@ def kl_bar_chart(kl_per_dim, variance, threshold: float, path: str | Path) -> Pa
     ax.bar(range(len(kl)), kl[order], color=colours)
     ax.set_xticks(range(len(kl)), [f"z{d}" for d in order], rotation=90 if len(kl) > 12 else 0)
     ax.set(ylabel="mean KL, nats", title=f"KL per latent dimension (dark: active, Var[E q(z|x)] > {threshold:g})")
-    return _save(fig, path)
+    return save_figure(fig, path)

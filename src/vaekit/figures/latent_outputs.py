@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import UserError
-from .io import atomic_path
-from .latent import Traversal, denoise, encode_data, interpolate, latent_map, manifold_grid, traverse
-from .latent import mean_kl_per_dimension
-from .latent_figures import latent_scatter, manifold_figure, row_grid
+from ..errors import UserError
+from ..io import atomic_path
+from ..latent import Traversal, denoise, encode_data, interpolate, latent_map, manifold_grid, traverse
+from ..latent import mean_kl_per_dimension
+from .latent import latent_scatter, manifold_figure, row_grid
 
 
 def save_arrays(path: str | Path, arrays: dict) -> Path:

@@ -1,4 +1,4 @@
-"""The run report: one self-contained HTML page (images embedded) that reads top to bottom.
+"""The run report's page: one self-contained HTML file (images embedded) that reads top to bottom.
 
 Sections are small functions ``(context) -> Section | None``; a section without the data it needs
 (no labels for a probe, no prior for samples) is left out, and the page says which were left out.
@@ -18,8 +18,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .config import dump_config  # noqa: E402
-from .io import atomic_write_text  # noqa: E402
+from ..config import dump_config  # noqa: E402
+from ..io import atomic_write_text  # noqa: E402
 
 
 @dataclass
@@ -33,8 +33,8 @@ class ReportContext:
     """What the sections draw from: the run folder, the opened run and its evaluation."""
 
     run_dir: Path
-    opened: object  # vaekit.run_open.EvaluationData
-    results: dict  # vaekit.run_eval.evaluate_run output
+    opened: object  # vaekit.runs.open.EvaluationData
+    results: dict  # vaekit.runs.evaluate.evaluate_run output
     history: list[dict]
     left_out: list[str] = field(default_factory=list)
 
@@ -154,68 +154,3 @@ SECTIONS = [
     picture_section("KL per latent dimension", "kl_per_dimension.png", "Mean KL over the evaluation split, nats."),
     probe_section,
 ]
-
-
-def read_history(run_dir: Path) -> list[dict]:
-    import csv
-
-    path = run_dir / "metrics.csv"
-    if not path.is_file():
-        return []
-    with open(path) as handle:
-        rows = [{key: float(value) for key, value in row.items() if value != ""} for row in csv.DictReader(handle)]
-    return [{**row, "epoch": int(row["epoch"])} for row in rows]
-
-
-def evaluation_results(run_dir: Path, opened, k: int) -> dict:
-    """RUN_DIR/eval.json when it is newer than the weights (a long --k evaluation is kept), else a new
-    evaluation, written there."""
-    import json
-
-    from .io import atomic_write_json
-    from .run_eval import evaluate_run
-
-    path = run_dir / "eval.json"
-    if path.is_file() and path.stat().st_mtime >= (run_dir / "model.safetensors").stat().st_mtime:
-        return json.loads(path.read_text())
-    results = evaluate_run(opened, k=k)
-    atomic_write_json(path, results)
-    return results
-
-
-def make_figures(run_dir: Path, opened, results: dict) -> None:
-    """The latent-space figures the report shows, in RUN_DIR/report/ (each with its .npz)."""
-    from .latent_figures import kl_bar_chart
-    from .pictures import interpolation_outputs, latent_map_outputs, traversal_outputs
-
-    folder = run_dir / "report"
-    folder.mkdir(exist_ok=True)
-    data, latent_dim = opened.data, opened.config.model.latent_dim
-    first = data.inputs(slice(0, 2)).cpu()
-    if len(first) == 2:
-        interpolation_outputs(opened.model, first[0], first[1], 10, ["linear", "slerp"], folder / "interpolation.png",
-                              "evaluation examples 0 to 1")
-    top = min(latent_dim, 8) if opened.model.prior is not None else None  # no KL to rank an autoencoder's dims by
-    traversal_outputs(opened, first[0], top, 3.0, 9, folder / "traversal.png", "example 0")
-    if latent_dim >= 2:
-        latent_map_outputs(opened, folder / "latent_map.png")
-    if "kl_per_dim_nats" in results:
-        kl_bar_chart(results["kl_per_dim_nats"], results["posterior_mean_variance"],
-                     results["active_unit_threshold"], folder / "kl_per_dimension.png")
-
-
-def write_report(run_dir: str | Path, k: int = 0, device: str = "auto", opened=None) -> Path:
-    """RUN_DIR/report.html: every section of the run, images embedded (one file to mail).
-
-    The evaluation comes from RUN_DIR/eval.json when present, else it is run with ``k`` importance
-    samples and written there. Figures go to RUN_DIR/report/ with their arrays. ``opened`` (an
-    ``EvaluationData``) saves reloading the run when the caller has it, as training does.
-    """
-    from .run_open import open_run
-
-    run_dir = Path(run_dir)
-    opened = opened or open_run(run_dir, device)
-    results = evaluation_results(run_dir, opened, k)
-    make_figures(run_dir, opened, results)
-    context = ReportContext(run_dir, opened, results, read_history(run_dir))
-    return write_html(run_dir / "report.html", f"vaekit run {run_dir.name}", context, SECTIONS)

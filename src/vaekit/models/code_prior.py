@@ -19,9 +19,9 @@ import torch
 from torch import nn
 from torch.distributions import Distribution, constraints
 
-from .errors import UserError
-from .evaluate import batches
-from .seeding import seeded
+from ..errors import UserError
+from ..data.array import batches
+from ..seeding import seeded
 
 
 class CodePrior(nn.Module):
@@ -133,13 +133,13 @@ def mean_nll(prior: CodePrior, codes: torch.Tensor, batch_size: int = 1024) -> f
 def fit_code_prior(model, train, test=None, epochs: int = 20, batch_size: int = 128, lr: float = 1e-3,
                    seed: int = 0) -> dict:
     """Fit a new code prior to the codes of ``train`` (``ArrayData``) under the frozen encoder of
-    ``model``, a ``vaekit.vq.VQVAE``, and give it to the model (``model.prior``). Seeded: the
+    ``model``, a ``vaekit.models.vq.VQVAE``, and give it to the model (``model.prior``). Seeded: the
     caller's random state is untouched.
 
     Returns plain numbers: epochs, train_code_nll_nats (per example, after the last epoch) and,
     with ``test``, test_code_nll_nats: -log p(codes) of held-out data, nats per example.
     """
-    if not hasattr(model, "new_prior"):  # vaekit.vq.VQVAE
+    if not hasattr(model, "new_prior"):  # vaekit.models.vq.VQVAE
         raise UserError("a code prior is fitted to a VQ-VAE (model 'vqvae')")
     if epochs < 1 or batch_size < 1 or not lr > 0:
         raise UserError(f"fitting a code prior needs epochs >= 1, batch_size >= 1 and lr > 0; got {epochs}, {batch_size}, {lr}")

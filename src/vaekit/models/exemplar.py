@@ -14,8 +14,9 @@ import torch
 from torch import nn
 from torch.distributions import Distribution
 
-from .errors import UserError
-from .priors import PRIORS, Prior, components, gaussian_mixture, sample_mixture
+from ..errors import UserError
+from .registry import PRIORS
+from .priors import Prior, components, gaussian_mixture, sample_mixture
 
 
 @PRIORS.register("exemplar")

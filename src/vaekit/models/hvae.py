@@ -25,12 +25,13 @@ import torch
 from torch import nn
 from torch.distributions import Distribution
 
-from .errors import UserError
+from ..errors import UserError
 from .heads import GaussianHead
 from .likelihoods import build_likelihood
-from .model import MODELS, LatentVariableModel
-from .nn import TRUNKS
-from .nn.mlp import dense_stack
+from .registry import MODELS
+from .model import LatentVariableModel
+from ..nn.registry import TRUNKS
+from ..nn.mlp import dense_stack
 from .priors import Prior, build_prior
 
 

@@ -13,10 +13,8 @@ from torch import nn
 from torch.distributions import ContinuousBernoulli, Distribution, Independent, Normal
 from torch.distributions import Bernoulli as _Bernoulli
 
-from .errors import UserError
-from .registry import Registry
-
-LIKELIHOODS: Registry = Registry("likelihood")
+from ..errors import UserError
+from .registry import LIKELIHOODS
 
 
 class Likelihood(nn.Module):

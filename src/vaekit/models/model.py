@@ -10,14 +10,12 @@ import torch
 from torch import nn
 from torch.distributions import Distribution
 
-from .errors import UserError
+from ..errors import UserError
 from .heads import GaussianHead, PointHead
 from .likelihoods import build_likelihood
-from .nn import TRUNKS
+from ..nn.registry import TRUNKS
 from .priors import build_prior
-from .registry import Registry
-
-MODELS: Registry = Registry("model")
+from .registry import MODELS
 
 
 class LatentVariableModel(nn.Module):
@@ -95,5 +93,3 @@ def build_model(config, data_shape) -> LatentVariableModel:
         raise UserError(f"model.latent_dim must be at least 1, got {config.latent_dim}")
     return MODELS.get(config.name)(config, tuple(data_shape))
 
-
-from . import hvae  # noqa: E402,F401  (registers the hierarchical models, defined in their own file)

@@ -20,10 +20,8 @@ import torch
 from torch import nn
 from torch.distributions import Categorical, Distribution, Independent, MixtureSameFamily, Normal
 
-from .errors import UserError
-from .registry import Registry
-
-PRIORS: Registry = Registry("prior")
+from ..errors import UserError
+from .registry import PRIORS
 
 # Elements of the (points, K) matrix of component log-densities a mixture's log_prob holds at once:
 # 2^22 float32 = 16 MiB, a few times a CPU's last-level cache. Evaluation asks for k * B points at a
@@ -178,5 +176,3 @@ def sample_mixture(
 def build_prior(config) -> nn.Module:
     return PRIORS.get(config.prior)(config.latent_dim, config)
 
-
-from . import exemplar  # noqa: E402,F401  (registers the exemplar prior, defined in its own file)

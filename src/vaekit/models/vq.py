@@ -8,7 +8,7 @@ trunk the features are projected to ``code_positions`` vectors by one linear map
 trunk takes the flattened grid (P * D,). The model's z is that flattened grid: ``encode`` returns
 a point mass on z_q(x) (a deterministic posterior over codes), ``decode`` takes (*lead, P * D).
 
-Loss (objective 'vq'), per example, with sg the stop-gradient and the squares summed over the
+Loss (objective 'vq', in ``objectives/vq.py``), per example, with sg the stop-gradient and the squares summed over the
 grid (squared latent units, added to the nats of the reconstruction term as in the paper):
 
     -log p(x | z_q) + ||sg[z_e] - e||^2 + commitment * ||z_e - sg[e]||^2
@@ -20,7 +20,7 @@ term is dropped. Codes unused for ``codebook_restart`` training batches are rese
 outputs of the current batch drawn from the torch generator (so resume stays reproducible).
 
 Likelihood: the paper's prior over codes is uniform and fixed, so no ELBO is reported while
-the model has no prior. ``vaekit fit-code-prior`` (``vaekit.code_prior.fit_code_prior``) fits an
+the model has no prior. ``vaekit fit-code-prior`` (``vaekit.models.code_prior.fit_code_prior``) fits an
 autoregressive prior p(c) over the code grid; with it, q(c|x) being one code grid with probability 1,
 
     log p(x) >= log p(x | z_q(x)) + log p(c(x))     (the ELBO: KL(q || p) = -log p(c(x)))
@@ -39,14 +39,15 @@ from torch import nn
 from torch.nn import functional as F
 
 from .code_prior import CodePrior
-from .errors import UserError
-from .evaluate import batches, eval_mode
+from ..errors import UserError
+from ..data.array import batches
+from ..nn.modes import eval_mode
 from .heads import PointMass
 from .likelihoods import build_likelihood
-from .model import MODELS, LatentVariableModel
-from .nn import TRUNKS
-from .objectives import OBJECTIVES, Output
-from .registry import Registry
+from .registry import MODELS
+from .model import LatentVariableModel
+from ..nn.registry import TRUNKS
+from ..registry import Registry
 
 EMA_DECAY = 0.99  # van den Oord et al. (2017), appendix
 EMA_EPSILON = 1e-5  # Laplace smoothing of the EMA code counts, so no count divides by zero
@@ -311,50 +312,3 @@ def perplexity(counts: torch.Tensor) -> float:
     """exp of the entropy (nats) of the code histogram ``counts`` (K,): from 1 (one code) to K (uniform)."""
     p = counts.double() / counts.sum()
     return math.exp(float(-torch.special.xlogy(p, p).sum()))
-
-
-# --- objective ------------------------------------------------------------------------------------
-
-
-def squared_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """(B,): ||a - b||^2 summed over the grid, for a, b (B, P, D)."""
-    return (a - b).pow(2).flatten(1).sum(1)
-
-
-@OBJECTIVES.register("vq")
-class VQLoss:
-    """The VQ-VAE loss (see the module docstring): mean over the batch of
-    -log p(x|z_q) + vq_codebook + vq_commitment.
-
-    Terms, (B,) each: log_px_z (nats); vq_codebook = ||sg[z_e] - e||^2 (left out with an EMA
-    codebook); vq_commitment = commitment * ||z_e - sg[e]||^2 (both in squared latent units, as
-    they enter the loss). With a fitted code prior also kl = -log p(codes) and elbo = log_px_z - kl.
-    There is no KL weight: beta, warm-up and free bits are refused; the commitment weight is model.commitment.
-    """
-
-    def __init__(self, beta: float = 1.0, warmup_epochs: int = 0, free_bits: float = 0.0):
-        if (beta, warmup_epochs, free_bits) != (1.0, 0, 0.0):
-            raise UserError(
-                "objective 'vq' has no KL term, so objective.beta, objective.warmup_epochs and objective.free_bits "
-                "do not apply; its commitment weight is model.commitment"
-            )
-
-    @staticmethod
-    def check_model(model) -> None:
-        if not isinstance(model, VQVAE):
-            raise UserError("objective 'vq' trains a VQ-VAE (model 'vqvae'), whose posterior is a codebook entry")
-
-    def beta_at(self, epoch: int) -> float:
-        return 0.0
-
-    def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
-        q = model.encode(x)  # z_e, z_q (B, P, D), codes (B, P)
-        log_px_z = model.decode(q.rsample()).log_prob(x)  # (B,); straight through to the encoder
-        terms = {"log_px_z": log_px_z, "vq_commitment": model.commitment * squared_distance(q.z_e, q.z_q.detach())}
-        if not model.quantiser.ema:
-            terms["vq_codebook"] = squared_distance(q.z_e.detach(), q.z_q)
-        loss = -log_px_z.mean() + sum(terms[name].mean() for name in terms if name != "log_px_z")
-        if model.prior is not None:  # the bound on log p(x) (module docstring); not part of the loss
-            kl = -model.prior.log_prob_codes(q.codes)
-            terms.update(kl=kl, elbo=log_px_z - kl)
-        return Output(loss, terms)

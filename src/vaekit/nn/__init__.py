@@ -1,10 +1,10 @@
 """Trunks: networks that turn inputs into features (encoders) or latents into outputs (decoders).
 
-A trunk holds no probability; the posterior head and the likelihood add that.
+A trunk holds no probability; the posterior head and the likelihood add that. Each trunk module
+registers with ``TRUNKS`` (``nn/registry.py``); importing this package imports them all.
 """
 
-from ..registry import Registry
+from . import conv, mlp  # noqa: F401  (each registers its trunk)
+from .registry import TRUNKS
 
-TRUNKS: Registry = Registry("trunk")
-
-from . import conv, mlp  # noqa: E402,F401  (registers the trunks)
+__all__ = ["TRUNKS"]

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ..errors import UserError
-from . import TRUNKS
+from .registry import TRUNKS
 from .gated import gated_conv2d, gated_conv_transpose2d, gated_dense
 
 

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from . import TRUNKS
+from .registry import TRUNKS
 from .gated import gated_dense
 
 

@@ -7,14 +7,14 @@ import time
 
 import torch
 
-from .binarize import binarize_once, is_binary
-from .data.array import ArrayData
-from .diagnostics import latent_diagnostics
-from .errors import UserError
-from .evaluate import evaluate
-from .probe import linear_probe
+from ..data.binarize import binarize_once, is_binary
+from ..data.array import ArrayData
+from ..evaluation.diagnostics import latent_diagnostics
+from ..errors import UserError
+from ..evaluation.likelihood import evaluate
+from ..evaluation.probe import linear_probe
 from .prepared import binarize_seed
-from .run_open import EvaluationData
+from .open import EvaluationData
 
 
 def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: int | None = None) -> dict:
@@ -24,15 +24,15 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
 
     Keys (every number names its unit, or is a count or an accuracy):
 
-    - from ``vaekit.evaluate.evaluate``: elbo_nats, log_px_z_nats, kl_nats (an autoencoder:
+    - from ``vaekit.evaluation.likelihood.evaluate``: elbo_nats, log_px_z_nats, kl_nats (an autoencoder:
       log_px_z_nats only), with k > 0 log_px_nats and nll_nats, for images the bits per dimension;
       k, seed, examples, and likelihood_seconds (its time).
-    - from ``vaekit.diagnostics.latent_diagnostics``: active_units, active_unit_threshold,
+    - from ``vaekit.evaluation.diagnostics.latent_diagnostics``: active_units, active_unit_threshold,
       posterior_mean_variance (D floats), kl_per_dim_nats (D floats; models with a prior),
       reconstruction_mse, psnr_db (images).
     - the model's ``epoch_statistics`` on the same split (a VQ-VAE: codebook_usage, the share of codes
       used, and codebook_perplexity; none for a VAE).
-    - from ``vaekit.probe.linear_probe``, when both splits have labels: probe_accuracy,
+    - from ``vaekit.evaluation.probe.linear_probe``, when both splits have labels: probe_accuracy,
       raw_probe_accuracy, chance_accuracy, probe_train_examples, probe_test_examples.
     - data, split, binarize (``opened.describe()``); seconds: the whole evaluation's wall time.
     """

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import torch
 
-from .binarize import binarize_once
-from .checkpoint import load_model, read_metadata
-from .config import Config, load_config
-from .data.array import ArrayData
-from .errors import UserError
-from .model import LatentVariableModel
+from ..data.binarize import binarize_once
+from ..training.checkpoint import load_model, read_metadata
+from ..config import Config, load_config
+from ..data.array import ArrayData
+from ..errors import UserError
+from ..models.model import LatentVariableModel
 from .prepared import PreparedData, binarize_seed, prepare_data, resolve_device
 
 

@@ -1,6 +1,6 @@
 """Data made ready for a run: loaded, split, binarised and checked once, before any training.
 
-Training (``vaekit.run``) and opening a trained run (``vaekit.run_open``) prepare data the same way,
+Training (``vaekit.runs.train``) and opening a trained run (``vaekit.runs.open``) prepare data the same way,
 so a split evaluated later is the very draw that training validated on.
 """
 
@@ -11,14 +11,14 @@ from typing import Callable
 
 import torch
 
-from .batches import ResidentBatches, StreamingBatches
-from .binarize import binarize_once, check_unit_interval, resolve_mode
-from .config import Config
-from .data import load_data
-from .data.array import ArrayData
-from .data.streaming import StreamedData
-from .errors import UserError
-from .likelihoods import LIKELIHOODS
+from ..training.batches import ResidentBatches, StreamingBatches
+from ..data.binarize import binarize_once, check_unit_interval, resolve_mode
+from ..config import Config
+from ..data import load_data
+from ..data.array import ArrayData
+from ..data.streaming import StreamedData
+from ..errors import UserError
+from ..models.registry import LIKELIHOODS
 
 
 @dataclass

@@ -20,20 +20,21 @@ from typing import Callable
 
 import torch
 
-from . import resume as resume_state
-from .checkpoint import hardware, load_model, load_tensors, save_model, versions
-from .config import Config, load_config, save_config
-from .errors import UserError
-from .figures import comparison_grid, image_grid, training_curves
-from .io import atomic_write_json, atomic_write_text
-from .model import LatentVariableModel, build_model
-from .objectives import build_objective
+from ..training import resume as resume_state
+from ..training.checkpoint import hardware, load_model, load_tensors, save_model, versions
+from ..config import Config, load_config, save_config
+from ..errors import UserError
+from ..figures.grids import comparison_grid, image_grid
+from ..figures.curves import training_curves
+from ..io import atomic_write_json, atomic_write_text
+from ..models.model import LatentVariableModel, build_model
+from ..objectives import build_objective
 from .prepared import PreparedData, make_batches, prepare_data, resolve_device, training_inputs
-from .priors import Prior
-from .run_open import evaluation_data
-from .seeding import seeded
-from .tensorboard import EpochWriter
-from .trainer import Trainer, TrainState, make_optimizer, make_schedule
+from ..models.priors import Prior
+from .open import evaluation_data
+from ..seeding import seeded
+from ..training.tensorboard import EpochWriter
+from ..training.trainer import Trainer, TrainState, make_optimizer, make_schedule
 
 # The common settings as keyword arguments / command-line flags: name -> (section, key).
 FLAG_FIELDS = {

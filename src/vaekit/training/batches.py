@@ -16,7 +16,7 @@ from typing import Iterator
 
 import torch
 
-from .data.array import ArrayData
+from ..data.array import ArrayData
 
 
 class ResidentBatches:

@@ -17,16 +17,16 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from .config import Config
-from .errors import UserError
-from .io import atomic_path
-from .model import LatentVariableModel, build_model
+from ..config import Config
+from ..errors import UserError
+from ..io import atomic_path
+from ..models.model import LatentVariableModel, build_model
 
 RESUME_PREFIX = "resume."  # tensors under this prefix are resume state, not weights
 
 
 def versions() -> dict[str, str]:
-    from . import __version__
+    from .._version import __version__
 
     return {"vaekit": __version__, "torch": torch.__version__}
 

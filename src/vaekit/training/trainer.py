@@ -25,9 +25,10 @@ from typing import Callable
 
 import torch
 
-from .evaluate import eval_mode, keep_freed_memory, mean_terms
-from .errors import UserError
-from .objectives import ELBO, IWAE, Output
+from ..nn.modes import eval_mode
+from ..evaluation.likelihood import keep_freed_memory, mean_terms
+from ..errors import UserError
+from ..objectives import ELBO, IWAE, Output
 
 # Compiling costs seconds (3-5 s for an MLP VAE on 2 CPU cores once torch's cache holds the
 # graphs, 15-30 s before) and saves 5-10 % of every step; a run of fewer examples does not repay it.
@@ -162,7 +163,7 @@ class Trainer:
         """Train until ``config.epochs`` or early stopping. ``on_epoch(state, improved)`` runs after
         each epoch, and is where the caller saves checkpoints. Must run inside the caller's RNG fork."""
         self.prepare_compile(batches)
-        keep_freed_memory()  # freed activations stay in the heap (see vaekit.evaluate)
+        keep_freed_memory()  # freed activations stay in the heap (see vaekit.evaluation.likelihood)
         while self.state.epoch < self.config.epochs and not self.state.stopped_early:
             row = self.train_epoch(batches, on_step)
             improved = self.validate(row, val_data)

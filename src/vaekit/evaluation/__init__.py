@@ -1,0 +1,6 @@
+"""Evaluation: numbers about a trained model.
+
+``likelihood`` the ELBO and the importance-sampled log p(x) (nats, bits per dimension);
+``diagnostics`` KL per latent dimension, active units, reconstruction error; ``probe`` the linear
+probe on the posterior means.
+"""

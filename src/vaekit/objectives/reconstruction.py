@@ -1,0 +1,36 @@
+"""Reconstruction only: the autoencoder's objective."""
+
+from __future__ import annotations
+
+import torch
+
+from ..errors import UserError
+from .registry import OBJECTIVES
+from .terms import Output
+
+
+@OBJECTIVES.register("reconstruction")
+class Reconstruction:
+    """Reconstruction only: loss = mean_B[-log p(x | z = encoder point)] (the autoencoder's loss)."""
+
+    def __init__(self, beta: float = 1.0, warmup_epochs: int = 0, free_bits: float = 0.0):
+        if (beta, warmup_epochs, free_bits) != (1.0, 0, 0.0):
+            raise UserError(
+                "objective 'reconstruction' has no KL term, so objective.beta, objective.warmup_epochs and "
+                "objective.free_bits do not apply; leave them at their defaults or train model 'vae'"
+            )
+
+    @staticmethod
+    def check_model(model) -> None:
+        """Any model without a learned prior: this loss would leave a prior's parameters untrained."""
+        if model.prior is not None and any(True for _ in model.prior.parameters()):
+            raise UserError("objective 'reconstruction' would leave this model's learned prior untrained; "
+                            "train it with objective 'elbo' or 'iwae'")
+
+    def beta_at(self, epoch: int) -> float:
+        return 0.0
+
+    def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
+        z = model.encode(x).rsample()
+        log_px_z = model.decode(z).log_prob(x)
+        return Output(-log_px_z.mean(), {"log_px_z": log_px_z})

@@ -1,0 +1,54 @@
+"""The VQ-VAE loss (van den Oord et al., 2017); the model and its quantiser are in ``models/vq.py``."""
+
+from __future__ import annotations
+
+import torch
+
+from ..errors import UserError
+from ..models.vq import VQVAE
+from .registry import OBJECTIVES
+from .terms import Output
+
+
+def squared_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """(B,): ||a - b||^2 summed over the grid, for a, b (B, P, D)."""
+    return (a - b).pow(2).flatten(1).sum(1)
+
+
+@OBJECTIVES.register("vq")
+class VQLoss:
+    """The VQ-VAE loss (see the module docstring): mean over the batch of
+    -log p(x|z_q) + vq_codebook + vq_commitment.
+
+    Terms, (B,) each: log_px_z (nats); vq_codebook = ||sg[z_e] - e||^2 (left out with an EMA
+    codebook); vq_commitment = commitment * ||z_e - sg[e]||^2 (both in squared latent units, as
+    they enter the loss). With a fitted code prior also kl = -log p(codes) and elbo = log_px_z - kl.
+    There is no KL weight: beta, warm-up and free bits are refused; the commitment weight is model.commitment.
+    """
+
+    def __init__(self, beta: float = 1.0, warmup_epochs: int = 0, free_bits: float = 0.0):
+        if (beta, warmup_epochs, free_bits) != (1.0, 0, 0.0):
+            raise UserError(
+                "objective 'vq' has no KL term, so objective.beta, objective.warmup_epochs and objective.free_bits "
+                "do not apply; its commitment weight is model.commitment"
+            )
+
+    @staticmethod
+    def check_model(model) -> None:
+        if not isinstance(model, VQVAE):
+            raise UserError("objective 'vq' trains a VQ-VAE (model 'vqvae'), whose posterior is a codebook entry")
+
+    def beta_at(self, epoch: int) -> float:
+        return 0.0
+
+    def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
+        q = model.encode(x)  # z_e, z_q (B, P, D), codes (B, P)
+        log_px_z = model.decode(q.rsample()).log_prob(x)  # (B,); straight through to the encoder
+        terms = {"log_px_z": log_px_z, "vq_commitment": model.commitment * squared_distance(q.z_e, q.z_q.detach())}
+        if not model.quantiser.ema:
+            terms["vq_codebook"] = squared_distance(q.z_e.detach(), q.z_q)
+        loss = -log_px_z.mean() + sum(terms[name].mean() for name in terms if name != "log_px_z")
+        if model.prior is not None:  # the bound on log p(x) (module docstring); not part of the loss
+            kl = -model.prior.log_prob_codes(q.codes)
+            terms.update(kl=kl, elbo=log_px_z - kl)
+        return Output(loss, terms)
