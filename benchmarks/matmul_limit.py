@@ -17,9 +17,8 @@ from __future__ import annotations
 import argparse
 import time
 
-import torch
-
 import common
+import torch
 
 
 def _time(fn, device, min_seconds: float = 0.05, repeats: int = 5) -> float:

@@ -18,11 +18,10 @@ import logging
 import tempfile
 import time
 
+import common
 import numpy as np
 import torch
 from torch import nn
-
-import common
 
 
 def build(hidden, latent):

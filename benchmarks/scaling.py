@@ -21,11 +21,12 @@ import common
 
 def train_rate(hidden, latent, batch, examples, epochs, device, compile_forward=True) -> float:
     import torch
-    from vaekit.training.batches import ResidentBatches
+
     from vaekit.config import ModelConfig, ObjectiveConfig, TrainConfig
     from vaekit.data.array import ArrayData
     from vaekit.models.model import build_model
     from vaekit.objectives import build_objective
+    from vaekit.training.batches import ResidentBatches
     from vaekit.training.trainer import Trainer, make_optimizer, make_schedule
 
     torch.manual_seed(0)
@@ -48,6 +49,7 @@ def train_rate(hidden, latent, batch, examples, epochs, device, compile_forward=
 
 def eval_seconds(k: int, n: int, device) -> float:
     import torch
+
     from vaekit.config import ModelConfig
     from vaekit.data.array import ArrayData
     from vaekit.evaluation.likelihood import evaluate
@@ -75,9 +77,8 @@ def main() -> None:
     parser.add_argument("--name", default="")
     args = parser.parse_args()
     common.use_threads(args.threads)
-    import torch
-
     import matmul_limit
+    import torch
 
     device = torch.device(args.device)
     common.prepare_data()

@@ -57,6 +57,7 @@ def run_system(name: str, model: str, batch: int, args, work: Path) -> dict:
 def test_elbo(model: str, weights: Path, device: str) -> float:
     """The common evaluator: vaekit's ELBO (k = 0, seed 0) on the binarised test set."""
     import vaekit_vae
+
     from vaekit.evaluation.likelihood import evaluate
 
     return evaluate(vaekit_vae.model_from_weights(model, str(weights), device), vaekit_vae.test_data(), k=0, seed=0)["elbo_nats"]

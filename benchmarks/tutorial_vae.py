@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import time
 
+import common
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
-
-import common
 
 
 class Images(Dataset):

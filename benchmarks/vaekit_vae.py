@@ -21,10 +21,9 @@ from __future__ import annotations
 import tempfile
 import time
 
+import common
 import numpy as np
 import torch
-
-import common
 
 
 def model_from_weights(name: str, path: str, device: str = "cpu"):

@@ -1,9 +1,9 @@
 """Shared fixtures: small configs that train in well under a second per epoch, and the exact oracle."""
 
+import oracles
 import pytest
 import torch
 
-import oracles
 from vaekit import Config
 
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from vaekit import ModelConfig, build_model
-from vaekit.models.code_prior import CodePrior, fit_code_prior, fit_prior, mean_nll
 from vaekit.data.array import ArrayData
+from vaekit.models.code_prior import CodePrior, fit_code_prior, fit_prior, mean_nll
 from vaekit.seeding import seeded
 
 

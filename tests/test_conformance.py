@@ -7,8 +7,19 @@ shape (k, B), and a save/load round trip that reproduces the outputs bit for bit
 import pytest
 import torch
 
-from vaekit import LIKELIHOODS, MODELS, OBJECTIVES, Config, ModelConfig, ObjectiveConfig, UserError, build_model
-from vaekit import build_objective, load_model, save_model
+from vaekit import (
+    LIKELIHOODS,
+    MODELS,
+    OBJECTIVES,
+    Config,
+    ModelConfig,
+    ObjectiveConfig,
+    UserError,
+    build_model,
+    build_objective,
+    load_model,
+    save_model,
+)
 from vaekit.objectives.importance import log_weights
 
 SHAPES = [

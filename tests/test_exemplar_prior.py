@@ -8,16 +8,16 @@ import math
 import numpy as np
 import pytest
 import torch
+from interrupted import train_interrupted
 from PIL import Image
 
 import vaekit
 from vaekit import Config, ModelConfig, UserError, build_model, load_model, save_model
-from vaekit.data.binarize import binarize_once
-from vaekit.training.checkpoint import load_tensors
 from vaekit.cli import main
+from vaekit.data.binarize import binarize_once
 from vaekit.models.exemplar import ExemplarPrior
 from vaekit.runs.prepared import binarize_seed, prepare_data
-from interrupted import train_interrupted
+from vaekit.training.checkpoint import load_tensors
 
 SHAPE, D = (1, 6, 5), 3
 

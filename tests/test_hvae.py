@@ -12,8 +12,8 @@ from torch.distributions import Independent, Normal, kl_divergence
 from vaekit import ModelConfig, UserError, build_model
 from vaekit.cli import main
 from vaekit.evaluation.likelihood import log_likelihood
-from vaekit.objectives.importance import log_weights
 from vaekit.objectives import ELBO
+from vaekit.objectives.importance import log_weights
 from vaekit.seeding import seeded
 
 D = 3

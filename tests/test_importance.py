@@ -4,11 +4,11 @@ the chunk size, agreement with a slow per-point loop, and no trace left on the g
 
 import math
 
+import oracles
 import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-import oracles
 from vaekit import ModelConfig, UserError, build_model
 from vaekit.data.array import ArrayData
 from vaekit.evaluation.likelihood import MEMORY_BUDGET, default_chunk, evaluate, log_likelihood

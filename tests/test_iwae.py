@@ -4,10 +4,10 @@ log p(x)), its terms on the same draws, its gradients, how it is configured, and
 import csv
 import math
 
+import oracles
 import pytest
 import torch
 
-import oracles
 from vaekit import Config, ModelConfig, ObjectiveConfig, UserError, build_model, build_objective
 from vaekit.cli import main
 from vaekit.objectives import ELBO, IWAE

@@ -12,7 +12,23 @@ from sklearn.decomposition import PCA
 
 import vaekit
 from vaekit import Config, ModelConfig, UserError, build_model
-from vaekit.latent import add_noise, decode_mean, denoise, encode_data, interpolate, latent_map, lerp, manifold_grid, mean_kl_per_dimension, noise_clip, order_dimensions, posterior_mean, sample_latents, slerp, traverse
+from vaekit.latent import (
+    add_noise,
+    decode_mean,
+    denoise,
+    encode_data,
+    interpolate,
+    latent_map,
+    lerp,
+    manifold_grid,
+    mean_kl_per_dimension,
+    noise_clip,
+    order_dimensions,
+    posterior_mean,
+    sample_latents,
+    slerp,
+    traverse,
+)
 from vaekit.runs.open import open_run
 from vaekit.seeding import seeded
 

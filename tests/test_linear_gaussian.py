@@ -5,10 +5,10 @@ ELBO = log p(x) - KL(q(z|x) || p(z|x)): a bound for any posterior, tight for the
 
 import math
 
+import oracles
 import torch
 from torch.distributions import kl_divergence
 
-import oracles
 from vaekit import ELBO
 from vaekit.objectives.importance import log_weights
 

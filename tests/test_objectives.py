@@ -3,10 +3,10 @@ combinations that must be refused. Same-seed comparisons make the sampled z iden
 
 import math
 
+import oracles
 import pytest
 import torch
 
-import oracles
 from vaekit import ELBO, ModelConfig, ObjectiveConfig, Reconstruction, UserError, build_model, build_objective
 
 

@@ -9,10 +9,19 @@ import math
 import pytest
 import torch
 
-from vaekit import PRIORS, Config, ModelConfig, ObjectiveConfig, UserError, build_model, build_objective
-from vaekit import load_model, save_model
-from vaekit.models import priors
+from vaekit import (
+    PRIORS,
+    Config,
+    ModelConfig,
+    ObjectiveConfig,
+    UserError,
+    build_model,
+    build_objective,
+    load_model,
+    save_model,
+)
 from vaekit.cli import main
+from vaekit.models import priors
 from vaekit.objectives import ELBO
 
 SHAPE, D = (1, 6, 5), 3

@@ -7,8 +7,8 @@ import torch
 
 from vaekit import Config, train
 from vaekit.evaluation.probe import linear_probe
-from vaekit.runs.open import open_run
 from vaekit.runs.evaluate import probe_training_data
+from vaekit.runs.open import open_run
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from interrupted import train_interrupted
 
 import vaekit
+from vaekit.runs.prepared import prepare_data
 from vaekit.training import checkpoint
 from vaekit.training.batches import ResidentBatches
 from vaekit.training.checkpoint import load_tensors
-from vaekit.runs.prepared import prepare_data
 from vaekit.training.trainer import NonFiniteLoss, Trainer, TrainState
-from interrupted import train_interrupted
 
 
 def test_resume_ends_bit_identical_to_an_uninterrupted_run(tmp_path, small_config):

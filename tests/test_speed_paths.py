@@ -2,12 +2,12 @@
 
 import pytest
 import torch
+from interrupted import train_interrupted
 
 import vaekit
+from vaekit.data.array import ArrayData
 from vaekit.training.batches import ResidentBatches
 from vaekit.training.checkpoint import load_tensors
-from vaekit.data.array import ArrayData
-from interrupted import train_interrupted
 
 
 def test_dynamic_binarisation_of_8_bit_levels_draws_bernoulli_of_level_over_255():

@@ -8,9 +8,9 @@ import torch
 from PIL import Image
 
 import vaekit
-from vaekit.training.batches import ResidentBatches, StreamingBatches
 from vaekit.data import load_data, streaming
 from vaekit.data.streaming import StreamedData
+from vaekit.training.batches import ResidentBatches, StreamingBatches
 
 
 @pytest.fixture

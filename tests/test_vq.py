@@ -8,18 +8,18 @@ import math
 import numpy as np
 import pytest
 import torch
+from interrupted import train_interrupted
 from torch import nn
 
 import vaekit
 from vaekit import ModelConfig, ObjectiveConfig, UserError, build_model, build_objective, load_model, save_model
-from vaekit.training.checkpoint import load_tensors
 from vaekit.cli import main
-from vaekit.models.code_prior import fit_code_prior
 from vaekit.data.array import ArrayData
 from vaekit.evaluation.likelihood import evaluate, per_example_terms
-from vaekit.seeding import seeded
+from vaekit.models.code_prior import fit_code_prior
 from vaekit.models.vq import EMA_DECAY, EMA_EPSILON, VectorQuantiser, perplexity
-from interrupted import train_interrupted
+from vaekit.seeding import seeded
+from vaekit.training.checkpoint import load_tensors
 
 
 def small_vqvae(shape=(1, 8, 8), trunk="conv", **changes):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .registry import COMMANDS
 from .common import open_run_of, run_dir_arguments
+from .registry import COMMANDS
 
 # Metadata that save_model writes itself; the rest (the data transform, ...) is carried over.
 OWN_METADATA = ("config", "data_shape", "vaekit", "torch")
@@ -35,10 +35,10 @@ class FitCodePrior:
 
     @staticmethod
     def run(args) -> int:
-        from ..training.checkpoint import read_metadata, save_model
         from ..config import Config
-        from ..runs.evaluate import probe_training_data
         from ..models.code_prior import fit_code_prior
+        from ..runs.evaluate import probe_training_data
+        from ..training.checkpoint import read_metadata, save_model
 
         opened = open_run_of(args)
         # The training split as the evaluation split sees it (binarised once under dynamic binarisation);

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .registry import COMMANDS
 from .common import open_run_of, run_dir_arguments, write_outputs
+from .registry import COMMANDS
 
 
 @COMMANDS.register("reconstruct")

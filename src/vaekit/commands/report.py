@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .registry import COMMANDS
 from .common import announce
+from .registry import COMMANDS
 
 
 @COMMANDS.register("report")

@@ -7,8 +7,8 @@ import csv
 import io
 from pathlib import Path
 
-from .registry import COMMANDS
 from .common import open_run_of, run_dir_arguments
+from .registry import COMMANDS
 
 SHOWN = 5  # highest-scoring indices printed
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .registry import COMMANDS
 from .common import announce, example_at, open_run_of, output_paths, run_dir_arguments
+from .registry import COMMANDS
 
 
 @COMMANDS.register("traverse")

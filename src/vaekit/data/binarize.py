@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import torch
 
-from .array import ArrayData
 from ..errors import UserError
+from .array import ArrayData
 
 MODES = ("auto", "dynamic", "static", "none")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import torch
 
 from ..errors import UserError
-from .registry import SOURCES
 from .array import ArrayData, Splits
+from .registry import SOURCES
 
 TEST_FRACTION = 0.2
 

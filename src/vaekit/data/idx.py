@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from .registry import SOURCES
 from .array import ArrayData, Splits
+from .registry import SOURCES
 
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions (N, H, W)
 LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension (N,)

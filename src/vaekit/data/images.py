@@ -20,8 +20,8 @@ import torch
 from PIL import Image
 
 from ..errors import UserError
-from .registry import SOURCES
 from .array import ArrayData, Splits
+from .registry import SOURCES
 from .streaming import should_stream, streamed
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from .registry import SOURCES
 from .array import ArrayData, Splits, from_arrays
+from .registry import SOURCES
 
 INPUT_KEYS = ("x", "inputs", "x_train")
 LABEL_KEYS = ("y", "labels", "y_train")

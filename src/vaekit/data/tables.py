@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from .registry import SOURCES
 from .array import ArrayData, Splits
+from .registry import SOURCES
 
 MISSING = {"", "na", "n/a", "null", "none", "?"}  # spellings of an empty cell (compared lower-case)
 

@@ -12,13 +12,12 @@ import math
 
 import torch
 
-from ..data.array import ArrayData
+from ..data.array import ArrayData, batches
 from ..errors import UserError
-from ..data.array import batches
-from .likelihood import default_batch_size
 from ..nn.modes import eval_mode
 from ..objectives import kl_per_dimension
 from ..seeding import seeded
+from .likelihood import default_batch_size
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. (2016), on Var_x of the posterior mean
 

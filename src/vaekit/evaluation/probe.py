@@ -11,10 +11,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..data.array import ArrayData
-from ..data.array import batches
-from .likelihood import default_batch_size
+from ..data.array import ArrayData, batches
 from ..latent import encode_data
+from .likelihood import default_batch_size
 
 MAX_ITER = 5000  # lbfgs on standardised features converges well within this on the built-in data
 

@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .grids import save_figure, tile_pictures, as_pictures, image_grid, plt
+from .grids import as_pictures, image_grid, plt, save_figure, tile_pictures
 
 MAX_LEGEND_CLASSES = 20  # more distinct labels than this get a colorbar instead of a legend
 

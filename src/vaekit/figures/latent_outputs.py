@@ -15,8 +15,16 @@ import torch
 
 from ..errors import UserError
 from ..io import atomic_path
-from ..latent import Traversal, denoise, encode_data, interpolate, latent_map, manifold_grid, traverse
-from ..latent import mean_kl_per_dimension
+from ..latent import (
+    Traversal,
+    denoise,
+    encode_data,
+    interpolate,
+    latent_map,
+    manifold_grid,
+    mean_kl_per_dimension,
+    traverse,
+)
 from .latent import latent_scatter, manifold_figure, row_grid
 
 

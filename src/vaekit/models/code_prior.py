@@ -19,8 +19,8 @@ import torch
 from torch import nn
 from torch.distributions import Distribution, constraints
 
-from ..errors import UserError
 from ..data.array import batches
+from ..errors import UserError
 from ..seeding import seeded
 
 

@@ -15,8 +15,8 @@ from torch import nn
 from torch.distributions import Distribution
 
 from ..errors import UserError
-from .registry import PRIORS
 from .priors import Prior, components, gaussian_mixture, sample_mixture
+from .registry import PRIORS
 
 
 @PRIORS.register("exemplar")

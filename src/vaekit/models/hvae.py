@@ -26,13 +26,13 @@ from torch import nn
 from torch.distributions import Distribution
 
 from ..errors import UserError
+from ..nn.mlp import dense_stack
+from ..nn.registry import TRUNKS
 from .heads import GaussianHead
 from .likelihoods import build_likelihood
-from .registry import MODELS
 from .model import LatentVariableModel
-from ..nn.registry import TRUNKS
-from ..nn.mlp import dense_stack
 from .priors import Prior, build_prior
+from .registry import MODELS
 
 
 class TwoLevel(Distribution):

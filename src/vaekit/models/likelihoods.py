@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.distributions import ContinuousBernoulli, Distribution, Independent, Normal
 from torch.distributions import Bernoulli as _Bernoulli
+from torch.distributions import ContinuousBernoulli, Distribution, Independent, Normal
 
 from ..errors import UserError
 from .registry import LIKELIHOODS

@@ -11,9 +11,9 @@ from torch import nn
 from torch.distributions import Distribution
 
 from ..errors import UserError
+from ..nn.registry import TRUNKS
 from .heads import GaussianHead, PointHead
 from .likelihoods import build_likelihood
-from ..nn.registry import TRUNKS
 from .priors import build_prior
 from .registry import MODELS
 

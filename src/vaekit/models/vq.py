@@ -38,16 +38,16 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .code_prior import CodePrior
-from ..errors import UserError
 from ..data.array import batches
+from ..errors import UserError
 from ..nn.modes import eval_mode
-from .heads import PointMass
-from .likelihoods import build_likelihood
-from .registry import MODELS
-from .model import LatentVariableModel
 from ..nn.registry import TRUNKS
 from ..registry import Registry
+from .code_prior import CodePrior
+from .heads import PointMass
+from .likelihoods import build_likelihood
+from .model import LatentVariableModel
+from .registry import MODELS
 
 EMA_DECAY = 0.99  # van den Oord et al. (2017), appendix
 EMA_EPSILON = 1e-5  # Laplace smoothing of the EMA code counts, so no count divides by zero

@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from ..errors import UserError
-from .registry import TRUNKS
 from .gated import gated_conv2d, gated_conv_transpose2d, gated_dense
+from .registry import TRUNKS
 
 
 def _halved(size: tuple[int, int]) -> tuple[int, int]:

@@ -7,8 +7,8 @@ import math
 import torch
 from torch import nn
 
-from .registry import TRUNKS
 from .gated import gated_dense
+from .registry import TRUNKS
 
 
 def dense_stack(widths: list[int], gated: bool = False) -> nn.Sequential:

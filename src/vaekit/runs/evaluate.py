@@ -7,14 +7,14 @@ import time
 
 import torch
 
-from ..data.binarize import binarize_once, is_binary
 from ..data.array import ArrayData
-from ..evaluation.diagnostics import latent_diagnostics
+from ..data.binarize import binarize_once, is_binary
 from ..errors import UserError
+from ..evaluation.diagnostics import latent_diagnostics
 from ..evaluation.likelihood import evaluate
 from ..evaluation.probe import linear_probe
-from .prepared import binarize_seed
 from .open import EvaluationData
+from .prepared import binarize_seed
 
 
 def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: int | None = None) -> dict:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import torch
 
-from ..data.binarize import binarize_once
-from ..training.checkpoint import load_model, read_metadata
 from ..config import Config, load_config
 from ..data.array import ArrayData
+from ..data.binarize import binarize_once
 from ..errors import UserError
 from ..models.model import LatentVariableModel
+from ..training.checkpoint import load_model, read_metadata
 from .prepared import PreparedData, binarize_seed, prepare_data, resolve_device
 
 

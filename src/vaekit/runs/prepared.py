@@ -11,14 +11,14 @@ from typing import Callable
 
 import torch
 
-from ..training.batches import ResidentBatches, StreamingBatches
-from ..data.binarize import binarize_once, check_unit_interval, resolve_mode
 from ..config import Config
 from ..data import load_data
 from ..data.array import ArrayData
+from ..data.binarize import binarize_once, check_unit_interval, resolve_mode
 from ..data.streaming import StreamedData
 from ..errors import UserError
 from ..models.registry import LIKELIHOODS
+from ..training.batches import ResidentBatches, StreamingBatches
 
 
 @dataclass

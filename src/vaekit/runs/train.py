@@ -20,21 +20,21 @@ from typing import Callable
 
 import torch
 
-from ..training import resume as resume_state
-from ..training.checkpoint import hardware, load_model, load_tensors, save_model, versions
 from ..config import Config, load_config, save_config
 from ..errors import UserError
-from ..figures.grids import comparison_grid, image_grid
 from ..figures.curves import training_curves
+from ..figures.grids import comparison_grid, image_grid
 from ..io import atomic_write_json, atomic_write_text
 from ..models.model import LatentVariableModel, build_model
-from ..objectives import build_objective
-from .prepared import PreparedData, make_batches, prepare_data, resolve_device, training_inputs
 from ..models.priors import Prior
-from .open import evaluation_data
+from ..objectives import build_objective
 from ..seeding import seeded
+from ..training import resume as resume_state
+from ..training.checkpoint import hardware, load_model, load_tensors, save_model, versions
 from ..training.tensorboard import EpochWriter
 from ..training.trainer import Trainer, TrainState, make_optimizer, make_schedule
+from .open import evaluation_data
+from .prepared import PreparedData, make_batches, prepare_data, resolve_device, training_inputs
 
 # The common settings as keyword arguments / command-line flags: name -> (section, key).
 FLAG_FIELDS = {

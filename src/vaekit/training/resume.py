@@ -10,9 +10,8 @@ import dataclasses
 
 import torch
 
-from .trainer import TrainState
-
 from .checkpoint import RESUME_PREFIX as PREFIX
+from .trainer import TrainState
 
 
 def pack(optimizer, schedule, state: TrainState, device: torch.device) -> tuple[dict, dict]:

@@ -25,9 +25,9 @@ from typing import Callable
 
 import torch
 
-from ..nn.modes import eval_mode
-from ..evaluation.likelihood import keep_freed_memory, mean_terms
 from ..errors import UserError
+from ..evaluation.likelihood import keep_freed_memory, mean_terms
+from ..nn.modes import eval_mode
 from ..objectives import ELBO, IWAE, Output
 
 # Compiling costs seconds (3-5 s for an MLP VAE on 2 CPU cores once torch's cache holds the
