@@ -20,14 +20,14 @@ from .errors import UserError
 
 @dataclass(frozen=True)
 class ModelConfig:
-    name: str = "vae"  # registered model: vae, ae
-    trunk: str = "mlp"  # registered trunk: mlp (any shape), conv (images C x H x W)
+    name: str = "vae"  # a registered model (MODELS; vaekit train --help lists them)
+    trunk: str = "mlp"  # a registered trunk (TRUNKS): mlp for any shape, conv for images C x H x W
     latent_dim: int = 16
     hidden: tuple[int, ...] = (512, 256)  # mlp widths, input side first
     channels: tuple[int, ...] = (32, 64)  # conv channels, input side first; each halves H and W
     likelihood: str = "auto"  # registered likelihood of p(x|z); auto: bernoulli for data in [0, 1], else gaussian
     sigma: float = 1.0  # the fixed standard deviation of the 'gaussian' likelihood
-    prior: str = "normal"  # registered prior p(z): normal, mog (mixture of Gaussians), vamp (VampPrior), exemplar
+    prior: str = "normal"  # a registered prior p(z) (PRIORS)
     prior_components: int = 0  # K of the mog / vamp / exemplar prior; 0: the prior's default (mog 10, vamp and exemplar 500)
     gated: bool = False  # gated layers h = (W1 x + b1) * sigmoid(W2 x + b2) in the mlp / conv trunks
     # vqvae (vaekit.models.vq): a grid of code vectors of width latent_dim, one per position of the conv trunk's
@@ -52,7 +52,7 @@ class ObjectiveConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    source: str = "digits"  # digits, fashion-mnist, mnist:DIR, idx:DIR, FILE.npy/.npz/.csv, image folder
+    source: str = "digits"  # a registered source (SOURCES) as NAME or NAME:ARGUMENT, FILE.npy/.npz/.csv, an IDX or image folder
     binarize: str = "auto"  # auto, dynamic, static, none; auto = dynamic for bernoulli on grey levels
     validation: str = "split"  # split: hold out val_fraction of the training data; test: the source's test split; none
     val_fraction: float = 0.1  # share of the training data held out for validation (validation=split)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -18,16 +18,33 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
+    temporary = _new_temporary(path)
+    mode = os.stat(temporary).st_mode & 0o777
     try:
         yield Path(temporary)
+        os.chmod(temporary, mode)  # a writer that replaced the file (safetensors makes it 0600) gets the mode back
         with open(temporary, "rb+") as written:
             os.fsync(written.fileno())
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def _new_temporary(path: Path) -> str:
+    """Create an empty, unique file beside ``path`` and return its name.
+
+    Created with mode 0666 less the process's umask, as a plain ``open`` would (0644 under the usual
+    umask), so a run folder is as readable as any other file the user writes; ``tempfile.mkstemp``
+    would make it 0600 and the rename would keep that.
+    """
+    while True:
+        temporary = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return str(temporary)
+        except FileExistsError:  # another writer drew the same name: draw again
+            continue
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

@@ -7,6 +7,12 @@ from pathlib import Path
 import numpy as np
 
 
+def listed(registry, default: str | None = None) -> str:
+    """The registry's names for a help text, 'a, b (default), c': built from the registry, so a newly
+    registered part shows up in --help without anyone editing the text."""
+    return ", ".join(f"{name} (default)" if name == default else name for name in registry.names())
+
+
 def run_dir_arguments(parser) -> None:
     """RUN_DIR, --data and --device: what every command on a trained run takes."""
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'vaekit train'")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
+from ..latent import PATHS
 from .common import announce, example_at, open_run_of, output_paths, run_dir_arguments
 from .registry import COMMANDS
 
@@ -32,8 +33,9 @@ class Interpolate:
                        "table's units, standardised as in training) or FILE.png (levels / 255)")
         p.add_argument("--to-file", metavar="FILE", help="second input from a file instead of --to (as --from-file)")
         p.add_argument("--steps", type=int, default=10, help="decoded points along each path, endpoints included (default 10)")
-        p.add_argument("--method", choices=["linear", "slerp", "both"], default="both",
-                       help="linear, slerp (spherical) or both, one row each (default both)")
+        p.add_argument("--method", choices=[*PATHS.names(), "both"], default="both",
+                       help=f"a registered path ({', '.join(PATHS.names())}; slerp is spherical) or both: every "
+                            "registered path, one row each (default both)")
         p.add_argument("--out", default=None, help="PNG file (default RUN_DIR/interpolation.png); the .npz goes beside it")
 
     @staticmethod
@@ -43,7 +45,7 @@ class Interpolate:
         opened = open_run_of(args)
         x_a = endpoint(opened, args.run_dir, args.index_a, args.from_file, "--from")
         x_b = endpoint(opened, args.run_dir, args.index_b, args.to_file, "--to")
-        methods = ["linear", "slerp"] if args.method == "both" else [args.method]
+        methods = PATHS.names() if args.method == "both" else [args.method]
         png, _ = output_paths(args.run_dir, args.out, "interpolation.png")
         title = f"from {describe(args.index_a, args.from_file)} to {describe(args.index_b, args.to_file)}, {args.steps} steps"
         for path in interpolation_outputs(opened.model, x_a, x_b, args.steps, methods, png, title):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..latent import MAP_METHODS
 from .common import announce, open_run_of, output_paths, run_dir_arguments
 from .registry import COMMANDS
 
@@ -21,7 +22,7 @@ class LatentMapCommand:
     @staticmethod
     def arguments(p) -> None:
         run_dir_arguments(p)
-        p.add_argument("--method", choices=["auto", "means", "pca", "tsne"], default="auto",
+        p.add_argument("--method", choices=MAP_METHODS, default="auto",
                        help="auto (default): the means when latent_dim = 2, else pca; means: the posterior means themselves "
                             "(latent_dim = 2 only); pca: their first two principal components; tsne: scikit-learn's t-SNE")
         p.add_argument("--max-points", type=int, default=2000,

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from ..data import SOURCES
 from ..errors import UserError
+from ..models import LIKELIHOODS, MODELS, PRIORS
+from ..nn import TRUNKS
+from ..objectives import OBJECTIVES
+from .common import listed
 from .registry import COMMANDS
 
 DATA_FLAGS = {"data": "source", "image_size": "image_size", "label_column": "label_column"}  # flag -> data.KEY
@@ -15,20 +20,22 @@ class Train:
 
     @staticmethod
     def arguments(p) -> None:
-        p.add_argument("--data", help="digits (default), fashion-mnist[:DIR], mnist:DIR, idx:DIR, FILE.npy, FILE.npz, FILE.csv or an image folder")
+        p.add_argument("--data", help=f"a registered source as NAME or NAME:ARGUMENT ({listed(SOURCES, 'digits')}; e.g. "
+                                       "fashion-mnist[:DIR], mnist:DIR, idx:DIR), or a path: FILE.npy, FILE.npz, FILE.csv, "
+                                       "an IDX folder or an image folder")
         p.add_argument("--config", help="YAML config file (sections model, objective, data, train)")
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override one setting, e.g. --set model.latent_dim=32 --set objective.beta=4 (repeatable)")
-        p.add_argument("--model", help="registered model: vae, ae, hvae (two-level hierarchical VAE), conv_hvae (its "
-                                        "convolutional form, with --trunk conv)")
+        p.add_argument("--model", help=f"registered model: {listed(MODELS, 'vae')} (hvae: the two-level hierarchical VAE; "
+                                        "conv_hvae: its convolutional form, with --trunk conv)")
         p.add_argument("--latent-dim", type=int)
-        p.add_argument("--likelihood", help="auto (default: bernoulli for data in [0, 1], else gaussian), bernoulli, continuous_bernoulli, gaussian, gaussian_learned")
-        p.add_argument("--trunk", help="mlp (any shape) or conv (images)")
-        p.add_argument("--prior", help="registered prior p(z): normal (default), mog (learnable mixture of Gaussians), "
-                                        "vamp (VampPrior), exemplar (Exemplar VAE prior over K training examples); "
-                                        "--set model.prior_components=K sets their K")
-        p.add_argument("--objective", help="registered objective: auto (default: the model's own, elbo for a VAE), elbo, "
-                                            "iwae (importance-weighted bound, --set objective.k=5), reconstruction")
+        p.add_argument("--likelihood", help="auto (default: bernoulli for data in [0, 1], else gaussian) or a registered "
+                                             f"likelihood: {listed(LIKELIHOODS)}")
+        p.add_argument("--trunk", help=f"registered trunk: {listed(TRUNKS, 'mlp')} (mlp: any shape; conv: images)")
+        p.add_argument("--prior", help=f"registered prior p(z): {listed(PRIORS, 'normal')}; "
+                                        "--set model.prior_components=K sets the K of a mixture prior")
+        p.add_argument("--objective", help="auto (default: the model's own, elbo for a VAE) or a registered objective: "
+                                            f"{listed(OBJECTIVES)}; iwae takes --set objective.k=K")
         p.add_argument("--beta", type=float, help="KL weight (beta-VAE when != 1)")
         p.add_argument("--epochs", type=int)
         p.add_argument("--batch-size", type=int)
