@@ -13,16 +13,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import UserError
 from ..io import atomic_path
 from ..latent import (
     Traversal,
     denoise,
+    dimension_kl,
     encode_data,
     interpolate,
     latent_map,
     manifold_grid,
-    mean_kl_per_dimension,
     traverse,
 )
 from .latent import latent_scatter, manifold_figure, row_grid
@@ -51,7 +50,7 @@ def traversal_outputs(opened, x, top: int | None, span: float, steps: int, png: 
     """Rows by mean KL over the evaluation split (dimension order for a model without a prior). A
     model whose KL does not split over dimensions (a mixture prior, a hierarchy) has no KL per
     dimension: its rows are in dimension order too, and ``top`` keeps the first ones."""
-    kl = dimension_kl(opened)
+    kl = dimension_kl(opened.model, opened.data)
     ranked = kl is not None or opened.model.prior is None  # an autoencoder keeps its error for a top
     result = traverse(opened.model, x, kl, top if ranked else None, span, steps)
     if not ranked and top is not None:
@@ -59,17 +58,6 @@ def traversal_outputs(opened, x, top: int | None, span: float, steps: int, png: 
     labels = [f"z{d}" + ("" if kl is None else f": KL {k:.2f} nats") for d, k in zip(result.dims.tolist(), result.kl.tolist())]
     row_grid(list(result.decoded), labels, png, title)
     return [png, save_arrays(png.with_suffix(".npz"), vars(result))]
-
-
-def dimension_kl(opened) -> torch.Tensor | None:
-    """(D,) mean KL per latent dimension over the evaluation split; None without a prior, or where
-    the KL does not split over dimensions (a mixture prior, a hierarchy)."""
-    if opened.model.prior is None:
-        return None
-    try:
-        return mean_kl_per_dimension(opened.model, opened.data)
-    except UserError:  # kl_per_dimension: no closed-form KL per dimension for this posterior and prior
-        return None
 
 
 def latent_map_outputs(opened, png: Path, method: str = "auto", max_points: int = 2000, seed: int = 0,

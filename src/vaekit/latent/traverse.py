@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
+from typing import Callable
 
 import torch
 
@@ -58,16 +60,40 @@ def traverse(
     (units of z: prior standard deviations for the standard normal prior); every other
     coordinate stays at the posterior mean of x.
     """
+    return traverse_from(model, posterior_mean(model, x)[0].cpu(), kl, top, span, steps)
+
+
+def traverse_from(
+    model, base: torch.Tensor, kl: torch.Tensor | None = None, top: int | None = None, span: float = 3.0,
+    steps: int = 9, decode: Callable | None = None,
+) -> Traversal:
+    """``traverse`` around a given latent point base (D,) instead of an input's posterior mean.
+
+    decode: z (K, steps, D) -> decoded (K, steps, *data_shape); default the model's decoded mean
+    (``decode_mean``). A model whose sliders drive part of its z (the top level of a hierarchy)
+    passes the map from that part to the decoded mean.
+    """
     if steps < 2 or not span > 0:
         raise UserError(f"a traversal needs steps >= 2 and span > 0, got steps={steps}, span={span}")
-    base = posterior_mean(model, x)[0].cpu()  # (D,)
+    base = base.cpu()
     dims = order_dimensions(kl, base.numel(), top)  # (K,)
     values = torch.linspace(-span, span, steps, dtype=base.dtype)  # (steps,)
     z = base.repeat(len(dims), steps, 1)  # (K, steps, D)
     z[torch.arange(len(dims)), :, dims] = values  # row k sweeps dimension dims[k]
-    decoded = decode_mean(model, z).cpu()  # (K, steps, *data_shape)
+    decoded = (decode or partial(decode_mean, model))(z).cpu()  # (K, steps, *data_shape)
     chosen_kl = torch.full((len(dims),), math.nan, dtype=torch.float64) if kl is None else kl.double()[dims]
     return Traversal(dims, chosen_kl, values, z, decoded)
+
+
+def dimension_kl(model, data: ArrayData) -> torch.Tensor | None:
+    """(D,) mean KL per latent dimension over ``data`` (``mean_kl_per_dimension``); None without a
+    prior, or where the KL does not split over dimensions (a mixture prior, a hierarchy)."""
+    if model.prior is None:
+        return None
+    try:
+        return mean_kl_per_dimension(model, data)
+    except UserError:  # kl_per_dimension: no closed-form KL per dimension for this posterior and prior
+        return None
 
 
 def order_dimensions(kl: torch.Tensor | None, latent_dim: int, top: int | None) -> torch.Tensor:
