@@ -27,6 +27,30 @@ def train_run(out: Path, data: str = "digits", epochs: int = 1, data_settings: d
     return out
 
 
+RUNS = {  # kind -> (data maker or name, data settings, model settings): the runs the explorer's tests share
+    "vae": ("digits", {}, {}),
+    "ae": ("digits", {}, {"name": "ae"}),
+    "hvae": ("digits", {}, {"name": "hvae", "latent_dim": 2}),
+    "vqvae": ("digits", {}, {"name": "vqvae", "trunk": "conv", "channels": [4, 8], "codebook_size": 8, "latent_dim": 2}),
+    "table": ("people.csv", {"label_column": "kind"}, {}),
+    "signal": ("waves.npy", {}, {}),
+}
+_trained: dict[str, Path] = {}
+
+
+def trained(tmp_path_factory, kind: str) -> Path:
+    """The run folder of ``kind`` (see RUNS), trained once per test session."""
+    if kind not in _trained:
+        data, data_settings, model = RUNS[kind]
+        folder = tmp_path_factory.mktemp(f"explore-{kind}")
+        if data == "people.csv":
+            data = str(write_table(folder / data))
+        elif data == "waves.npy":
+            data = str(write_signals(folder / data))
+        _trained[kind] = train_run(folder / "run", data, data_settings=data_settings, **model)
+    return _trained[kind]
+
+
 def write_table(path: Path, rows: int = 120) -> Path:
     """A CSV of people: height (cm), weight (kg) and age (years), with a label column."""
     rng = np.random.default_rng(0)

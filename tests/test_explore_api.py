@@ -11,7 +11,7 @@ from importlib import resources
 import numpy as np
 import pytest
 import torch
-from explorer_helpers import Client, array, served, train_run, write_signals, write_table
+from explorer_helpers import Client, array, served, trained
 
 from vaekit.cli import main
 from vaekit.latent import encode_data, latent_map, sample_latents
@@ -23,7 +23,7 @@ from vaekit.seeding import seeded
 
 @pytest.fixture(scope="module")
 def vae_run(tmp_path_factory):
-    return train_run(tmp_path_factory.mktemp("explore") / "vae")
+    return trained(tmp_path_factory, "vae")
 
 
 @pytest.fixture(scope="module")
@@ -166,8 +166,8 @@ def test_the_page_is_the_package_files_and_names_no_other_host(vae):
         assert "http://" not in text and "https://" not in text  # nothing fetched from elsewhere
 
 
-def test_an_autoencoder_ranks_sliders_by_variance_and_refuses_to_sample(tmp_path):
-    with served(train_run(tmp_path / "ae", name="ae")) as (explorer, client):
+def test_an_autoencoder_ranks_sliders_by_variance_and_refuses_to_sample(tmp_path_factory):
+    with served(trained(tmp_path_factory, "ae")) as (explorer, client):
         meta = client.ok("GET", "/api/meta")
         assert meta["latent"]["ranked_by"] == "variance" and meta["latent"]["kl"] is None
         assert not meta["sample"]["available"] and "autoencoder" in meta["sample"]["why"]
@@ -179,8 +179,8 @@ def test_an_autoencoder_ranks_sliders_by_variance_and_refuses_to_sample(tmp_path
                                explorer.model.decode(z[None]).mean)
 
 
-def test_a_hierarchical_vae_is_driven_by_its_top_level(tmp_path):
-    with served(train_run(tmp_path / "hvae", name="hvae", latent_dim=2)) as (explorer, client):
+def test_a_hierarchical_vae_is_driven_by_its_top_level(tmp_path_factory):
+    with served(trained(tmp_path_factory, "hvae")) as (explorer, client):
         meta = client.ok("GET", "/api/meta")
         assert meta["latent"]["name"] == "z2" and meta["latent"]["dims"] == 2 and "top-level" in meta["latent"]["note"]
         z2 = torch.tensor([[0.5, -1.0]])
@@ -193,8 +193,8 @@ def test_a_hierarchical_vae_is_driven_by_its_top_level(tmp_path):
         assert len(client.ok("GET", "/api/map")["coords"]) == len(explorer.data)
 
 
-def test_a_vqvae_decodes_edited_code_grids_and_samples_its_code_prior(tmp_path):
-    run = train_run(tmp_path / "vq", name="vqvae", trunk="conv", channels=[4, 8], codebook_size=8, latent_dim=2)
+def test_a_vqvae_decodes_edited_code_grids_and_samples_its_code_prior(tmp_path_factory):
+    run = trained(tmp_path_factory, "vqvae")
     with served(run) as (explorer, client):
         meta = client.ok("GET", "/api/meta")
         assert meta["latent"] is None and meta["codes"] == {"size": 8, "positions": 4, "grid": [2, 2], "dim": 2}
@@ -223,15 +223,14 @@ def test_a_vqvae_decodes_edited_code_grids_and_samples_its_code_prior(tmp_path):
     assert drawn["codes"] == opened.model.prior.codes_of(z).tolist()
 
 
-def test_table_and_signal_runs_describe_their_own_views(tmp_path):
-    table = train_run(tmp_path / "table", data=str(write_table(tmp_path / "people.csv")),
-                      data_settings={"label_column": "kind"})
+def test_table_and_signal_runs_describe_their_own_views(tmp_path_factory):
+    table = trained(tmp_path_factory, "table")
     with served(table) as (explorer, client):
         meta = client.ok("GET", "/api/meta")
         units = load_units(table)
         assert meta["kind"] == "table" and meta["columns"] == ["height_cm", "weight_kg", "age_years"]
         assert np.allclose(meta["shift"], units.shift.numpy()) and np.allclose(meta["scale"], units.scale.numpy())
-    signals = train_run(tmp_path / "signal", data=str(write_signals(tmp_path / "waves.npy")))
+    signals = trained(tmp_path_factory, "signal")
     with served(signals) as (explorer, client):
         meta = client.ok("GET", "/api/meta")
         assert meta["kind"] == "signal" and meta["columns"] is None and meta["shape"] == [32]

@@ -531,8 +531,13 @@ async function start() {
 window.explorer = {
   state: S, decoder,
   idle: () => !decoder.busy && !decoder.pending,
-  // where map point of example i is, in pixels from the canvas' top-left corner
-  pointOf: (i) => S.points[S.map.index.indexOf(i)],
+  // where example i's map point is, in CSS pixels from the centre of the map's element (border included)
+  pointOf: (i) => {
+    const canvas = $("map"), [x, y] = S.points[S.map.index.indexOf(i)];
+    return [canvas.clientLeft + x - canvas.offsetWidth / 2, canvas.clientTop + y - canvas.offsetHeight / 2];
+  },
+  // the example the map shows at (x, y) pixels of the canvas, or null
+  exampleAt: (x, y) => { const k = nearest(x, y); return k < 0 ? null : S.map.index[k]; },
 };
 
 start().catch(failed);
