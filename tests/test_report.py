@@ -12,7 +12,8 @@ import vaekit
 from vaekit.cli import main
 
 SECTIONS = ["Summary", "Configuration", "Training curves", "Evaluation", "Reconstructions", "Samples",
-            "Interpolations", "Traversals", "Latent map", "Decoded manifold", "KL per latent dimension", "Linear probe"]
+            "Interpolations", "Traversals", "Latent map", "Decoded manifold", "KL per latent dimension", "Linear probe",
+            "Explore"]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -64,6 +65,7 @@ def test_training_ends_with_a_report_holding_every_section_with_embedded_picture
     results = json.loads((trained.dir / "eval.json").read_text())
     text = (trained.dir / "report.html").read_text()
     assert f"{results['elbo_nats']:.4f}" in text and f"{results['probe_accuracy']:.3f}" in text
+    assert f"vaekit explore {trained.dir}" in text  # the command that explores this run
 
 
 def test_the_report_reuses_a_newer_eval_json_and_redoes_a_stale_one(trained, capsys):

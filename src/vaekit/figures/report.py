@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -140,6 +141,12 @@ def probe_section(context: ReportContext) -> Section | None:
     return Section("Linear probe", "<p>Test accuracy of a classifier trained on the training split.</p>" + table(rows))
 
 
+def explore_section(context: ReportContext) -> Section:
+    command = f"vaekit explore {shlex.quote(str(context.run_dir))}"
+    return Section("Explore", "<p>Explore this run's latent space in the browser (map, sliders, paths, traversals; "
+                   f"a local page that works offline):</p><pre>{html.escape(command)}</pre>")
+
+
 SECTIONS = [
     summary_section,
     config_section,
@@ -153,4 +160,5 @@ SECTIONS = [
     picture_section("Decoded manifold", "latent_map_manifold.png", "Decoded over the prior's quantiles (2-D latent spaces)."),
     picture_section("KL per latent dimension", "kl_per_dimension.png", "Mean KL over the evaluation split, nats."),
     probe_section,
+    explore_section,
 ]
