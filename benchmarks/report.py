@@ -109,6 +109,27 @@ def scaling_section(result: dict) -> list[str]:
     return out
 
 
+def explore_section(result: dict) -> list[str]:
+    """The explorer's latency (benchmarks/explore_latency.py), with its two targets."""
+    args = result["args"]
+    command = "python benchmarks/explore_latency.py" + (f" --run {args['run']}" if args["run"] else "") + \
+        f" --decodes {args['decodes']} --moves {args['moves']}"
+    out = [f"`{command}`. Measured on: {machine_line(result)}. {result['model']} on {result['data']} "
+           f"({result['examples']} examples on the map).", ""]
+    rows = []
+    for key, what, target in [("decode_ms", "server-side decode (Explorer.decode: checks, one decode, packing)", 20.0),
+                              ("http_ms", "HTTP round trip of POST /api/decode from a Python client", None),
+                              ("paint_ms", "slider-to-paint in headless Chromium (input event to painted frame)", 100.0)]:
+        figures = result.get(key)
+        if not figures:
+            rows.append([what, "not measured", "", "", result.get("paint_skipped", "")])
+            continue
+        verdict = "" if target is None else f"< {target:g} ms: " + ("**met**" if figures["p95"] < target else "**not met**")
+        rows.append([what, f"{figures['p50']:.2f}", f"{figures['p95']:.2f}", f"{figures['n']}", verdict])
+    out += [table(["latency (ms)", "p50", "p95", "n", "target (p95)"], rows), ""]
+    return out
+
+
 def targets(train: dict | None, evals: dict | None, memory: dict | None, gpu_train: dict | None,
             gpu_eval: dict | None) -> list[str]:
     rows = []
@@ -165,6 +186,7 @@ def targets(train: dict | None, evals: dict | None, memory: dict | None, gpu_tra
 
 def main() -> None:
     train, evals, scaling, memory = (common.load_result(n) for n in ("train_speed", "eval_speed", "scaling", "memory"))
+    explore = common.load_result("explore_latency")
     gpu_train, gpu_eval, gpu_scaling = (common.load_result(n) for n in ("train_speed-cuda", "eval_speed-cuda", "scaling-cuda"))
     notes = common.HERE / "notes.md"
     lines = [
@@ -183,6 +205,7 @@ def main() -> None:
         "| 4: peak memory of training | `.venv/bin/python benchmarks/memory.py` |",
         "| 5: how cost grows | `.venv/bin/python benchmarks/scaling.py` |",
         "| 6: the same on a GPU | `bash benchmarks/run.sh --device cuda` |",
+        "| 7: the explorer's decode and slider-to-paint latency | `.venv/bin/python benchmarks/explore_latency.py` |",
         "",
         "## What runs, and how each system is set up",
         "",
@@ -249,6 +272,8 @@ def main() -> None:
         lines += ["Not measured: no GPU was available to the session that produced these results. The scripts take",
                   "`--device cuda` (`bash benchmarks/run.sh --device cuda` writes `results/*-cuda.json`, and this file",
                   "then gets the GPU tables, with the GPU's name, from them).", ""]
+    if explore:
+        lines += ["## 7. The latent-space explorer's latency (CPU)", ""] + explore_section(explore)
     lines += ["## Targets", ""] + targets(train, evals, memory, gpu_train, gpu_eval)
     if notes.is_file():
         lines += [notes.read_text().rstrip(), ""]

@@ -1,4 +1,4 @@
-"""A headless Chromium driven by selenium for the explorer's page tests: console errors and the
+"""A headless Chromium driven by selenium for the explorer's page tests and its benchmark: console errors and the
 network log are read back, so a test can assert that the page fetched nothing from elsewhere."""
 
 from __future__ import annotations
@@ -8,24 +8,26 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import pytest
-
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1400,1000"]
 
 
+class BrowserMissing(Exception):
+    """selenium, chromium or its driver is not installed; the message says which."""
+
+
 def chrome():
-    """A new headless Chromium (selenium WebDriver), or a skip saying what is missing."""
+    """A new headless Chromium (selenium WebDriver); ``BrowserMissing`` saying what is not installed."""
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError:
-        pytest.skip("selenium is not installed (pip install selenium, or scripts/setup.sh --test)")
+        raise BrowserMissing("selenium is not installed (pip install selenium, or scripts/setup.sh --test)") from None
     missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).exists()]
     if missing:
-        pytest.skip(f"no {' or '.join(missing)}: install Debian's chromium and chromium-driver "
-                    "(scripts/setup.sh --test does as root)")
+        raise BrowserMissing(f"no {' or '.join(missing)}: install Debian's chromium and chromium-driver "
+                             "(scripts/setup.sh --test does as root)")
     profile = tempfile.mkdtemp(prefix="vaekit-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM

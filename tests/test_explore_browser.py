@@ -7,7 +7,7 @@ and draws table rows and 1-D signals in their own views. Skipped without chromiu
 import numpy as np
 import pytest
 import torch
-from browser import chrome, close, console_errors, requested_urls, wait_for
+from browser import BrowserMissing, chrome, close, console_errors, requested_urls, wait_for
 from explorer_helpers import array, served, trained
 
 from vaekit.runs.open import load_units
@@ -15,7 +15,10 @@ from vaekit.runs.open import load_units
 
 @pytest.fixture(scope="module")
 def driver():
-    browser = chrome()
+    try:
+        browser = chrome()
+    except BrowserMissing as missing:
+        pytest.skip(str(missing))
     yield browser
     close(browser)
 

@@ -30,6 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 from ...errors import UserError
 from .wire import MAX_BODY, BadRequest, parse_body
 
+MAX_DRAIN = 64 << 20  # bytes of a too-large body read and dropped before the 413
+
 ASSETS = {  # URL path -> (file in the package's assets folder, content type)
     "/": ("index.html", "text/html; charset=utf-8"),
     "/explorer.js": ("explorer.js", "text/javascript; charset=utf-8"),
@@ -52,6 +54,7 @@ class ExplorerHandler(BaseHTTPRequestHandler):
 
     server_version = "vaekit-explore"
     protocol_version = "HTTP/1.1"  # keep-alive: the page's decode requests reuse one connection
+    disable_nagle_algorithm = True  # headers and body are two writes; Nagle would hold the body for an ACK
 
     def do_GET(self) -> None:
         self.answer(self.get)
@@ -92,8 +95,18 @@ class ExplorerHandler(BaseHTTPRequestHandler):
         if length is None or not length.isdigit():
             raise BadRequest("a POST needs a Content-Length header with the body's size in bytes", 411)
         if int(length) > MAX_BODY:
+            self.discard(int(length))
             raise BadRequest(f"the body has {length} bytes; the explorer takes at most {MAX_BODY}", 413)
         return self.rfile.read(int(length))
+
+    def discard(self, length: int) -> None:
+        """Read and drop a refused body of up to MAX_DRAIN bytes, so the client sees the answer and not a
+        reset connection; a larger one is left unread (``fail`` closes the connection after answering)."""
+        while 0 < length <= MAX_DRAIN:
+            chunk = self.rfile.read(min(length, 1 << 16))
+            if not chunk:  # the client stopped sending
+                return
+            length -= len(chunk)
 
     def answer(self, route) -> None:
         """Run ``route(path, query)`` and send what it gives: (bytes, type) or a dict as JSON; errors as JSON."""

@@ -192,15 +192,16 @@ function decodeCurrent(caption) {
   else want({ z: S.z.slice(), caption: caption || `decoded at the sliders' ${S.meta.latent.name}` });
 }
 
-// paint the current point's view; watchers hear of it once the frame is on screen
+// paint the current point's view; watchers hear of it once the frame is on screen (the task after
+// the next animation frame's callbacks runs after that frame's paint)
 function paintMain(values, job, caption) {
   show("main-view", values, "big");
   $("main-caption").textContent = caption;
   if (S.meta.kind === "table") $("main-values").replaceChildren(valuesTable(values));
-  requestAnimationFrame(() => {
+  requestAnimationFrame(() => setTimeout(() => {
     S.painted = { z: job.z ? job.z.slice() : null, codes: job.codes ? job.codes.slice() : null, t: performance.now() };
     S.watchers.forEach((watch) => watch(S.painted));
-  });
+  }, 0));
 }
 
 // --- sliders -------------------------------------------------------------------------------------
