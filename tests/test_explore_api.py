@@ -111,6 +111,26 @@ def test_meta_orders_sliders_by_kl_and_marks_inactive_dimensions(vae):
     assert all(low <= -3 and high >= 3 for low, high in zip(latent["low"], latent["high"]))
 
 
+def test_factor_colours_come_from_the_data(vae_run):
+    opened = open_run(vae_run, "cpu")
+    opened.data.factors = torch.arange(len(opened.data)).remainder(3).unsqueeze(1)  # a data source with factors
+    opened.data.factor_names = ["thirds"]
+    explorer = Explorer(opened.model, opened.data, opened.split)
+    answer = explorer.latent_map({"method": "pca"})
+    assert answer["factors"] == [[i % 3] for i in answer["index"]]
+    assert explorer.meta()["factors"] == ["thirds"] and "tsne" in explorer.meta()["map_methods"]
+
+
+def test_explore_help_describes_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["explore", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for option, words in [("--host", "127.0.0.1"), ("--port", "0 picks a free port"), ("--open", "browser"),
+                          ("--data", "instead of the run's own"), ("--device", "cpu"), ("--max-points", "t-SNE"),
+                          ("--seed", "seed of t-SNE")]:
+        assert re.search(re.escape(option) + r"[ A-Z_]*\s.*" + re.escape(words), text), option
+
+
 MALFORMED = [  # (method, path, body or None, headers, status, words the message must contain)
     ("POST", "/api/decode", b"{not json", {}, 400, "not JSON"),
     ("POST", "/api/decode", b"[1, 2, 3]", {}, 400, "JSON object"),
@@ -237,15 +257,18 @@ def test_table_and_signal_runs_describe_their_own_views(tmp_path_factory):
         assert meta["labels"] is False and meta["map_methods"] == ["auto", "pca", "tsne"]
 
 
-def test_the_command_prints_its_url_serves_there_and_a_port_in_use_exits_2(vae_run, capsys):
-    command = [sys.executable, "-m", "vaekit.cli", "explore", str(vae_run), "--port", "0", "--device", "cpu"]
+def test_the_command_prints_its_url_warns_off_loopback_and_a_port_in_use_exits_2(vae_run, capsys):
+    command = [sys.executable, "-m", "vaekit.cli", "explore", str(vae_run), "--host", "0.0.0.0", "--port", "0",
+               "--device", "cpu"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
+        warning = process.stderr.readline()
+        assert "warning: listening on 0.0.0.0: anyone who can reach port" in warning
         lines = [process.stdout.readline(), process.stdout.readline()]
-        url = re.search(r"open (http://127\.0\.0\.1:(\d+)/)", lines[1])
+        url = re.search(r"open http://127\.0\.0\.1:(\d+)/", lines[1])
         assert url, lines
-        assert Client(url.group(1)).ok("GET", "/api/meta")["examples"] == 359
-        port = int(url.group(2))
+        port = int(url.group(1))
+        assert Client(f"http://127.0.0.1:{port}/").ok("GET", "/api/meta")["examples"] == 359
         assert main(["explore", str(vae_run), "--port", str(port), "--device", "cpu"]) == 2  # taken by the first
         error = capsys.readouterr().err
         assert f"port {port} on 127.0.0.1 is in use" in error and "--port 0" in error
@@ -253,16 +276,3 @@ def test_the_command_prints_its_url_serves_there_and_a_port_in_use_exits_2(vae_r
         process.terminate()
         process.wait(timeout=30)
     assert main(["explore", str(vae_run), "--port", "70000"]) == 2
-
-
-def test_another_host_gets_a_warning(vae_run):
-    command = [sys.executable, "-m", "vaekit.cli", "explore", str(vae_run), "--host", "0.0.0.0", "--port", "0",
-               "--device", "cpu"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        warning = process.stderr.readline()
-        assert "anyone who can reach port" in warning and "0.0.0.0" in warning
-        assert "http://0.0.0.0:" in process.stdout.readline() + process.stdout.readline()
-    finally:
-        process.terminate()
-        process.wait(timeout=30)

@@ -119,6 +119,7 @@ def test_hovering_a_point_shows_its_input_and_reconstruction(vae_page):
 
 def test_two_picked_points_give_strips_that_end_at_their_reconstructions(vae_page):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     _, client, driver = vae_page
     a, b = pickable(driver, 1, start=10) + pickable(driver, 1, start=200)
@@ -133,6 +134,9 @@ def test_two_picked_points_give_strips_that_end_at_their_reconstructions(vae_pag
         frames = f"#strips [data-method={method}] .frame"
         assert np.abs(painted(driver, f"{frames}:first-of-type canvas") - levels(first)).max() <= 1
         assert np.abs(painted(driver, f"{frames}:last-of-type canvas") - levels(last)).max() <= 1
+    driver.find_element(By.ID, "scrub").send_keys(Keys.END)  # scrub to t = 1: the current point becomes B's
+    wait_for(driver, "explorer.state.painted && document.getElementById('main-caption').textContent.endsWith('t = 1.00')")
+    assert np.abs(painted(driver, "#main-view canvas") - levels(last)).max() <= 1
     assert console_errors(driver) == []
 
 
@@ -152,13 +156,20 @@ def test_fifty_rapid_slider_moves_end_on_the_last_value_with_one_request_in_flig
     assert in_flight == 1 and 1 <= sent - sent_before <= 50
 
 
-def test_the_page_asked_its_own_server_only(vae_page):
+def test_sample_and_traverse_paint_the_servers_answers_and_the_page_asked_its_own_server_only(vae_page):
     from selenium.webdriver.common.by import By
 
     _, client, driver = vae_page
-    driver.find_element(By.ID, "sample").click()  # a few more kinds of request before the log is read
-    driver.find_element(By.ID, "show-traverse").click()
+    driver.find_element(By.ID, "sample").click()  # the first draw of the page: seed 0, temperature 1
+    wait_for(driver, "document.getElementById('main-caption').textContent.startsWith('a prior sample')")
+    drawn = client.ok("POST", "/api/sample", {"n": 1, "temperature": 1, "seed": 0})
+    assert np.abs(painted(driver, "#main-view canvas") - levels(array(drawn["decoded"]))).max() <= 1
+    assert np.allclose(driver.execute_script("return explorer.state.z"), array(drawn["z"])[0].numpy())
+    driver.find_element(By.ID, "show-traverse").click()  # around the sample, the first slider's dimension
     wait_for(driver, "document.querySelectorAll('#traversal .frame').length === 9 && explorer.idle()")
+    z, dim = driver.execute_script("return [explorer.state.z, +document.getElementById('trav-dim').value]")
+    swept = array(client.ok("POST", "/api/traverse", {"z": z, "dim": dim, "span": 3, "steps": 9})["decoded"])
+    assert np.abs(painted(driver, "#traversal .frame:last-of-type canvas") - levels(swept[-1])).max() <= 1
     urls = requested_urls(driver)
     assert any(url.endswith("/api/traverse") for url in urls)
     assert [url for url in urls if not url.startswith(client.url)] == []

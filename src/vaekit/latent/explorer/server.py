@@ -186,7 +186,8 @@ class ExplorerServer(ThreadingHTTPServer):
             raise UserError(f"cannot listen on {host} port {port} ({exc.strerror or exc}); check --host and --port") from None
         self.loopback = is_loopback(host)
         bound = self.server_address[1]
-        self.url = f"http://{f'[{host}]' if ':' in host else host}:{bound}/"
+        local = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # every address: this machine reaches it so
+        self.url = f"http://{f'[{local}]' if ':' in local else local}:{bound}/"
 
     def server_bind(self) -> None:
         """Bind without HTTPServer's reverse DNS look-up of the host (slow or hanging on machines without DNS)."""
