@@ -124,7 +124,9 @@ def main() -> None:
     explorer = Explorer(opened.model, opened.data, opened.split, load_units(run), run.name, opened.config.model.name)
     generator = random.Random(args.seed)
     decode_times(explorer, 20, generator)  # warm-up
-    result = {"machine": common.machine(), "args": vars(args), "run": str(run), "data": opened.data.name,
+    where = run.resolve()
+    where = where.relative_to(common.ROOT) if where.is_relative_to(common.ROOT) else where
+    result = {"machine": common.machine(), "args": vars(args), "run": str(where), "data": opened.data.name,
               "examples": len(opened.data), "model": f"{opened.config.model.name} {list(opened.config.model.hidden)} "
                                                      f"latent {opened.config.model.latent_dim}",
               "decode_ms": percentiles(decode_times(explorer, args.decodes, generator))}

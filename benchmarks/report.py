@@ -114,8 +114,10 @@ def explore_section(result: dict) -> list[str]:
     args = result["args"]
     command = "python benchmarks/explore_latency.py" + (f" --run {args['run']}" if args["run"] else "") + \
         f" --decodes {args['decodes']} --moves {args['moves']}"
-    out = [f"`{command}`. Measured on: {machine_line(result)}. {result['model']} on {result['data']} "
-           f"({result['examples']} examples on the map).", ""]
+    out = [f"`{command}` (run folder {result['run']}). Measured on: {machine_line(result)}. {result['model']} on "
+           f"{result['data']} ({result['examples']} examples on the map). Decodes are of distinct random z, so no "
+           "answer comes from the cache; slider moves are one at a time, each timed from just before the slider's "
+           "input event to the task after the animation frame that paints the new picture.", ""]
     rows = []
     for key, what, target in [("decode_ms", "server-side decode (Explorer.decode: checks, one decode, packing)", 20.0),
                               ("http_ms", "HTTP round trip of POST /api/decode from a Python client", None),
