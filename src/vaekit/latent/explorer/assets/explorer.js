@@ -53,7 +53,7 @@ function makeView(size = "small") {
     canvas.width = w; canvas.height = h; canvas.className = "image";
   } else {
     const big = size === "big";
-    canvas.width = big ? 360 : 72; canvas.height = big ? 180 : 48;
+    canvas.width = big ? 360 : 48; canvas.height = big ? 180 : 36;
   }
   return canvas;
 }
@@ -105,6 +105,10 @@ function paintBars(canvas, values) {
     ctx.fillStyle = PALETTE[i % PALETTE.length];
     const top = Math.min(y(values[i]), y(0));
     ctx.fillRect(i * width + width * 0.1, top, width * 0.8, Math.max(1, Math.abs(y(values[i]) - y(0))));
+  }
+  if (canvas.width > 100 && S.meta.columns) {  // the big view names its columns under their bars
+    ctx.fillStyle = "#333"; ctx.font = "11px sans-serif"; ctx.textAlign = "center";
+    S.meta.columns.forEach((name, i) => ctx.fillText(name.slice(0, Math.max(3, width / 6)), (i + 0.5) * width, canvas.height - 2));
   }
 }
 
