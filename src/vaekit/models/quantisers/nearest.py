@@ -44,5 +44,13 @@ class NearestQuantiser(Quantiser):
         value = self.projections.out(self.estimator(z, z_q))  # (N, D)
         return Quantised(codes.unsqueeze(1), value, z.unsqueeze(1), z_q.unsqueeze(1))
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Weights saved before the quantisers were parts of their own held the codebook's tensors
+        directly (PREFIXcodebook, ...); they load into ``book``."""
+        for name in ("codebook", "ema_count", "ema_sum", "unused_steps"):
+            if prefix + name in state_dict:
+                state_dict[f"{prefix}book.{name}"] = state_dict.pop(prefix + name)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def code_vectors(self) -> torch.Tensor:
         return self.projections.out_table(self.book.vectors().unsqueeze(0))  # (1, K, D)

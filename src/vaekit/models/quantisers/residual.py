@@ -3,8 +3,8 @@ own codebook, each quantising what the stages before it left:
 
     r_1 = z,   c_s = nearest code of r_s in codebook s,   r_{s+1} = r_s - sg[e_{c_s}],   z_q = sum_s e_{c_s}
 
-so the reconstruction of z can only improve with more stages (each stage may as well pick the code
-nearest 0). The VQ loss sums its codebook and commitment terms over the stages; the gradient
+so each stage codes what the ones before missed, and with codebooks fitted to their residuals (as
+training and k-means initialisation make them) the error of z_q shrinks with more stages. The VQ loss sums its codebook and commitment terms over the stages; the gradient
 estimator carries the decoder's gradient from z_q to z once, for the sum.
 """
 
