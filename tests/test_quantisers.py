@@ -208,3 +208,43 @@ def test_an_interrupted_code_prior_fit_resumes_to_the_same_prior(tmp_path, small
     for name in expected:
         assert torch.equal(expected[name], got[name]), name
     assert len(metadata["code_prior"]["history"]) == 3
+
+
+QUANTISER_CASES = {  # every registered quantiser, with the options that change its parts
+    "nearest": [{}, {"codebook_dim": 2, "codebook_cosine": True, "gradient": "rotation"}],
+    "residual": [{"codebooks": 3}, {"codebooks": 2, "codebook_dim": 2, "codebook_ema": True}],
+    "fsq": [{"fsq_levels": (3, 4)}],
+}
+
+
+def quantiser_cases():
+    from vaekit.models.quantisers import QUANTISERS
+
+    assert sorted(QUANTISER_CASES) == QUANTISERS.names()  # a new quantiser adds its cases here
+    return [(name, options) for name, cases in QUANTISER_CASES.items() for options in cases]
+
+
+@pytest.mark.parametrize("name, options", quantiser_cases())
+def test_every_quantiser_trains_its_parameters_round_trips_and_decodes_its_codes_as_the_prior_does(name, options, tmp_path):
+    size = {} if name == "fsq" else {"codebook_size": 8}
+    config = vaekit.Config(model=ModelConfig(name="vqvae", trunk="conv", latent_dim=3, channels=(4, 6), likelihood="bernoulli",
+                                             quantizer=name, code_prior_hidden=8, **size, **options))
+    torch.manual_seed(0)
+    model = build_model(config.model, (1, 8, 8))
+    with torch.no_grad():  # encoder outputs away from 0, where FSQ rounds every vector to the origin (no gradient to W_out)
+        model.head.project.conv.weight.mul_(20)
+    x = (torch.rand(6, 1, 8, 8, generator=torch.Generator().manual_seed(0)) < 0.5).float()
+    output = vaekit.build_objective(vaekit.ObjectiveConfig(), model)(model, x)
+    assert torch.isfinite(output.loss) and all(term.shape == (6,) for term in output.terms.values())
+    assert ("vq_commitment" in output.terms) == (name != "fsq")
+    output.loss.backward()
+    for parameter_name, parameter in model.named_parameters():
+        assert parameter.grad is not None and parameter.grad.abs().max() > 0, parameter_name
+    model.eval()
+    model.prior = model.new_prior()
+    q = model.encode(x)
+    torch.testing.assert_close(model.prior.vectors(q.codes), q.mean)  # a sampled grid decodes like an encoded one
+    save_path = tmp_path / "m.safetensors"
+    vaekit.save_model(save_path, model, config)
+    loaded, _, _ = vaekit.load_model(save_path)
+    assert torch.equal(loaded.encode(x).mean, q.mean) and torch.equal(loaded.codes(x), model.codes(x))

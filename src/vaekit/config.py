@@ -47,7 +47,7 @@ class ModelConfig:
     codebook_cosine: bool = False  # nearest, residual: unit-norm codes chosen by cosine similarity to the normalised input
     codebook_dim: int = 0  # nearest, residual: codebook width with linear projections in and out; 0: latent_dim, none
     gradient: str = "straight_through"  # nearest, residual: straight_through or rotation (the rotation trick)
-    code_prior_epochs: int = 10  # vqvae: epochs of fitting the code prior when training ends (resumable); 0: none
+    code_prior_epochs: int = 5  # vqvae: epochs of fitting the code prior when training ends (resumable); 0: none
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Callable
 
 import torch
 from torch import nn
@@ -137,17 +138,21 @@ def fit_prior(prior: CodePrior, codes: torch.Tensor, epochs: int, batch_size: in
 
 
 def prior_epoch(prior: CodePrior, optimizer, codes: torch.Tensor, batch_size: int,
-                generator: torch.Generator | None = None) -> float:
+                generator: torch.Generator | None = None, on_batch: Callable | None = None) -> float:
     """One pass of maximum likelihood over ``codes`` (N, L) in an order drawn from ``generator`` (None:
-    the global one); returns the mean training negative log-likelihood, nats per example."""
+    the global one); returns the mean training negative log-likelihood, nats per example.
+    ``on_batch(step, steps, nll)`` follows each step, nll (B,) the batch's -log p(codes), detached."""
     prior.train()
     total = torch.zeros((), device=codes.device)
-    for index in torch.randperm(len(codes), device=codes.device, generator=generator).split(batch_size):
+    order = torch.randperm(len(codes), device=codes.device, generator=generator).split(batch_size)
+    for step, index in enumerate(order):
         nll = -prior.log_prob_codes(codes[index])  # (B,)
         optimizer.zero_grad(set_to_none=True)
         nll.mean().backward()
         optimizer.step()
         total += nll.detach().sum()
+        if on_batch is not None:
+            on_batch(step, len(order), nll.detach())
     return float(total) / len(codes)  # one sync per epoch
 
 
@@ -186,11 +191,12 @@ class PriorFitting:
         self.optimizer = torch.optim.Adam(self.module.parameters(), lr=lr)
         self.epoch, self.history = 0, []
 
-    def run_epoch(self) -> dict:
+    def run_epoch(self, on_batch: Callable | None = None) -> dict:
+        """One epoch; ``on_batch`` as in ``prior_epoch``. Returns the epoch's row (also in ``history``)."""
         started = time.perf_counter()
         generator = torch.Generator(self.codes.device).manual_seed(self.seed * 100_003 + self.epoch)
-        row = {"stage": "code prior", "epoch": self.epoch + 1,
-               "train_code_nll_nats": prior_epoch(self.module, self.optimizer, self.codes, self.batch_size, generator)}
+        nll = prior_epoch(self.module, self.optimizer, self.codes, self.batch_size, generator, on_batch)
+        row = {"stage": "code prior", "epoch": self.epoch + 1, "train_code_nll_nats": nll}
         if self.val_codes is not None:
             row["val_code_nll_nats"] = mean_nll(self.module, self.val_codes)
         row["seconds"] = time.perf_counter() - started

@@ -13,7 +13,8 @@ from .evaluate import probe_training_data
 from .open import evaluation_data
 
 
-def finish_training(run_dir: Path, model, config, prepared, extra: dict, on_epoch: Callable | None = None) -> None:
+def finish_training(run_dir: Path, model, config, prepared, extra: dict, on_epoch: Callable | None = None,
+                    on_step: Callable | None = None) -> None:
     """Run ``model.training_stages`` (none for most models) and save RUN_DIR/model.safetensors with
     what they fitted and their numbers (under each stage's name) in its metadata. A stage learns from
     the training split as evaluation sees it (binarised once under dynamic binarisation) and reports
@@ -26,5 +27,5 @@ def finish_training(run_dir: Path, model, config, prepared, extra: dict, on_epoc
     numbers = {}
     with seeded(config.train.seed, next(model.parameters()).device):
         for stage in stages:
-            numbers[stage.name] = run_stage(stage, run_dir / f"{stage.name}.safetensors", on_epoch)
+            numbers[stage.name] = run_stage(stage, run_dir / f"{stage.name}.safetensors", on_epoch, on_step)
     save_model(run_dir / "model.safetensors", model, config, {**extra, **numbers})

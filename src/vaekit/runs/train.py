@@ -194,7 +194,7 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
         finally:
             events.close()
     best, _, _ = load_model(run_dir / "model.safetensors", device) if state.epoch else (model, None, None)
-    finish_training(run_dir, best, config, prepared, extra, on_epoch)  # the model's own last stages (a VQ-VAE's code prior)
+    finish_training(run_dir, best, config, prepared, extra, on_epoch, on_step)  # the model's own last stages (a VQ-VAE's code prior)
     write_figures(run_dir, best, prepared, state.history)
     if config.train.report:
         from .report import write_report  # the report pulls in the evaluation and latent tools
