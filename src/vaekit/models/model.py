@@ -54,9 +54,10 @@ class LatentVariableModel(nn.Module):
         here; a VQ-VAE adds its code counts."""
         return self.epoch_statistics(data)
 
-    def training_stages(self, train, val, seed: int) -> list:
+    def training_stages(self, data, seed: int) -> list:
         """Stages to run after training on the best weights (see ``vaekit.training.stages``), e.g. a
-        VQ-VAE's code prior; ``train`` and ``val`` are the data splits. None here."""
+        VQ-VAE's code prior; ``data.train`` and ``data.val`` are the splits (prepared when first read).
+        None here."""
         return []
 
     def prior_distribution(self) -> Distribution:

@@ -204,11 +204,11 @@ class VQVAE(LatentVariableModel):
         table = vectors[0] if len(vectors) == 1 else vectors  # one codebook: (K, D), as the prior always took
         return CodePrior(table, self.positions, hidden, layers).to(vectors.device)
 
-    def training_stages(self, train, val, seed: int) -> list:
-        """Fitting the code prior to the codes of ``train`` (model.code_prior_epochs; none when 0)."""
+    def training_stages(self, data, seed: int) -> list:
+        """Fitting the code prior to the codes of ``data.train`` (model.code_prior_epochs; none when 0)."""
         if self.prior_epochs == 0:
             return []
-        return [PriorFitting(self, train, val, self.prior_epochs, seed=seed)]
+        return [PriorFitting(self, data.train, data.val, self.prior_epochs, seed=seed)]
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         """Weights with a fitted code prior ('prior.*') give the model one to hold them (a model is
