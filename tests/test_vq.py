@@ -17,7 +17,8 @@ from vaekit.cli import main
 from vaekit.data.array import ArrayData
 from vaekit.evaluation.likelihood import evaluate, per_example_terms
 from vaekit.models.code_prior import fit_code_prior
-from vaekit.models.vq import EMA_DECAY, EMA_EPSILON, VectorQuantiser, perplexity
+from vaekit.models.quantisers.codebook import EMA_DECAY, EMA_EPSILON, Codebook
+from vaekit.models.vq import perplexity
 from vaekit.seeding import seeded
 from vaekit.training.checkpoint import load_tensors
 
@@ -46,7 +47,7 @@ def test_straight_through_passes_the_reconstruction_gradient_to_the_encoder():
 
 
 def test_quantisation_picks_the_nearest_code():
-    quantiser = VectorQuantiser(7, 4, restart_after=0).eval()
+    quantiser = Codebook(7, 4, restart_after=0).eval()
     generator = torch.Generator().manual_seed(1)
     with torch.no_grad():
         quantiser.codebook.copy_(torch.randn(7, 4, generator=generator))
@@ -58,7 +59,7 @@ def test_quantisation_picks_the_nearest_code():
 
 
 def test_ema_update_matches_the_closed_form_and_moves_codes_toward_their_assigned_means():
-    quantiser = VectorQuantiser(3, 2, ema=True, restart_after=0)
+    quantiser = Codebook(3, 2, ema=True, restart_after=0)
     codebook = torch.tensor([[0.0, 0.0], [5.0, 5.0], [-5.0, 5.0]])
     count = torch.tensor([1.0, 1.0, 1e-4])  # code 2 almost never seen: there the smoothing shows
     quantiser.codebook.copy_(codebook)
@@ -85,8 +86,8 @@ def test_ema_update_matches_the_closed_form_and_moves_codes_toward_their_assigne
 
 def test_with_an_ema_codebook_the_codebook_is_a_buffer_and_its_loss_term_is_dropped():
     model = small_vqvae(codebook_ema=True)
-    assert "head.quantiser.codebook" not in dict(model.named_parameters())
-    assert "head.quantiser.codebook" in model.state_dict()
+    assert "head.quantiser.book.codebook" not in dict(model.named_parameters())
+    assert "head.quantiser.book.codebook" in model.state_dict()
     output = build_objective(ObjectiveConfig(), model)(model, binary_batch())
     assert "vq_codebook" not in output.terms and "vq_commitment" in output.terms
     output.loss.backward()
@@ -95,7 +96,7 @@ def test_with_an_ema_codebook_the_codebook_is_a_buffer_and_its_loss_term_is_drop
 
 
 def test_a_dead_code_is_restarted_at_an_encoder_output_and_used_in_the_next_batch():
-    quantiser = VectorQuantiser(3, 2, restart_after=3)
+    quantiser = Codebook(3, 2, restart_after=3)
     with torch.no_grad():
         quantiser.codebook.copy_(torch.tensor([[100.0, 100.0], [1.0, 0.0], [-1.0, 0.0]]))  # code 0: far away
     z = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
@@ -113,7 +114,7 @@ def test_a_dead_code_is_restarted_at_an_encoder_output_and_used_in_the_next_batc
 
 def test_dead_code_restarts_are_reproducible_from_the_torch_generator():
     def restarted() -> torch.Tensor:
-        quantiser = VectorQuantiser(4, 2, restart_after=1)
+        quantiser = Codebook(4, 2, restart_after=1)
         with torch.no_grad():
             quantiser.codebook.copy_(torch.tensor([[50.0, 50.0], [60.0, 60.0], [1.0, 0.0], [-1.0, 0.0]]))
         z = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
@@ -133,15 +134,15 @@ def test_perplexity_is_the_exponential_of_the_entropy_of_the_code_histogram():
 
 
 def test_epoch_statistics_report_usage_and_perplexity_of_the_codes_chosen_over_the_data():
-    model = small_vqvae(shape=(2,), trunk="mlp", code_positions=1, codebook_size=4, latent_dim=2)
+    model = small_vqvae(shape=(2,), trunk="mlp", code_positions=1, codebook_size=4, latent_dim=2, codebook_restart=0)
     model.encoder, model.head.project = nn.Identity(), nn.Unflatten(1, (1, 2))  # z_e = x, one position
-    model.head.quantiser = VectorQuantiser(4, 2, restart_after=0)
     with torch.no_grad():
         model.quantiser.codebook.copy_(torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]]))
     x = torch.tensor([[0.1, 0.0], [0.0, 0.2], [9.0, 0.0], [10.0, 1.0], [9.0, 9.0], [10.0, 9.5], [11, 10], [10, 11]])
     statistics = model.epoch_statistics(ArrayData(x, None, "constructed"))  # codes 0, 0, 1, 1, 3, 3, 3, 3
     assert statistics["codebook_usage"] == pytest.approx(3 / 4)
     assert statistics["codebook_perplexity"] == pytest.approx(perplexity(torch.tensor([2, 2, 0, 4])))
+    assert statistics["codebook_dead"] == 1
 
 
 def test_the_vq_loss_is_the_mean_of_its_per_example_terms():
@@ -218,27 +219,40 @@ def read_metrics(run_dir) -> list[dict]:
     return list(csv.DictReader(open(run_dir / "metrics.csv")))
 
 
-def test_command_line_trains_a_conv_vqvae_fits_its_code_prior_and_samples(tmp_path, capsys):
+def test_command_line_trains_a_conv_vqvae_with_its_code_prior_and_samples_with_no_other_step(tmp_path, capsys):
     run = tmp_path / "vq"
     assert main(["train", "--data", "digits", "--model", "vqvae", "--trunk", "conv", "--latent-dim", "4",
                  "--epochs", "4", "--batch-size", "32", "--set", "model.channels=[8,16]",
-                 "--set", "model.codebook_size=32", "--out", str(run)]) == 0
+                 "--set", "model.codebook_size=32", "--set", "model.code_prior_epochs=3", "--out", str(run)]) == 0
+    assert "code prior: epoch 3/3" in capsys.readouterr().out  # the prior's progress shows
     rows = read_metrics(run)
     assert float(rows[-1]["val_log_px_z"]) > float(rows[0]["val_log_px_z"]) + 2
     for row in rows:
         assert 0 < float(row["codebook_usage"]) <= 1 and 1 <= float(row["codebook_perplexity"]) <= 32
+        assert int(row["codebook_dead"]) == round(32 * (1 - float(row["codebook_usage"])))
     results = json.loads((run / "eval.json").read_text())
-    assert "codebook_perplexity" in results and "elbo_nats" not in results  # no bound before the prior exists
-    assert (run / "report.html").stat().st_size > 0
-    assert main(["fit-code-prior", str(run), "--epochs", "3"]) == 0
-    assert main(["sample", str(run), "--n", "5", "--out", str(tmp_path / "s.png")]) == 0
-    assert (tmp_path / "s.png").stat().st_size > 0
-    assert np.load(tmp_path / "s.npz")["samples"].shape == (5, 1, 8, 8)
-    assert main(["eval", str(run)]) == 0
-    results = json.loads((run / "eval.json").read_text())
-    assert results["elbo_nats"] == pytest.approx(results["log_px_z_nats"] - results["kl_nats"])
+    assert results["elbo_nats"] == pytest.approx(results["log_px_z_nats"] - results["kl_nats"])  # the prior is there
     assert results["negative_elbo_bits_per_dim"] == pytest.approx(-results["elbo_nats"] / (64 * math.log(2)))
     assert results["kl_nats"] < 4 * math.log(32) - 2  # the learned prior beats the uniform one (2x2 grid, 32 codes)
+    assert sum(results["code_counts"][0]) == 4 * results["examples"]  # one code per position of every example
+    assert (run / "report" / "code_use.png").stat().st_size > 0 and "Code use" in (run / "report.html").read_text()
+    assert main(["sample", str(run), "--n", "5", "--out", str(tmp_path / "s.png")]) == 0  # no other step
+    assert (tmp_path / "s.png").stat().st_size > 0
+    assert np.load(tmp_path / "s.npz")["samples"].shape == (5, 1, 8, 8)
+    assert main(["fit-code-prior", str(run), "--epochs", "2"]) == 0  # a prior can still be fitted again
+    assert main(["eval", str(run)]) == 0
+    assert json.loads((run / "eval.json").read_text())["kl_nats"] < 4 * math.log(32)
+
+
+def test_without_a_code_prior_epoch_sampling_says_how_to_fit_one(tmp_path, capsys):
+    run = tmp_path / "vq"
+    assert main(["train", "--data", "digits", "--model", "vqvae", "--epochs", "1", "--set", "model.hidden=[16]",
+                 "--set", "model.code_prior_epochs=0", "--set", "train.report=false", "--out", str(run)]) == 0
+    assert not (run / "code_prior.safetensors").exists()
+    capsys.readouterr()
+    assert main(["sample", str(run)]) == 2
+    error = capsys.readouterr().err
+    assert "fit-code-prior" in error and len(error.strip().splitlines()) == 1
 
 
 def test_resume_of_a_vqvae_with_ema_and_restarts_is_bit_identical(tmp_path, small_config):
@@ -252,6 +266,6 @@ def test_resume_of_a_vqvae_with_ema_and_restarts_is_bit_identical(tmp_path, smal
     resumed = vaekit.train(resume=tmp_path / "cut")
     expected, _ = load_tensors(whole.dir / "last.safetensors")
     got, _ = load_tensors(resumed.dir / "last.safetensors")
-    assert "head.quantiser.ema_sum" in expected and expected.keys() == got.keys()
+    assert "head.quantiser.book.ema_sum" in expected and expected.keys() == got.keys()
     for name in expected:
         assert torch.equal(expected[name], got[name]), name

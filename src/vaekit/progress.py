@@ -45,7 +45,10 @@ class TrainProgress:
         self.close()
         row = state.history[-1]
         parts = [f"epoch {row['epoch']}"]
-        for key in ("train_elbo", "val_elbo", "train_kl", "train_log_px_z", "val_log_px_z"):
+        if "stage" in row:  # a stage after training (a VQ-VAE's code prior), which counts its own epochs
+            parts = [f"{row['stage']}: epoch {row['epoch']}/{state.epochs}"]
+        for key in ("train_elbo", "val_elbo", "train_kl", "train_log_px_z", "val_log_px_z", "train_code_nll_nats",
+                    "val_code_nll_nats"):
             if key in row:
                 parts.append(f"{key} {row[key]:.3f}")
         parts.append(f"{row['seconds']:.1f}s")

@@ -47,6 +47,8 @@ def print_table(results: dict) -> None:
 def format_value(value) -> str:
     if isinstance(value, float):
         return f"{value:.4f}"
+    if isinstance(value, list) and value and isinstance(value[0], list):  # one list per part (a VQ-VAE's codebooks)
+        return "; ".join(f"[{summarise(part)}]" for part in value)
     if isinstance(value, list):
         return summarise(value)
     return str(value)

@@ -159,6 +159,8 @@ SECTIONS = [
     picture_section("Latent map", "latent_map.png", "Posterior means in two dimensions, coloured by label."),
     picture_section("Decoded manifold", "latent_map_manifold.png", "Decoded over the prior's quantiles (2-D latent spaces)."),
     picture_section("KL per latent dimension", "kl_per_dimension.png", "Mean KL over the evaluation split, nats."),
+    picture_section("Code use", "code_use.png", "How often each code of each codebook is chosen over the evaluation split "
+                    "(a VQ-VAE), most used first; unused codes are dead."),
     probe_section,
     explore_section,
 ]

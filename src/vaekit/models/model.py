@@ -49,6 +49,17 @@ class LatentVariableModel(nn.Module):
         ``data`` is the validation split. None here; variants override it."""
         return {}
 
+    def evaluation_statistics(self, data) -> dict:
+        """Model-specific numbers evaluation reports on ``data`` (lists allowed): ``epoch_statistics``
+        here; a VQ-VAE adds its code counts."""
+        return self.epoch_statistics(data)
+
+    def training_stages(self, data, seed: int) -> list:
+        """Stages to run after training on the best weights (see ``vaekit.training.stages``), e.g. a
+        VQ-VAE's code prior; ``data.train`` and ``data.val`` are the splits (prepared when first read).
+        None here."""
+        return []
+
     def prior_distribution(self) -> Distribution:
         if self.prior is None:
             raise UserError("this model is a plain autoencoder and has no prior; train model 'vae' to sample")

@@ -1,6 +1,6 @@
 """VQ-VAE (van den Oord et al., 2017): a grid of code vectors, quantised to a learned codebook.
 
-    x --encoder trunk--> z_e (B, P, D) --nearest code--> z_q = e_c (B, P, D) --decoder trunk--> p(x|z_q)
+    x --encoder trunk--> z_e (B, P, D) --quantiser--> z_q = e_c (B, P, D) --decoder trunk--> p(x|z_q)
 
 The grid: for the conv trunk, each position of the deepest feature map (P = h * w) is projected
 to a D = ``latent_dim`` vector by a 1x1 convolution (and back, on the decoder side); for any other
@@ -13,15 +13,16 @@ grid (squared latent units, added to the nats of the reconstruction term as in t
 
     -log p(x | z_q) + ||sg[z_e] - e||^2 + commitment * ||z_e - sg[e]||^2
 
-The decoder's gradient reaches the encoder by the straight-through estimator (z_q in the forward
-pass, the identity in the backward pass). With ``codebook_ema`` the codebook follows exponential
-moving averages of its assigned encoder outputs (decay 0.99, Laplace smoothing) and the codebook
-term is dropped. Codes unused for ``codebook_restart`` training batches are reset to encoder
-outputs of the current batch drawn from the torch generator (so resume stays reproducible).
+The quantiser is a registered part (``model.quantizer``, ``vaekit.models.quantisers``): ``nearest``
+(the paper's: one codebook; moving averages, dead-code restarts, k-means start, cosine codes, a
+narrower codebook, straight-through or rotation-trick gradients), ``residual`` (S stages of
+codebooks, S code maps per grid) or ``fsq`` (a fixed grid: no codebook, no codebook or commitment
+term). The decoder's gradient reaches the encoder by the quantiser's gradient estimator.
 
 Likelihood: the paper's prior over codes is uniform and fixed, so no ELBO is reported while
-the model has no prior. ``vaekit fit-code-prior`` (``vaekit.models.code_prior.fit_code_prior``) fits an
-autoregressive prior p(c) over the code grid; with it, q(c|x) being one code grid with probability 1,
+the model has no prior. Training ends by fitting an autoregressive prior p(c) over the code grid
+(``model.code_prior_epochs``; ``training_stages``; ``vaekit fit-code-prior`` fits one again), with the
+S code maps of a residual quantiser read together; with it, q(c|x) being one code grid with probability 1,
 
     log p(x) >= log p(x | z_q(x)) + log p(c(x))     (the ELBO: KL(q || p) = -log p(c(x)))
 
@@ -36,95 +37,20 @@ import math
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from ..data.array import batches
 from ..errors import UserError
 from ..nn.modes import eval_mode
 from ..nn.registry import TRUNKS
 from ..registry import Registry
-from .code_prior import CodePrior
+from .code_prior import CodePrior, PriorFitting
 from .heads import PointMass
 from .likelihoods import build_likelihood
 from .model import LatentVariableModel
+from .quantisers import Quantiser, build_quantiser
 from .registry import MODELS
 
-EMA_DECAY = 0.99  # van den Oord et al. (2017), appendix
-EMA_EPSILON = 1e-5  # Laplace smoothing of the EMA code counts, so no count divides by zero
-
-
-# --- quantiser ------------------------------------------------------------------------------------
-
-
-class VectorQuantiser(nn.Module):
-    """Nearest-code quantisation of vectors (N, D) against a codebook (K, D).
-
-    In training mode each call also updates the state kept in buffers (saved in checkpoints):
-    ``unused_steps`` (K,), training batches since each code was last chosen; with ``ema`` the
-    moving averages ``ema_count`` (K,) and ``ema_sum`` (K, D), from which the codebook (then a
-    buffer, not a parameter) is recomputed. Evaluation mode changes nothing.
-    """
-
-    def __init__(self, size: int, dim: int, ema: bool = False, restart_after: int = 100):
-        super().__init__()
-        self.ema, self.restart_after = ema, restart_after
-        codebook = torch.empty(size, dim).uniform_(-1 / size, 1 / size)
-        if ema:
-            self.register_buffer("codebook", codebook)
-            self.register_buffer("ema_count", torch.ones(size))  # as if each code had been seen once
-            self.register_buffer("ema_sum", codebook.clone())  # ... at its initial value
-        else:
-            self.codebook = nn.Parameter(codebook)
-        self.register_buffer("unused_steps", torch.zeros(size, dtype=torch.long))
-
-    def nearest(self, z: torch.Tensor) -> torch.Tensor:
-        """(N,) int64: the index of the nearest code (Euclidean) of each row of z (N, D)."""
-        return torch.cdist(z.detach(), self.codebook.detach()).argmin(-1)
-
-    def forward(self, z_e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """z_e (N, D) -> (codes (N,) int64, z_q (N, D)); z_q carries the codebook's gradient."""
-        if self.training and self.restart_after > 0:
-            self.restart_dead(z_e)  # first, so that a revived code can be chosen at once
-        codes = self.nearest(z_e)
-        z_q = F.embedding(codes, self.codebook)  # a copy: later in-place updates leave it alone
-        if self.training:
-            self.count_usage(codes)
-            if self.ema:
-                self.ema_update(z_e, codes)
-        return codes, z_q
-
-    @torch.no_grad()
-    def count_usage(self, codes: torch.Tensor) -> None:
-        used = torch.zeros_like(self.unused_steps, dtype=torch.bool).index_fill_(0, codes, True)
-        self.unused_steps.add_(1).masked_fill_(used, 0)
-
-    @torch.no_grad()
-    def restart_dead(self, z_e: torch.Tensor) -> None:
-        """Reset every code unused for ``restart_after`` batches to a random row of z_e (N, D).
-
-        Written without a data-dependent branch (no host-device sync): K candidate rows are drawn
-        every call, from the global torch generator, and only the dead codes take theirs."""
-        dead = (self.unused_steps >= self.restart_after).unsqueeze(1)  # (K, 1)
-        candidates = z_e.detach()[torch.randint(len(z_e), (len(self.codebook),), device=z_e.device)]  # (K, D)
-        self.codebook.copy_(torch.where(dead, candidates.to(self.codebook), self.codebook))
-        self.unused_steps.masked_fill_(dead.squeeze(1), 0)
-        if self.ema:  # the revived code's averages start at its new value, seen once
-            self.ema_sum.copy_(torch.where(dead, self.codebook, self.ema_sum))
-            self.ema_count.copy_(torch.where(dead.squeeze(1), torch.ones_like(self.ema_count), self.ema_count))
-
-    @torch.no_grad()
-    def ema_update(self, z_e: torch.Tensor, codes: torch.Tensor) -> None:
-        """N_k <- g N_k + (1 - g) n_k;  m_k <- g m_k + (1 - g) sum_{i: c_i = k} z_i;
-        e_k = m_k / N~_k with N~_k = (N_k + eps) / (n + K eps) * n, n = sum_k N_k (Laplace smoothing)."""
-        size = len(self.codebook)
-        counts = torch.bincount(codes, minlength=size).to(self.ema_count)  # (K,)
-        sums = torch.zeros_like(self.ema_sum).index_add_(0, codes, z_e.detach().to(self.ema_sum))  # (K, D)
-        self.ema_count.mul_(EMA_DECAY).add_(counts, alpha=1 - EMA_DECAY)
-        self.ema_sum.mul_(EMA_DECAY).add_(sums, alpha=1 - EMA_DECAY)
-        n = self.ema_count.sum()
-        smoothed = (self.ema_count + EMA_EPSILON) / (n + size * EMA_EPSILON) * n  # (K,)
-        self.codebook.copy_(self.ema_sum / smoothed.unsqueeze(1))
-
+CODEBOOK_INITS = ("uniform", "kmeans")
 
 # --- posterior and head ---------------------------------------------------------------------------
 
@@ -132,13 +58,16 @@ class VectorQuantiser(nn.Module):
 class QuantisedPosterior(PointMass):
     """q(z|x) of a VQ-VAE: all mass on the quantised grid, flattened to z (B, P * D).
 
-    ``value`` equals z_q exactly in the forward pass, and its gradient goes to z_e (straight
-    through). Also holds z_e and z_q (B, P, D) and the codes (B, P) int64, which the VQ loss needs.
+    ``value`` equals the code vectors exactly in the forward pass, and its gradient goes to the
+    encoder by the quantiser's estimator (straight-through or rotation). Also holds the codes
+    (B, P * S) int64, position-major (the S stages of position 1, then of position 2, ...), and, for
+    a quantiser with codebooks, z_e and z_q (B, P, S, d): each codebook's input and chosen code
+    (None for FSQ), which the VQ loss needs.
     """
 
-    def __init__(self, z_e: torch.Tensor, z_q: torch.Tensor, codes: torch.Tensor):
-        self.z_e, self.z_q, self.codes = z_e, z_q, codes
-        super().__init__((z_q.detach() + (z_e - z_e.detach())).flatten(1))  # z_e - z_e is exactly 0
+    def __init__(self, value: torch.Tensor, codes: torch.Tensor, z_e: torch.Tensor | None, z_q: torch.Tensor | None):
+        self.codes, self.z_e, self.z_q = codes, z_e, z_q
+        super().__init__(value.flatten(1))
 
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
         """0 nats where value is the posterior's grid (probability 1), -inf elsewhere; (*lead, B)."""
@@ -148,14 +77,16 @@ class QuantisedPosterior(PointMass):
 class VQHead(nn.Module):
     """Encoder features (B, F) -> ``project`` -> z_e (B, P, D) -> quantiser -> ``QuantisedPosterior``."""
 
-    def __init__(self, project: nn.Module, quantiser: VectorQuantiser):
+    def __init__(self, project: nn.Module, quantiser: Quantiser):
         super().__init__()
         self.project, self.quantiser = project, quantiser
 
     def forward(self, h: torch.Tensor) -> QuantisedPosterior:
         z_e = self.project(h)  # (B, P, D)
-        codes, z_q = self.quantiser(z_e.reshape(-1, z_e.shape[-1]))  # (B * P,), (B * P, D)
-        return QuantisedPosterior(z_e, z_q.view(z_e.shape), codes.view(z_e.shape[:-1]))
+        lead = z_e.shape[:-1]  # (B, P)
+        out = self.quantiser.quantise(z_e.reshape(-1, z_e.shape[-1]))  # codes (B * P, S), value (B * P, D)
+        grid = lambda t: None if t is None else t.view(*lead, *t.shape[1:])  # noqa: E731  (B * P, ...) -> (B, P, ...)
+        return QuantisedPosterior(grid(out.value), out.codes.view(lead[0], -1), grid(out.inputs), grid(out.targets))
 
 
 # --- code layouts: how a trunk's features become a grid of code vectors ---------------------------
@@ -223,16 +154,18 @@ def conv_layout(config, data_shape, params):
 
 
 class VQVAE(LatentVariableModel):
-    """A ``LatentVariableModel`` with a VQ head, no prior until one is fitted (``fit_code_prior``),
-    and the codebook statistics as its epoch statistics. z: (B, positions * latent_dim)."""
+    """A ``LatentVariableModel`` with a VQ head, no prior until one is fitted (``fit_code_prior``, or
+    at the end of training: ``training_stages``), and codebook health as its epoch statistics.
+    z: (B, positions * latent_dim)."""
 
     def __init__(self, encoder, head: VQHead, decoder, likelihood, data_shape, positions: int, config):
         super().__init__(encoder, head, decoder, likelihood, None, data_shape, "vq")
         self.positions, self.commitment = positions, config.commitment
         self.prior_size = (config.code_prior_hidden, config.code_prior_layers)
+        self.prior_epochs = config.code_prior_epochs
 
     @property
-    def quantiser(self) -> VectorQuantiser:
+    def quantiser(self) -> Quantiser:
         return self.head.quantiser
 
     def check_objective(self, name: str) -> None:
@@ -243,25 +176,39 @@ class VQVAE(LatentVariableModel):
     def prior_distribution(self):
         if self.prior is None:
             raise UserError(
-                "this VQ-VAE has no code prior yet (its codes are uniform, so there is nothing to sample or weigh); "
-                "fit one with 'vaekit fit-code-prior RUN_DIR --epochs N'"
+                "this VQ-VAE has no code prior (its codes are uniform, so there is nothing to sample or weigh; training "
+                "fits one unless model.code_prior_epochs=0); fit one with 'vaekit fit-code-prior RUN_DIR --epochs N'"
             )
         return self.prior()
 
     @torch.no_grad()
     def codes(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, P) int64: the code grid of x (B, *data_shape), raster order; no state changes."""
+        """(B, P * S) int64: the code grid of x (B, *data_shape), raster order, the S stages of each
+        position together; no state changes."""
         with eval_mode(self):
             return self.encode(x).codes
 
     def epoch_statistics(self, data) -> dict[str, float]:
-        """Codebook usage (share of codes chosen at least once) and perplexity over ``data``."""
+        """Codebook health over ``data``: for each codebook, usage (share of its codes chosen at least
+        once), perplexity and dead codes (never chosen); see ``health``."""
+        return health(code_counts(self, data))
+
+    def evaluation_statistics(self, data) -> dict:
+        """``epoch_statistics`` and code_counts: for each codebook, how often each code is chosen (lists)."""
         counts = code_counts(self, data)
-        return {"codebook_usage": float((counts > 0).double().mean()), "codebook_perplexity": perplexity(counts)}
+        return {**health(counts), "code_counts": counts.tolist()}
 
     def new_prior(self) -> CodePrior:
         hidden, layers = self.prior_size
-        return CodePrior(self.quantiser.codebook, self.positions, hidden, layers).to(self.quantiser.codebook.device)
+        vectors = self.quantiser.code_vectors().detach()  # (S, K, D)
+        table = vectors[0] if len(vectors) == 1 else vectors  # one codebook: (K, D), as the prior always took
+        return CodePrior(table, self.positions, hidden, layers).to(vectors.device)
+
+    def training_stages(self, data, seed: int) -> list:
+        """Fitting the code prior to the codes of ``data.train`` (model.code_prior_epochs; none when 0)."""
+        if self.prior_epochs == 0:
+            return []
+        return [PriorFitting(self, data.train, data.val, self.prior_epochs, seed=seed)]
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         """Weights with a fitted code prior ('prior.*') give the model one to hold them (a model is
@@ -275,23 +222,27 @@ class VQVAE(LatentVariableModel):
 
 
 def check_config(config) -> None:
-    sizes = {"codebook_size": config.codebook_size, "code_positions": config.code_positions,
+    sizes = {"codebook_size": config.codebook_size, "code_positions": config.code_positions, "codebooks": config.codebooks,
              "code_prior_hidden": config.code_prior_hidden, "code_prior_layers": config.code_prior_layers}
     for key, value in sizes.items():
         if value < 1:
             raise UserError(f"model.{key} must be at least 1, got {value}")
-    if config.commitment < 0 or config.codebook_restart < 0:
-        raise UserError("model.commitment and model.codebook_restart must be >= 0")
+    if config.commitment < 0 or config.codebook_restart < 0 or config.codebook_dim < 0 or config.code_prior_epochs < 0:
+        raise UserError("model.commitment, model.codebook_restart, model.codebook_dim and model.code_prior_epochs "
+                        "must be >= 0")
+    if config.codebook_init not in CODEBOOK_INITS:
+        raise UserError(f"model.codebook_init {config.codebook_init!r} is not one of: {', '.join(CODEBOOK_INITS)}")
 
 
 @MODELS.register("vqvae")
 def build_vqvae(config, data_shape) -> VQVAE:
-    """VQ-VAE: a grid of ``latent_dim``-wide codes from ``codebook_size`` vectors; objective 'vq'."""
+    """VQ-VAE: a grid of ``latent_dim``-wide vectors, each quantised by the registered quantiser
+    ``config.quantizer``; objective 'vq'."""
     check_config(config)
+    quantiser = build_quantiser(config)  # first: a bad option fails before the networks are built
     likelihood = build_likelihood(config, data_shape)
     layout = LAYOUTS.get(config.trunk) if config.trunk in LAYOUTS else flat_layout
     encoder, project, decoder, positions = layout(config, tuple(data_shape), likelihood.params)
-    quantiser = VectorQuantiser(config.codebook_size, config.latent_dim, config.codebook_ema, config.codebook_restart)
     return VQVAE(encoder, VQHead(project, quantiser), decoder, likelihood, data_shape, positions, config)
 
 
@@ -300,12 +251,29 @@ def build_vqvae(config, data_shape) -> VQVAE:
 
 @torch.no_grad()
 def code_counts(model: VQVAE, data, batch_size: int = 1024) -> torch.Tensor:
-    """(K,) int64 CPU: how often each code is chosen over every position of every example of ``data``."""
+    """(S, K) int64 CPU: how often each code of each of the S codebooks is chosen over every position
+    of every example of ``data``."""
     parameter = next(model.parameters())
-    counts = torch.zeros(model.quantiser.codebook.shape[0], dtype=torch.long, device=parameter.device)
+    stages, size = model.quantiser.stages, model.quantiser.size
+    offsets = torch.arange(stages, device=parameter.device) * size  # stage s counts in [s K, (s + 1) K)
+    counts = torch.zeros(stages * size, dtype=torch.long, device=parameter.device)
     for x in batches(data, batch_size, parameter):
-        counts += torch.bincount(model.codes(x).flatten(), minlength=len(counts))
-    return counts.cpu()
+        codes = model.codes(x).view(len(x), -1, stages) + offsets  # (B, P, S)
+        counts += torch.bincount(codes.flatten(), minlength=len(counts))
+    return counts.view(stages, size).cpu()
+
+
+def health(counts: torch.Tensor) -> dict[str, float]:
+    """Per codebook of ``counts`` (S, K): usage, the share of codes chosen at least once; perplexity
+    (``perplexity``); dead, the number of codes never chosen. Keys codebook_usage, ... for one
+    codebook, codebook1_usage, codebook2_usage, ... for stages."""
+    result = {}
+    for stage, row in enumerate(counts):
+        prefix = "codebook" if len(counts) == 1 else f"codebook{stage + 1}"
+        used = int((row > 0).sum())
+        result.update({f"{prefix}_usage": used / len(row), f"{prefix}_perplexity": perplexity(row),
+                       f"{prefix}_dead": len(row) - used})
+    return result
 
 
 def perplexity(counts: torch.Tensor) -> float:

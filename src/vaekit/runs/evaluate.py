@@ -30,8 +30,8 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
     - from ``vaekit.evaluation.diagnostics.latent_diagnostics``: active_units, active_unit_threshold,
       posterior_mean_variance (D floats), kl_per_dim_nats (D floats; models with a prior),
       reconstruction_mse, psnr_db (images).
-    - the model's ``epoch_statistics`` on the same split (a VQ-VAE: codebook_usage, the share of codes
-      used, and codebook_perplexity; none for a VAE).
+    - the model's ``evaluation_statistics`` on the same split (a VQ-VAE: per codebook the usage, the share
+      of codes used, the perplexity and the dead codes, and code_counts, the histogram; none for a VAE).
     - from ``vaekit.evaluation.probe.linear_probe``, when both splits have labels: probe_accuracy,
       raw_probe_accuracy, chance_accuracy, probe_train_examples, probe_test_examples.
     - data, split, binarize (``opened.describe()``); seconds: the whole evaluation's wall time.
@@ -41,7 +41,7 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
     results = evaluate(opened.model, opened.data, k=k, seed=seed)
     results["likelihood_seconds"] = results.pop("seconds")
     results.update(latent_diagnostics(opened.model, opened.data, seed=seed))
-    results.update(opened.model.epoch_statistics(opened.data))  # the model's own numbers (a VQ-VAE: codebook usage)
+    results.update(opened.model.evaluation_statistics(opened.data))  # the model's own numbers (a VQ-VAE: codebook health)
     if opened.train is not None:
         results.update(linear_probe(opened.model, probe_training_data(opened), opened.data, seed=seed) or {})
     results.update(opened.describe())

@@ -35,6 +35,7 @@ from ..training.tensorboard import EpochWriter
 from ..training.trainer import Trainer, TrainState, make_optimizer, make_schedule
 from .open import evaluation_data
 from .prepared import PreparedData, make_batches, prepare_data, resolve_device, training_inputs
+from .stages import finish_training
 
 # The common settings as keyword arguments / command-line flags: name -> (section, key).
 FLAG_FIELDS = {
@@ -193,6 +194,7 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
         finally:
             events.close()
     best, _, _ = load_model(run_dir / "model.safetensors", device) if state.epoch else (model, None, None)
+    finish_training(run_dir, best, config, prepared, extra, on_epoch, on_step)  # the model's own last stages (a VQ-VAE's code prior)
     write_figures(run_dir, best, prepared, state.history)
     if config.train.report:
         from .report import write_report  # the report pulls in the evaluation and latent tools

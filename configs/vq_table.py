@@ -1,0 +1,73 @@
+"""The markdown table of the VQ-VAE quantiser comparison (configs/vq_compare.sh) from its run folders.
+
+    python configs/vq_table.py OUT_DIR
+
+One row per finished variant (a folder with eval.json): the test split's reconstruction term and
+mean squared error, -log p(codes) under the fitted code prior, the bound in bits per dimension,
+codebook health on the test split (per codebook: usage, perplexity, dead codes) and the time spent.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+from vaekit.config import load_config
+from vaekit.training.checkpoint import read_metadata
+
+ORDER = ["nearest", "nearest-restarts", "kmeans-cosine", "rotation", "residual", "fsq"]
+LABELS = {
+    "nearest": "nearest, no restarts",
+    "nearest-restarts": "nearest, restarts after 100 batches",
+    "kmeans-cosine": "nearest + k-means init + cosine",
+    "rotation": "nearest + rotation trick",
+    "residual": "residual, 2 stages",
+    "fsq": "FSQ",
+}
+
+
+def codebook_cells(results: dict) -> tuple[str, str, str]:
+    """usage, perplexity and dead codes per codebook, joined with ' / ' across stages."""
+    prefixes = sorted({key.rsplit("_", 1)[0] for key in results if key.startswith("codebook") and key.endswith("_usage")})
+    usage = " / ".join(f"{results[p + '_usage']:.0%}" for p in prefixes)
+    perplexity = " / ".join(f"{results[p + '_perplexity']:.1f}" for p in prefixes)
+    dead = " / ".join(str(results[p + "_dead"]) for p in prefixes)
+    return usage, perplexity, dead
+
+
+def code_budget(model) -> str:
+    if model.quantizer == "fsq":
+        return f"{model.code_positions} x {'x'.join(map(str, model.fsq_levels))}"
+    stages = f"{model.codebooks} x " if model.quantizer == "residual" else ""
+    return f"{model.code_positions} x {stages}{model.codebook_size}"
+
+
+def row(run: Path) -> str:
+    results = json.loads((run / "eval.json").read_text())
+    model = load_config(run / "config.yaml").model
+    history = list(csv.DictReader(open(run / "metrics.csv")))
+    training = sum(float(r["seconds"]) for r in history)
+    prior = read_metadata(run / "model.safetensors").get("code_prior", {})
+    prior_seconds = sum(r["seconds"] for r in prior.get("history", []))
+    usage, perplexity, dead = codebook_cells(results)
+    return (f"| {LABELS.get(run.name, run.name)} | {code_budget(model)} | {-results['log_px_z_nats']:.2f} | "
+            f"{results['reconstruction_mse']:.4f} | {results['kl_nats']:.2f} ({prior.get('uniform_code_nll_nats', 0):.1f}) | "
+            f"{results['negative_elbo_bits_per_dim']:.4f} | {usage} | {perplexity} | {dead} | "
+            f"{len(history)} | {training / 60:.1f} | {prior.get('epochs', 0)} | {prior_seconds / 60:.1f} |")
+
+
+def main(out: str) -> None:
+    runs = sorted((p for p in Path(out).iterdir() if (p / "eval.json").is_file()),
+                  key=lambda p: ORDER.index(p.name) if p.name in ORDER else len(ORDER))
+    print("| quantiser | codes per image | -log p(x given z_q), nats | MSE | -log p(codes), nats (uniform) | "
+          "bits/dim (bound) | codes used | perplexity | dead codes | epochs | training (min) | prior epochs | "
+          "prior fit (min) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for run in runs:
+        print(row(run))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
