@@ -39,6 +39,10 @@ class ModelConfig:
     codebook_restart: int = 100  # vqvae: training batches a code may go unused before it is reset to an encoder output; 0: never
     code_prior_hidden: int = 128  # vqvae: width of the code prior (a GRU over the code grid), see vaekit fit-code-prior
     code_prior_layers: int = 1  # vqvae: GRU layers of the code prior
+    mixtures: int = 1  # discretized_logistic: logistic components per sub-pixel (PixelCNN++ uses 5 to 10)
+    channel_coupling: bool = False  # discretized_logistic on RGB: green and blue means depend on red (PixelCNN++)
+    conditional: bool = False  # vae / ae: encoder q(z|x, y) and decoder p(x|z, y) see the one-hot class label y
+    classes: int = 0  # conditional: number of classes (0: set from the training labels, max label + 1)
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,10 @@ def summary_section(context: ReportContext) -> Section:
                       f"likelihood {config.model.likelihood}"),
             ("epochs run", str(len(history))), ("best epoch (validation)", str(best.get("epoch", "-")))]
     for key, label in [("elbo_nats", "test ELBO, nats per example"), ("nll_nats", "test NLL, nats per example"),
-                       ("active_units", "active units"), ("probe_accuracy", "linear probe accuracy")]:
+                       ("active_units", "active units"), ("probe_accuracy", "linear probe accuracy"),
+                       ("nll_bits_per_dim", "test NLL, bits per dimension"),
+                       ("conditional_sample_accuracy", "samples classified as the class drawn for"),
+                       ("sample_classifier_test_accuracy", "the same classifier on real test data")]:
         if key in results:
             rows.append((label, format_value(results[key])))
     return Section("Summary", table(rows))
@@ -153,4 +156,5 @@ SECTIONS = [
     picture_section("Decoded manifold", "latent_map_manifold.png", "Decoded over the prior's quantiles (2-D latent spaces)."),
     picture_section("KL per latent dimension", "kl_per_dimension.png", "Mean KL over the evaluation split, nats."),
     probe_section,
+    picture_section("Samples per class", "class_samples.png", "A conditional model: one row per class, samples drawn for it."),
 ]
