@@ -25,7 +25,7 @@ class ModelConfig:
     latent_dim: int = 16
     hidden: tuple[int, ...] = (512, 256)  # mlp widths, input side first
     channels: tuple[int, ...] = (32, 64)  # conv channels, input side first; each halves H and W
-    likelihood: str = "auto"  # registered likelihood of p(x|z); auto: bernoulli for data in [0, 1], else gaussian
+    likelihood: str = "auto"  # registered likelihood of p(x|z); auto: discretized_logistic for 8-bit colour, bernoulli for [0, 1], else gaussian
     sigma: float = 1.0  # the fixed standard deviation of the 'gaussian' likelihood
     prior: str = "normal"  # a registered prior p(z) (PRIORS)
     prior_components: int = 0  # K of the mog / vamp / exemplar prior; 0: the prior's default (mog 10, vamp and exemplar 500)

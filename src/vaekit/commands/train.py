@@ -29,7 +29,8 @@ class Train:
         p.add_argument("--model", help=f"registered model: {listed(MODELS, 'vae')} (hvae: the two-level hierarchical VAE; "
                                         "conv_hvae: its convolutional form, with --trunk conv)")
         p.add_argument("--latent-dim", type=int)
-        p.add_argument("--likelihood", help="auto (default: bernoulli for data in [0, 1], else gaussian) or a registered "
+        p.add_argument("--likelihood", help="auto (default: discretized_logistic for 8-bit colour images, bernoulli for "
+                                             "other data in [0, 1], else gaussian) or a registered "
                                              f"likelihood: {listed(LIKELIHOODS)}")
         p.add_argument("--trunk", help=f"registered trunk: {listed(TRUNKS, 'mlp')} (mlp: any shape; conv: images)")
         p.add_argument("--prior", help=f"registered prior p(z): {listed(PRIORS, 'normal')}; "

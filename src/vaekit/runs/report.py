@@ -18,8 +18,8 @@ from ..figures.latent_outputs import (
 )
 from ..figures.report import SECTIONS, ReportContext, write_html
 from ..io import atomic_write_json
-from .evaluate import evaluate_run
 from ..seeding import seeded
+from .evaluate import evaluate_run
 from .open import class_names, open_run
 
 
