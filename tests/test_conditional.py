@@ -113,7 +113,7 @@ def test_sample_takes_a_label_and_defaults_to_the_classes_in_turn():
 def digit_runs(tmp_path_factory):
     """A conditional and an unconditional VAE trained briefly on digits, with the same settings."""
     folder = tmp_path_factory.mktemp("digits")
-    config = Config().replace(model={"latent_dim": 8, "hidden": [128]}, train={"epochs": 30, "lr": 3e-3, "report": False})
+    config = Config().replace(model={"latent_dim": 8, "hidden": [128]}, train={"epochs": 20, "lr": 3e-3, "report": False})
     runs = {}
     for conditional in (True, False):
         runs[conditional] = train(config.replace(model={"conditional": conditional}), out=folder / str(conditional),
@@ -122,13 +122,13 @@ def digit_runs(tmp_path_factory):
 
 
 def test_samples_drawn_for_a_class_are_classified_as_it(digit_runs):
-    """Thresholds from a run of this test (30 epochs: about 0.6 for the conditional samples, 0.1 for
-    the unconditional ones, chance 0.1), with margin."""
+    """Thresholds from a run of these settings (1.0 for the conditional samples, 0.10 for the
+    unconditional ones, chance 0.1), with margin."""
     scores = {c: conditional_sample_accuracy(run.model, run.data.train, run.data.test, per_class=50)
               for c, run in digit_runs.items()}
     assert scores[True]["sample_classifier_chance"] == pytest.approx(0.1)
-    assert scores[True]["conditional_sample_accuracy"] > 0.35
-    assert scores[True]["conditional_sample_accuracy"] > scores[False]["conditional_sample_accuracy"] + 0.15
+    assert scores[True]["conditional_sample_accuracy"] > 0.7
+    assert scores[True]["conditional_sample_accuracy"] > scores[False]["conditional_sample_accuracy"] + 0.4
 
 
 def test_one_z_decoded_with_two_labels_gives_the_two_classes(digit_runs):
@@ -141,7 +141,7 @@ def test_one_z_decoded_with_two_labels_gives_the_two_classes(digit_runs):
     said_a = classifier.predict(as_a.flatten(1).double().numpy())
     said_b = classifier.predict(as_b.flatten(1).double().numpy())
     both = np.mean((said_a == 3) & (said_b == 7))  # the same z is a 3 with label 3 and a 7 with label 7
-    assert both > 0.3
+    assert both > 0.7  # 0.985 in a run of these settings
 
 
 def test_eval_and_report_show_the_conditional_sample_accuracy(digit_runs, capsys):
@@ -190,6 +190,7 @@ def npz_without_labels(tmp_path):
     ("one class", "at least two classes"),
     ("hvae", "model.conditional applies to models vae and ae"),
     ("prior without conditional", "model.prior=conditional is a prior per class"),
+    ("vamp", "cannot do without their labels"),
 ])
 def test_bad_conditional_training_exits_2_with_one_line(case, message, tmp_path, capsys):
     rng = np.random.default_rng(0)
@@ -202,6 +203,8 @@ def test_bad_conditional_training_exits_2_with_one_line(case, message, tmp_path,
         args = ["--data", str(tmp_path / "d.npz"), "--conditional"]
     elif case == "hvae":
         args = ["--model", "hvae", "--conditional"]
+    elif case == "vamp":
+        args = ["--prior", "vamp", "--conditional"]
     else:
         args = ["--prior", "conditional"]
     assert main(["train", *args, "--epochs", "1", "--out", str(tmp_path / "run")]) == 2

@@ -15,7 +15,7 @@ from ..nn.registry import TRUNKS
 from .conditional import check_labels, labelled_trunks, one_hot
 from .heads import GaussianHead, PointHead
 from .likelihoods import build_likelihood
-from .priors import build_prior
+from .priors import Prior, build_prior
 from .registry import MODELS
 
 
@@ -130,7 +130,11 @@ def _compose(config, data_shape, head_class, prior, default_objective) -> Latent
 @MODELS.register("vae")
 def build_vae(config, data_shape) -> LatentVariableModel:
     """Gaussian posterior, registered prior (standard normal by default), ELBO objective."""
-    return _compose(config, data_shape, GaussianHead, build_prior(config), "elbo")
+    prior = build_prior(config)
+    if config.conditional and type(prior).bind is not Prior.bind:
+        raise UserError(f"model.prior={config.prior} encodes inputs with the model's encoder, which a conditional model "
+                        "cannot do without their labels; use prior normal, mog or conditional")
+    return _compose(config, data_shape, GaussianHead, prior, "elbo")
 
 
 @MODELS.register("ae")
