@@ -39,6 +39,8 @@ def data_in_support(likelihood: str, shape: tuple[int, ...], seed: int = 0) -> t
         x = (uniform < 0.5).float()
     elif likelihood == "continuous_bernoulli":
         x = uniform
+    elif likelihood in ("categorical256", "discretized_logistic"):  # 8-bit levels v / 255
+        x = torch.randint(0, 256, (BATCH, *shape), generator=generator).float() / 255
     else:  # the gaussians, and any future likelihood over the reals
         x = 3 * torch.randn(BATCH, *shape, generator=generator)
     return x

@@ -25,7 +25,7 @@ class ModelConfig:
     latent_dim: int = 16
     hidden: tuple[int, ...] = (512, 256)  # mlp widths, input side first
     channels: tuple[int, ...] = (32, 64)  # conv channels, input side first; each halves H and W
-    likelihood: str = "auto"  # registered likelihood of p(x|z); auto: bernoulli for data in [0, 1], else gaussian
+    likelihood: str = "auto"  # registered likelihood of p(x|z); auto: discretized_logistic for 8-bit colour, bernoulli for [0, 1], else gaussian
     sigma: float = 1.0  # the fixed standard deviation of the 'gaussian' likelihood
     prior: str = "normal"  # a registered prior p(z) (PRIORS)
     prior_components: int = 0  # K of the mog / vamp / exemplar prior; 0: the prior's default (mog 10, vamp and exemplar 500)
@@ -48,6 +48,10 @@ class ModelConfig:
     codebook_dim: int = 0  # nearest, residual: codebook width with linear projections in and out; 0: latent_dim, none
     gradient: str = "straight_through"  # nearest, residual: straight_through or rotation (the rotation trick)
     code_prior_epochs: int = 5  # vqvae: epochs of fitting the code prior when training ends (resumable); 0: none
+    mixtures: int = 1  # discretized_logistic: logistic components per sub-pixel (PixelCNN++ uses 5 to 10)
+    channel_coupling: bool = False  # discretized_logistic on RGB: green and blue means depend on red (PixelCNN++)
+    conditional: bool = False  # vae / ae: encoder q(z|x, y) and decoder p(x|z, y) see the one-hot class label y
+    classes: int = 0  # conditional: number of classes (0: set from the training labels, max label + 1)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ class Interpolate:
         "decode --steps points, t = 0 .. 1. The inputs are examples of the evaluation split (--from I --to J) "
         "or files (--from-file, --to-file). Writes a PNG with one row per method and an .npz with 't' "
         "(steps,), 'endpoints' (2, *shape), and per method 'z_METHOD' (steps, latent_dim) and "
-        "'decoded_METHOD' (steps, *shape)."
+        "'decoded_METHOD' (steps, *shape). A conditional run encodes each example with its own label and moves "
+        "the label along with z; --label C instead keeps z at the --from example's posterior mean and moves "
+        "the label from the example's own to C (style transfer between classes)."
     )
 
     @staticmethod
@@ -36,6 +38,8 @@ class Interpolate:
         p.add_argument("--method", choices=[*PATHS.names(), "both"], default="both",
                        help=f"a registered path ({', '.join(PATHS.names())}; slerp is spherical) or both: every "
                             "registered path, one row each (default both)")
+        p.add_argument("--label", metavar="C", help="a conditional run: morph the label of the --from example to class C "
+                       "(name or index) at fixed z, instead of interpolating between two examples")
         p.add_argument("--out", default=None, help="PNG file (default RUN_DIR/interpolation.png); the .npz goes beside it")
 
     @staticmethod
@@ -43,14 +47,51 @@ class Interpolate:
         from ..figures.latent_outputs import interpolation_outputs
 
         opened = open_run_of(args)
+        if args.label is not None:
+            return morph(opened, args)
         x_a = endpoint(opened, args.run_dir, args.index_a, args.from_file, "--from")
         x_b = endpoint(opened, args.run_dir, args.index_b, args.to_file, "--to")
         methods = PATHS.names() if args.method == "both" else [args.method]
         png, _ = output_paths(args.run_dir, args.out, "interpolation.png")
         title = f"from {describe(args.index_a, args.from_file)} to {describe(args.index_b, args.to_file)}, {args.steps} steps"
-        for path in interpolation_outputs(opened.model, x_a, x_b, args.steps, methods, png, title):
+        labels = endpoint_labels(opened, args)
+        for path in interpolation_outputs(opened.model, x_a, x_b, args.steps, methods, png, title, labels):
             announce(path)
         return 0
+
+
+def endpoint_labels(opened, args):
+    """The two examples' labels (2,) for a conditional model, else None; files carry no label."""
+    if not opened.model.classes:
+        return None
+    if args.from_file or args.to_file:
+        raise UserError("a conditional run needs the label of each input: give them by index (--from I --to J), "
+                        "not as files")
+    from ..figures.latent_outputs import example_labels
+
+    return example_labels(opened, [args.index_a, args.index_b])
+
+
+def morph(opened, args) -> int:
+    """--label C: the --from example decoded at its fixed z while the label moves to C."""
+    import torch
+
+    from ..figures.latent import row_grid
+    from ..figures.latent_outputs import example_labels, save_arrays
+    from ..latent import morph_label
+    from ..runs.open import resolve_label
+
+    if args.from_file:
+        raise UserError("--label morphs an example of the evaluation split: give it by index (--from I)")
+    to_label = resolve_label(args.run_dir, opened.model, args.label)
+    x = example_at(opened, args.index_a, "--from")
+    own = int(example_labels(opened, slice(args.index_a, args.index_a + 1))[0])
+    labels, decoded = morph_label(opened.model, x, own, to_label, args.steps)
+    png, npz = output_paths(args.run_dir, args.out, "interpolation.png")
+    row_grid([decoded], [f"{own} to {args.label}"], png, f"example {args.index_a} at fixed z, label {own} to {args.label}")
+    announce(png)
+    announce(save_arrays(npz, {"t": torch.linspace(0, 1, args.steps), "labels": labels, "decoded": decoded, "example": x}))
+    return 0
 
 
 def describe(index: int, file: str | None) -> str:

@@ -23,10 +23,11 @@ class Reconstruct:
     @staticmethod
     def run(args) -> int:
         from ..figures.grids import comparison_grid
+        from ..figures.latent_outputs import example_labels
 
         opened = open_run_of(args)
         x = opened.data.inputs(slice(0, args.n))
-        x_hat = opened.model.reconstruct(x)
+        x_hat = opened.model.reconstruct(x, example_labels(opened, slice(0, args.n)))  # a conditional model: their labels
         out = Path(args.out or Path(args.run_dir) / "reconstructions.png")
         picture = lambda path: comparison_grid(x.cpu(), x_hat.cpu(), path, "inputs and reconstructions")  # noqa: E731
         write_outputs(args.run_dir, x_hat, out, picture, {"inputs": x, "reconstructions": x_hat})

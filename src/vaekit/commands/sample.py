@@ -15,9 +15,14 @@ class Sample:
     @staticmethod
     def arguments(p) -> None:
         p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'vaekit train'")
-        p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+        p.add_argument("--n", type=int, default=64, help="number of samples (default 64; with --label all, per class: default 8)")
         p.add_argument("--temperature", type=float, default=1.0, help="scale of the prior's standard deviation (default 1)")
         p.add_argument("--seed", type=int, default=0, help="seed of the prior draws (default 0)")
+        p.add_argument("--label", metavar="C",
+                       help="a conditional run: draw for class C (its name or index), or 'all' for one row per class "
+                            "(default: the classes in turn)")
+        p.add_argument("--sample-pixels", action="store_true",
+                       help="draw every sub-pixel from p(x|z) instead of showing its mean (e.g. for 8-bit likelihoods)")
         p.add_argument("--out", default=None,
                        help="PNG file (default RUN_DIR/samples.png); also FILE.npz with the arrays 'samples' "
                             "(n, *shape), the decoded means, and 'z' (n, latent_dim), the prior draws; "
@@ -27,14 +32,36 @@ class Sample:
     def run(args) -> int:
         from ..figures.grids import image_grid
         from ..latent import sample_latents
-        from ..runs.open import load
+        from ..runs.open import load, resolve_label
         from ..seeding import seeded
 
         model = load(args.run_dir, "cpu")
-        with seeded(args.seed, "cpu"):
-            z, samples = sample_latents(model, args.n, args.temperature)  # the draws of model.sample
         out = Path(args.out or Path(args.run_dir) / "samples.png")
-        title = f"{args.n} samples, temperature {args.temperature:g}"
+        if args.label == "all":
+            return per_class(model, args, out)
+        label = None if args.label is None else resolve_label(args.run_dir, model, args.label)
+        with seeded(args.seed, "cpu"):
+            z, samples = sample_latents(model, args.n, args.temperature, label, args.sample_pixels)  # model.sample's draws
+        title = f"{args.n} samples, temperature {args.temperature:g}" + ("" if label is None else f", label {args.label}")
         picture = lambda path: image_grid(samples, path, 8, title)  # noqa: E731
         write_outputs(args.run_dir, samples, out, picture, {"samples": samples, "z": z})
         return 0
+
+
+def per_class(model, args, out: Path) -> int:
+    """--label all: one row per class of a conditional model."""
+    from ..errors import UserError
+    from ..figures.latent_outputs import class_sample_outputs
+    from ..runs.open import class_names
+    from ..seeding import seeded
+    from .common import announce
+
+    if not model.classes:
+        raise UserError("--label all: this run's model is not conditional; train with --conditional to sample per class")
+    n = 8 if args.n == 64 else args.n  # the default --n is for a grid of 64; a row per class holds 8
+    with seeded(args.seed, "cpu"):
+        paths = class_sample_outputs(model, n, args.temperature, out, f"{n} samples per class, temperature "
+                                     f"{args.temperature:g}", class_names(args.run_dir), args.sample_pixels)
+    for path in paths:
+        announce(path)
+    return 0

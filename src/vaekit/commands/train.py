@@ -29,11 +29,15 @@ class Train:
         p.add_argument("--model", help=f"registered model: {listed(MODELS, 'vae')} (hvae: the two-level hierarchical VAE; "
                                         "conv_hvae: its convolutional form, with --trunk conv)")
         p.add_argument("--latent-dim", type=int)
-        p.add_argument("--likelihood", help="auto (default: bernoulli for data in [0, 1], else gaussian) or a registered "
+        p.add_argument("--likelihood", help="auto (default: discretized_logistic for 8-bit colour images, bernoulli for "
+                                             "other data in [0, 1], else gaussian) or a registered "
                                              f"likelihood: {listed(LIKELIHOODS)}")
         p.add_argument("--trunk", help=f"registered trunk: {listed(TRUNKS, 'mlp')} (mlp: any shape; conv: images)")
         p.add_argument("--prior", help=f"registered prior p(z): {listed(PRIORS, 'normal')}; "
                                         "--set model.prior_components=K sets the K of a mixture prior")
+        p.add_argument("--conditional", action="store_true", default=None,
+                       help="condition encoder and decoder on the class label (vae, ae; data with labels); "
+                            "--prior conditional adds a learned prior per class")
         p.add_argument("--objective", help="auto (default: the model's own, elbo for a VAE) or a registered objective: "
                                             f"{listed(OBJECTIVES)}; iwae takes --set objective.k=K")
         p.add_argument("--beta", type=float, help="KL weight (beta-VAE when != 1)")

@@ -31,12 +31,13 @@ class Traverse:
 
     @staticmethod
     def run(args) -> int:
-        from ..figures.latent_outputs import traversal_outputs
+        from ..figures.latent_outputs import example_labels, traversal_outputs
 
         opened = open_run_of(args)
         x = example_at(opened, args.index, "--index")
         png, _ = output_paths(args.run_dir, args.out, "traversal.png")
         title = f"example {args.index}: each row sweeps one z from {-args.span:g} to {args.span:g}"
-        for path in traversal_outputs(opened, x, args.top, args.span, args.steps, png, title):
+        label = example_labels(opened, slice(args.index, args.index + 1))  # a conditional model: the example's own
+        for path in traversal_outputs(opened, x, args.top, args.span, args.steps, png, title, label):
             announce(path)
         return 0

@@ -19,7 +19,7 @@ class ArrayData:
     shift, scale: model input = (values - shift) * scale; scalars for images, (F,) per column for
     standardised tables. ``decode_units`` inverts it, so decoded rows come back in original units.
     labels: (N,) int64 or None. name: where the data came from, for messages.
-    columns: column names of a table, else None.
+    columns: column names of a table, else None. classes: names of the labels, else None.
     """
 
     values: torch.Tensor
@@ -28,6 +28,7 @@ class ArrayData:
     shift: torch.Tensor = field(default_factory=lambda: torch.tensor(0.0))
     scale: torch.Tensor = field(default_factory=lambda: torch.tensor(1.0))
     columns: list[str] | None = None
+    classes: list[str] | None = None  # the name of each label 0..L-1, when the source names them
 
     def __post_init__(self):
         if self.labels is not None and len(self.labels) != len(self.values):
@@ -110,6 +111,16 @@ def from_arrays(inputs, labels, name: str) -> ArrayData:
     label_tensor = None if labels is None else torch.as_tensor(np.asarray(labels)).long().flatten()
     scale = torch.tensor(1 / 255 if values.dtype == torch.uint8 and not is_bool else 1.0)
     return ArrayData(values, label_tensor, name, scale=scale)
+
+
+def holds_8_bit_levels(data) -> bool:
+    """Whether ``data`` (in memory or streamed) holds 8-bit levels v = 0..255 that the model sees as v / 255."""
+    values = getattr(data, "values", None)  # None for streamed data: decoded from 8-bit image files
+    return (
+        (values is None or values.dtype == torch.uint8)
+        and data.shift.numel() == 1 and float(data.shift) == 0.0
+        and data.scale.numel() == 1 and abs(float(data.scale) * 255 - 1) < 1e-6
+    )
 
 
 def batches(data: ArrayData, batch_size: int, like: torch.Tensor) -> Iterator[torch.Tensor]:

@@ -173,7 +173,8 @@ def load_images(folder: Path, image_size: str = "") -> ArrayData:
     values = torch.empty((len(dataset), *dataset.shape), dtype=torch.uint8)  # (N, C, H, W)
     for index in range(len(dataset)):
         values[index] = dataset.pixels(index)
-    return ArrayData(values, dataset.labels, str(dataset.folder), scale=torch.tensor(1 / 255))
+    classes = dataset.classes if dataset.labels is not None else None
+    return ArrayData(values, dataset.labels, str(dataset.folder), scale=torch.tensor(1 / 255), classes=classes)
 
 
 def estimated_bytes(folder, image_size: str = "") -> int:

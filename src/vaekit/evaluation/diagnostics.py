@@ -12,12 +12,13 @@ import math
 
 import torch
 
-from ..data.array import ArrayData, batches
+from ..data.array import ArrayData
 from ..errors import UserError
+from ..models.conditional import label_prior, labelled_batches
 from ..nn.modes import eval_mode
 from ..objectives import kl_per_dimension
 from ..seeding import seeded
-from .likelihood import default_batch_size
+from .likelihood import default_batch_size, memory_factor
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. (2016), on Var_x of the posterior mean
 
@@ -73,14 +74,14 @@ def latent_diagnostics(model, data: ArrayData, batch_size: int | None = None, se
     """
     if len(data) == 0:
         raise UserError(f"{data.name}: no examples for latent diagnostics")
-    batch_size = batch_size or default_batch_size(data.shape, len(data))
+    batch_size = batch_size or default_batch_size(data.shape, len(data), memory_factor(model))
     parameter = next(model.parameters())
     sums = PassSums()
     with torch.no_grad(), seeded(seed, parameter.device), eval_mode(model):
-        prior = None if model.prior is None else model.prior_distribution()
-        for x in batches(data, batch_size, parameter):  # (B, *data_shape)
-            sums.add(model, x, prior)
-    return sums.report(prior is not None, data)
+        prior = None if model.prior is None or label_prior(model) else model.prior_distribution()
+        for x in labelled_batches(model, data, batch_size, parameter):  # (B, *data_shape)
+            sums.add(model, x, model.prior_distribution() if label_prior(model) else prior)
+    return sums.report(model.prior is not None, data)
 
 
 class PassSums:

@@ -18,8 +18,9 @@ import torch
 from torch.distributions import Distribution
 
 from ..config import ObjectiveConfig
-from ..data.array import ArrayData, batches
+from ..data.array import ArrayData
 from ..errors import UserError
+from ..models.conditional import labelled_batches
 from ..models.registry import LIKELIHOODS
 from ..nn.modes import eval_mode
 from ..objectives import build_objective, log_weights_at
@@ -39,6 +40,7 @@ BATCH_BUDGET = 2**20
 # to 256 MiB of freed memory: see keep_freed_memory.
 MMAP_THRESHOLD, TRIM_THRESHOLD = 32 * 2**20, 256 * 2**20
 _ALLOCATOR_TUNED = False
+MIN_BATCH = 16  # examples per batch however many decoded values each input element has
 
 
 def keep_freed_memory() -> None:
@@ -75,7 +77,7 @@ def log_likelihood(model, x: torch.Tensor, k: int, chunk: int | None = None, see
 
 def running_log_likelihood(model, x: torch.Tensor, k: int, chunk: int | None = None) -> torch.Tensor:
     """``log_likelihood`` without seeding: draws from the current random state. (B,) float64."""
-    chunk = max(1, min(k, chunk or default_chunk(x.shape)))
+    chunk = max(1, min(k, chunk or default_chunk(x.shape, memory_factor(model))))
     q = model.encode(x)  # once per batch: the encoder does not depend on the draws
     total = torch.full(x.shape[:1], -math.inf, dtype=torch.float64, device=x.device)  # (B,)
     for start in range(0, k, chunk):
@@ -91,14 +93,23 @@ def draw(q: Distribution, n: int) -> torch.Tensor:
     return torch.stack([q.sample() for _ in range(n)])
 
 
-def default_chunk(x_shape: torch.Size) -> int:
-    """Draws per pass for a batch of shape (B, *data_shape), so chunk * numel(x) <= MEMORY_BUDGET."""
-    return max(1, MEMORY_BUDGET // max(1, math.prod(x_shape)))
+def default_chunk(x_shape: torch.Size, factor: int = 1) -> int:
+    """Draws per pass for a batch of shape (B, *data_shape), so chunk * numel(x) * factor <= MEMORY_BUDGET."""
+    return max(1, MEMORY_BUDGET // max(1, math.prod(x_shape) * factor))
 
 
-def default_batch_size(data_shape: tuple[int, ...], examples: int) -> int:
-    """Examples per batch: BATCH_BUDGET elements of inputs (a few draws per pass of MEMORY_BUDGET)."""
+def default_batch_size(data_shape: tuple[int, ...], examples: int, factor: int = 1) -> int:
+    """Examples per batch: BATCH_BUDGET elements of inputs (a few draws per pass of MEMORY_BUDGET), divided
+    by ``factor`` (``memory_factor``), but at least MIN_BATCH examples."""
+    if factor > 1:
+        return max(1, min(examples, max(MIN_BATCH, BATCH_BUDGET // (math.prod(data_shape) * factor))))
     return max(1, min(examples, BATCH_BUDGET // math.prod(data_shape)))
+
+
+def memory_factor(model) -> int:
+    """Decoded values per input element (a likelihood's ``memory_factor``: 256 for a 256-way
+    categorical), so that a pass's decoded parameters, not only its inputs, fit the budgets."""
+    return int(getattr(model.likelihood, "memory_factor", 1))
 
 
 def evaluate(
@@ -149,7 +160,7 @@ def per_example_terms(
     likelihood = likelihood_name(model.likelihood)
     parts: dict[str, list[torch.Tensor]] = {}
     with torch.no_grad(), seeded(seed, parameter.device), eval_mode(model):
-        for x in batches(data, batch_size, parameter):
+        for x in labelled_batches(model, data, batch_size, parameter):  # a conditional model: given each batch's labels
             # Checked per batch, as read: a Bernoulli model scored on grey levels would otherwise
             # return a meaningless number without complaint; streamed data is decoded only once.
             model.likelihood.check_support(x, likelihood, data.name)
@@ -173,7 +184,7 @@ def check_request(model, data: ArrayData, k: int, batch_size: int | None) -> int
         raise UserError(f"{data.name}: no examples to evaluate")
     if batch_size is not None and batch_size < 1:
         raise UserError(f"batch_size must be at least 1, got {batch_size}")
-    return batch_size or default_batch_size(data.shape, len(data))
+    return batch_size or default_batch_size(data.shape, len(data), memory_factor(model))
 
 
 def report(means: dict[str, float], data: ArrayData, k: int, seed: int, seconds: float) -> dict:

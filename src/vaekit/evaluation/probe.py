@@ -72,10 +72,14 @@ def flat_inputs(data: ArrayData) -> np.ndarray:
 
 def fit_and_score(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, seed: int) -> float:
     """Accuracy on (test_x, test_y) of a standardised logistic regression fitted on (train_x, train_y)."""
+    return float(fit_classifier(train_x, train_y, seed).score(test_x, test_y))
+
+
+def fit_classifier(train_x: np.ndarray, train_y: np.ndarray, seed: int):
+    """A standardised logistic regression (scikit-learn pipeline) fitted on (train_x (n, F), train_y (n,))."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=MAX_ITER, random_state=seed))
-    probe.fit(train_x, train_y)
-    return float(probe.score(test_x, test_y))
+    return probe.fit(train_x, train_y)

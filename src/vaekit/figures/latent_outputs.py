@@ -22,8 +22,10 @@ from ..latent import (
     interpolate,
     latent_map,
     manifold_grid,
+    sample_latents,
     traverse,
 )
+from ..models.conditional import conditioned
 from .latent import latent_scatter, manifold_figure, row_grid
 
 
@@ -36,23 +38,29 @@ def save_arrays(path: str | Path, arrays: dict) -> Path:
     return Path(path)
 
 
-def interpolation_outputs(model, x_a, x_b, steps: int, methods: list[str], png: Path, title: str) -> list[Path]:
+def interpolation_outputs(model, x_a, x_b, steps: int, methods: list[str], png: Path, title: str,
+                          labels=None) -> list[Path]:
     """One row per method ('linear', 'slerp') from x_a to x_b (each (*shape)); the .npz holds 't' (steps,),
-    'endpoints' (2, *shape), 'z_METHOD' (steps, D) and 'decoded_METHOD' (steps, *shape)."""
+    'endpoints' (2, *shape), 'z_METHOD' (steps, D) and 'decoded_METHOD' (steps, *shape). ``labels`` (2,):
+    the endpoints' labels, for a conditional model (also in the .npz as 'labels')."""
     arrays = {"t": torch.linspace(0, 1, steps), "endpoints": torch.stack([x_a, x_b])}
+    if labels is not None:
+        arrays["labels"] = torch.as_tensor(labels)
     for method in methods:
-        arrays[f"z_{method}"], arrays[f"decoded_{method}"] = interpolate(model, x_a, x_b, steps, method)
+        arrays[f"z_{method}"], arrays[f"decoded_{method}"] = interpolate(model, x_a, x_b, steps, method, labels)
     row_grid([arrays[f"decoded_{m}"] for m in methods], methods, png, title)
     return [png, save_arrays(png.with_suffix(".npz"), arrays)]
 
 
-def traversal_outputs(opened, x, top: int | None, span: float, steps: int, png: Path, title: str) -> list[Path]:
+def traversal_outputs(opened, x, top: int | None, span: float, steps: int, png: Path, title: str,
+                      label=None) -> list[Path]:
     """Rows by mean KL over the evaluation split (dimension order for a model without a prior). A
     model whose KL does not split over dimensions (a mixture prior, a hierarchy) has no KL per
     dimension: its rows are in dimension order too, and ``top`` keeps the first ones."""
     kl = dimension_kl(opened.model, opened.data)
     ranked = kl is not None or opened.model.prior is None  # an autoencoder keeps its error for a top
-    result = traverse(opened.model, x, kl, top if ranked else None, span, steps)
+    with conditioned(opened.model, label):
+        result = traverse(opened.model, x, kl, top if ranked else None, span, steps)
     if not ranked and top is not None:
         result = Traversal(result.dims[:top], result.kl[:top], result.values, result.z[:top], result.decoded[:top])
     labels = [f"z{d}" + ("" if kl is None else f": KL {k:.2f} nats") for d, k in zip(result.dims.tolist(), result.kl.tolist())]
@@ -71,7 +79,7 @@ def latent_map_outputs(opened, png: Path, method: str = "auto", max_points: int 
     latent_scatter(placed.coords, labels, png, title, placed.axes)
     written = [png]
     arrays = {"coords": placed.coords, "index": placed.index, **({} if labels is None else {"labels": labels})}
-    if encoded["mean"].shape[1] == 2 and opened.model.prior is not None:
+    if encoded["mean"].shape[1] == 2 and opened.model.prior is not None and not opened.model.classes:
         arrays["manifold_z"], arrays["manifold_decoded"] = manifold_grid(opened.model, grid)
         manifold = png.with_name(f"{png.stem}_manifold.png")
         manifold_figure(arrays["manifold_decoded"], manifold, f"decoded over the prior's quantiles, {grid} per axis")
@@ -81,7 +89,32 @@ def latent_map_outputs(opened, png: Path, method: str = "auto", max_points: int 
 
 def denoising_outputs(opened, n: int, noise: float, seed: int, png: Path) -> list[Path]:
     """Rows clean / noisy / reconstruction for the first n examples of the evaluation split."""
-    result = denoise(opened.model, opened.data.inputs(slice(0, n)), noise, seed)
+    with conditioned(opened.model, example_labels(opened, slice(0, n))):
+        result = denoise(opened.model, opened.data.inputs(slice(0, n)), noise, seed)
     rows = [result["clean"], result["noisy"], result["reconstruction"]]
     row_grid(rows, ["clean", "noisy", "reconstruction"], png, f"denoising, noise {noise:g}")
     return [png, save_arrays(png.with_suffix(".npz"), {**result, "noise": noise})]
+
+
+def class_sample_outputs(model, per_class: int, temperature: float, png: Path, title: str,
+                         names: list[str] | None = None, pixels: bool = False) -> list[Path]:
+    """One row per class of a conditional model: ``per_class`` samples drawn for that class (decoded
+    means, or with ``pixels`` one draw of every sub-pixel). The .npz holds 'samples' (L, per_class, *shape),
+    'z' (L, per_class, D) and 'labels' (L,). Draws from the caller's random state (seed it)."""
+    if not model.classes:
+        raise UserError("samples per class need a conditional model (train with --conditional)")
+    labels = torch.arange(model.classes)
+    drawn = [sample_latents(model, per_class, temperature, label=int(c), pixels=pixels) for c in labels]
+    z, samples = torch.stack([d[0] for d in drawn]), torch.stack([d[1] for d in drawn])
+    row_names = [names[c] if names and c < len(names) else f"class {c}" for c in labels.tolist()]
+    row_grid(list(samples), row_names, png, title)
+    return [png, save_arrays(png.with_suffix(".npz"), {"samples": samples, "z": z, "labels": labels})]
+
+
+def example_labels(opened, index):
+    """The labels of the evaluation examples at ``index`` for a conditional model, else None."""
+    if not opened.model.classes:
+        return None
+    from ..models.conditional import data_labels
+
+    return data_labels(opened.model, opened.data)[index]

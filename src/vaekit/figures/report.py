@@ -101,7 +101,10 @@ def summary_section(context: ReportContext) -> Section:
                       f"likelihood {config.model.likelihood}"),
             ("epochs run", str(len(history))), ("best epoch (validation)", str(best.get("epoch", "-")))]
     for key, label in [("elbo_nats", "test ELBO, nats per example"), ("nll_nats", "test NLL, nats per example"),
-                       ("active_units", "active units"), ("probe_accuracy", "linear probe accuracy")]:
+                       ("active_units", "active units"), ("probe_accuracy", "linear probe accuracy"),
+                       ("nll_bits_per_dim", "test NLL, bits per dimension"),
+                       ("conditional_sample_accuracy", "samples classified as the class drawn for"),
+                       ("sample_classifier_test_accuracy", "the same classifier on real test data")]:
         if key in results:
             rows.append((label, format_value(results[key])))
     return Section("Summary", table(rows))
@@ -162,5 +165,6 @@ SECTIONS = [
     picture_section("Code use", "code_use.png", "How often each code of each codebook is chosen over the evaluation split "
                     "(a VQ-VAE), most used first; unused codes are dead."),
     probe_section,
+    picture_section("Samples per class", "class_samples.png", "A conditional model: one row per class, samples drawn for it."),
     explore_section,
 ]

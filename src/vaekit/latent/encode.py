@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import torch
 
-from ..data.array import ArrayData, batches
+from ..data.array import ArrayData
 from ..errors import UserError
+from ..models.conditional import conditioned, labelled_batches
 from ..nn.modes import eval_mode
 
 ENCODE_BATCH = 1024  # examples per encoder pass; the encoder alone is cheap, so batches can be large
@@ -62,7 +63,7 @@ def encode_data(model, data: ArrayData, batch_size: int = ENCODE_BATCH) -> dict[
         raise UserError(f"batch_size must be at least 1, got {batch_size}")
     means, log_vars = [], []
     with eval_mode(model):
-        for x in batches(data, batch_size, first_parameter(model)):
+        for x in labelled_batches(model, data, batch_size, first_parameter(model)):
             q = model.encode(x)  # batch (B,), event (D,)
             means.append(q.mean.float().cpu())
             log_vars.append(q.variance.log().float().cpu())  # log 0 = -inf for a point mass
@@ -74,15 +75,23 @@ def encode_data(model, data: ArrayData, batch_size: int = ENCODE_BATCH) -> dict[
 
 
 @torch.no_grad()
-def sample_latents(model, n: int, temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+def sample_latents(model, n: int, temperature: float = 1.0, label=None,
+                   pixels: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """(z (n, D), decoded means (n, *data_shape)) for n draws z ~ p(z) with its scale times ``temperature``.
 
     The same draws as ``model.sample`` from the same random state; the caller seeds (``seeded``).
+    A conditional model draws for class ``label`` (None: the classes in turn). ``pixels``: instead
+    of the means, one draw of every sub-pixel from p(x|z) (after the latent draws).
     """
     if n < 1:
         raise UserError(f"the number of samples must be at least 1, got {n}")
     if temperature < 0:
         raise UserError(f"temperature must be >= 0, got {temperature}")
-    model.prior_distribution()  # a plain autoencoder fails here with its explanation
-    z = model.prior.sample(n, temperature)
-    return z.cpu(), decode_mean(model, z).cpu()
+    if model.prior is None:
+        model.prior_distribution()  # a plain autoencoder fails here with its explanation
+    z, labels = model.draw_latents(n, temperature, None, label)
+    if pixels:
+        with eval_mode(model):
+            return z.cpu(), model.decode(z, labels).sample().cpu()
+    with conditioned(model, labels):
+        return z.cpu(), decode_mean(model, z).cpu()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import UserError
+from ..models.conditional import conditioned, one_hot
 from ..registry import Registry
 from .encode import as_batch, decode_mean, posterior_mean
 
@@ -50,19 +51,51 @@ def slerp(z_a: torch.Tensor, z_b: torch.Tensor, t: torch.Tensor) -> torch.Tensor
 
 
 def interpolate(
-    model, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 10, method: str = "linear"
+    model, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 10, method: str = "linear",
+    labels: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The path between two inputs (each (*data_shape) or (1, *data_shape)) in latent space.
 
     Returns z (steps, D), from the posterior mean of x_a (t = 0) to that of x_b (t = 1) at
     t = linspace(0, 1, steps), and the decoded means (steps, *data_shape), so the first and last
-    decoded rows are the reconstructions of x_a and x_b. method: 'linear' or 'slerp'.
+    decoded rows are the reconstructions of x_a and x_b. method: 'linear' or 'slerp'. A conditional
+    model takes the two examples' labels (2,): each is encoded with its own, and the path decodes
+    with the label moving linearly between their one-hots along with z.
     """
-    if steps < 2:
-        raise UserError(f"steps must be at least 2 (the two endpoints), got {steps}")
+    check_steps(steps)
     path = PATHS.get(method)
-    ends = posterior_mean(model, torch.cat([as_batch(model, x_a), as_batch(model, x_b)]))  # (2, D)
+    with conditioned(model, labels):
+        ends = posterior_mean(model, torch.cat([as_batch(model, x_a), as_batch(model, x_b)]))  # (2, D)
     if len(ends) != 2:
         raise UserError(f"interpolate takes one example at each end, got {len(ends)} in all")
     z = path(ends[0], ends[1], torch.linspace(0, 1, steps, device=ends.device))  # (steps, D)
-    return z.cpu(), decode_mean(model, z).cpu()
+    with conditioned(model, label_path(model, labels, steps)):
+        return z.cpu(), decode_mean(model, z).cpu()
+
+
+def label_path(model, labels: torch.Tensor | None, steps: int) -> torch.Tensor | None:
+    """Soft labels (steps, L) from the one-hot of labels[0] to that of labels[1]; None for None."""
+    if labels is None:
+        return None
+    ends = one_hot(torch.as_tensor(labels), model.classes, torch.float32)  # (2, L)
+    return lerp(ends[0], ends[1], torch.linspace(0, 1, steps))
+
+
+def morph_label(model, x: torch.Tensor, label: int, to_label: int, steps: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
+    """A conditional model's style transfer: z fixed at the posterior mean of x given its ``label``,
+    decoded while the label moves from ``label`` to ``to_label`` in ``steps`` (soft labels (steps, L)).
+    Returns the labels (steps, L) and the decoded means (steps, *data_shape)."""
+    check_steps(steps)
+    if not model.classes:
+        raise UserError("--label morphs the class label, and this model is not conditional (train with --conditional)")
+    labels = torch.tensor([label, to_label])
+    with conditioned(model, labels[:1]):
+        z = posterior_mean(model, as_batch(model, x))  # (1, D)
+    path = label_path(model, labels, steps)  # (steps, L)
+    with conditioned(model, path):
+        return path, decode_mean(model, z.expand(steps, -1)).cpu()
+
+
+def check_steps(steps: int) -> None:
+    if steps < 2:
+        raise UserError(f"steps must be at least 2 (the two endpoints), got {steps}")

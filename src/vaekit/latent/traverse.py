@@ -9,8 +9,9 @@ from typing import Callable
 
 import torch
 
-from ..data.array import ArrayData, batches
+from ..data.array import ArrayData
 from ..errors import UserError
+from ..models.conditional import label_prior, labelled_batches
 from ..nn.modes import eval_mode
 from ..objectives import kl_per_dimension
 from .encode import ENCODE_BATCH, decode_mean, first_parameter, posterior_mean
@@ -39,13 +40,16 @@ def mean_kl_per_dimension(model, data: ArrayData, batch_size: int = ENCODE_BATCH
 
     Closed form per dimension (``kl_per_dimension``); a dimension near 0 is inactive (unused).
     """
-    prior = model.prior_distribution()  # a plain autoencoder fails here with its explanation
+    if model.prior is None:
+        model.prior_distribution()  # a plain autoencoder fails here with its explanation
+    prior = None if label_prior(model) else model.prior_distribution()
     if len(data) == 0:
         raise UserError(f"{data.name}: no examples to measure the KL on")
-    total = torch.zeros(prior.event_shape, dtype=torch.float64, device=first_parameter(model).device)
+    total = 0.0
     with eval_mode(model):
-        for x in batches(data, batch_size, first_parameter(model)):
-            total += kl_per_dimension(model.encode(x), prior).double().sum(0)  # (B, D) -> (D,)
+        for x in labelled_batches(model, data, batch_size, first_parameter(model)):
+            p = model.prior_distribution() if label_prior(model) else prior  # a prior per class: this batch's
+            total = total + kl_per_dimension(model.encode(x), p).double().sum(0)  # (B, D) -> (D,)
     return (total / len(data)).cpu()
 
 

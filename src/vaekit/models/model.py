@@ -12,9 +12,10 @@ from torch.distributions import Distribution
 
 from ..errors import UserError
 from ..nn.registry import TRUNKS
+from .conditional import check_labels, labelled_trunks, one_hot
 from .heads import GaussianHead, PointHead
 from .likelihoods import build_likelihood
-from .priors import build_prior
+from .priors import Prior, build_prior
 from .registry import MODELS
 
 
@@ -22,10 +23,13 @@ class LatentVariableModel(nn.Module):
     """x (B, *data_shape) <-> z (B, latent_dim).
 
     ``default_objective`` names the objective this model trains with when the config says 'auto'.
+    ``classes`` > 0 makes it conditional (``vaekit.models.conditional``): encoder and decoder also take
+    the one-hot label, given as ``labels`` or by ``conditioned(model, labels)`` (``given_labels``).
     """
 
-    def __init__(self, encoder, head, decoder, likelihood, prior, data_shape, default_objective: str):
+    def __init__(self, encoder, head, decoder, likelihood, prior, data_shape, default_objective: str, classes: int = 0):
         super().__init__()
+        self.classes, self.given_labels = classes, None
         self.encoder, self.head = encoder, head
         self.decoder, self.likelihood = decoder, likelihood
         self.prior = prior  # None for a plain autoencoder: nothing to sample from
@@ -34,15 +38,31 @@ class LatentVariableModel(nn.Module):
         if hasattr(prior, "bind"):  # priors built on the model's encoder (VampPrior) get it here
             prior.bind(self.encode, self.data_shape)
 
-    def encode(self, x: torch.Tensor) -> Distribution:
-        """q(z|x): batch shape (B,), event shape (latent_dim,). Its ``mean`` is the embedding."""
-        return self.head(self.encoder(x))
+    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> Distribution:
+        """q(z|x) (q(z|x, y) when conditional): batch shape (B,), event shape (latent_dim,). Its ``mean`` is the embedding."""
+        if not self.classes:
+            return self.head(self.encoder(x))
+        return self.head(self.encoder(x, self.label_input(labels, x.shape[:1], x.dtype)))
 
-    def decode(self, z: torch.Tensor) -> Distribution:
-        """p(x|z): z (*lead, latent_dim) -> batch shape lead, event shape data_shape; lead may be (k, B)."""
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> Distribution:
+        """p(x|z) (p(x|z, y) when conditional): z (*lead, latent_dim) -> batch shape lead, event shape
+        data_shape; lead may be (k, B). Labels (B,) broadcast over the leading draws."""
         lead = z.shape[:-1]
-        decoded = self.decoder(z.reshape(-1, z.shape[-1]))  # (N, params, *data_shape)
+        flat = z.reshape(-1, z.shape[-1])
+        if self.classes:
+            decoded = self.decoder(flat, self.label_input(labels, lead, z.dtype).reshape(-1, self.classes))
+        else:
+            decoded = self.decoder(flat)  # (N, params, *data_shape)
         return self.likelihood(decoded.view(*lead, *decoded.shape[1:]))  # (*lead, params, *data_shape)
+
+    def label_input(self, labels: torch.Tensor | None, lead: torch.Size, dtype: torch.dtype) -> torch.Tensor:
+        """The one-hot labels (*lead, L) the trunks of a conditional model take (``labels`` or ``given_labels``)."""
+        labels = self.given_labels if labels is None else labels
+        if labels is None:
+            raise UserError("this model is conditional: it needs the class label of every example "
+                            "(pass labels=..., or label=... to sample)")
+        return one_hot(torch.as_tensor(labels, device=next(self.parameters()).device), self.classes, dtype).expand(
+            *lead, self.classes)
 
     def epoch_statistics(self, data) -> dict[str, float]:
         """Model-specific numbers logged with each epoch's validation metrics (e.g. codebook usage);
@@ -60,36 +80,72 @@ class LatentVariableModel(nn.Module):
         None here."""
         return []
 
-    def prior_distribution(self) -> Distribution:
+    def prior_distribution(self, labels: torch.Tensor | None = None) -> Distribution:
+        """p(z), or p(z|y) for a prior per class (``labels`` or ``given_labels``)."""
         if self.prior is None:
             raise UserError("this model is a plain autoencoder and has no prior; train model 'vae' to sample")
+        if getattr(self.prior, "needs_labels", False):
+            return self.prior(self.given_labels if labels is None else labels)
         return self.prior()
 
     @torch.no_grad()
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, *data_shape): the mean of p(x | z = mean of q(z|x))."""
-        return self.decode(self.encode(x).mean).mean
+    def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, *data_shape): the mean of p(x | z = mean of q(z|x)); ``labels`` (B,) for a conditional model."""
+        return self.decode(self.encode(x, labels).mean, labels).mean
 
     @torch.no_grad()
-    def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
-        """(n, *data_shape): means of p(x|z) at n draws z ~ p(z) with its scale times ``temperature``."""
+    def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None,
+               label=None) -> torch.Tensor:
+        """(n, *data_shape): means of p(x|z) at n draws z ~ p(z) with its scale times ``temperature``.
+
+        A conditional model draws for class ``label`` (an index, or labels (n,)); None: the classes in turn."""
+        z, labels = self.draw_latents(n, temperature, generator, label)
+        return self.decode(z, labels).mean
+
+    def draw_latents(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None,
+                     label=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(z (n, latent_dim), labels (n,) or None): n draws of the prior, for ``label`` when conditional."""
         if self.prior is None:
             self.prior_distribution()  # raises the error that explains why
-        z = self.prior.sample(n, temperature, generator)
-        return self.decode(z).mean
+        labels = self.sample_labels(n, label)
+        if getattr(self.prior, "needs_labels", False):
+            return self.prior.sample(n, temperature, generator, labels=labels), labels
+        return self.prior.sample(n, temperature, generator), labels
+
+    def sample_labels(self, n: int, label) -> torch.Tensor | None:
+        """(n,) int64 labels to sample a conditional model with: ``label`` repeated, the given (n,) labels,
+        or (None) the classes in turn; None for an unconditional model, which takes no label."""
+        if not self.classes:
+            if label is not None:
+                raise UserError("this model is not conditional: it takes no label (train with --conditional)")
+            return None
+        device = next(self.parameters()).device
+        labels = torch.arange(n, device=device) % self.classes if label is None else torch.as_tensor(label, device=device)
+        labels = labels.long().expand(n) if labels.ndim == 0 else labels.long()
+        check_labels(labels, self.classes, "label")
+        return labels
 
 
 def _compose(config, data_shape, head_class, prior, default_objective) -> LatentVariableModel:
     likelihood = build_likelihood(config, data_shape)
-    encoder, decoder = TRUNKS.get(config.trunk)(tuple(data_shape), config, likelihood.params)
+    trunk = TRUNKS.get(config.trunk)
+    if config.conditional:
+        encoder, decoder = labelled_trunks(trunk, config, tuple(data_shape), likelihood.params)
+    else:
+        encoder, decoder = trunk(tuple(data_shape), config, likelihood.params)
     head = head_class(encoder.out_features, config.latent_dim)
-    return LatentVariableModel(encoder, head, decoder, likelihood, prior, data_shape, default_objective)
+    classes = config.classes if config.conditional else 0
+    return LatentVariableModel(encoder, head, decoder, likelihood, prior, data_shape, default_objective, classes)
 
 
 @MODELS.register("vae")
 def build_vae(config, data_shape) -> LatentVariableModel:
     """Gaussian posterior, registered prior (standard normal by default), ELBO objective."""
-    return _compose(config, data_shape, GaussianHead, build_prior(config), "elbo")
+    prior = build_prior(config)
+    if config.conditional and type(prior).bind is not Prior.bind:
+        raise UserError(f"model.prior={config.prior} encodes inputs with the model's encoder, which a conditional model "
+                        "cannot do without their labels; use prior normal, mog or conditional")
+    return _compose(config, data_shape, GaussianHead, prior, "elbo")
 
 
 @MODELS.register("ae")
@@ -98,9 +154,18 @@ def build_ae(config, data_shape) -> LatentVariableModel:
     return _compose(config, data_shape, PointHead, None, "reconstruction")
 
 
+build_vae.conditional = build_ae.conditional = True  # the models that take model.conditional
+
+
 def build_model(config, data_shape) -> LatentVariableModel:
     """Build the registered model ``config.name`` for data of shape ``data_shape`` (no batch dim)."""
     if config.latent_dim < 1:
         raise UserError(f"model.latent_dim must be at least 1, got {config.latent_dim}")
-    return MODELS.get(config.name)(config, tuple(data_shape))
+    builder = MODELS.get(config.name)
+    if config.conditional and not getattr(builder, "conditional", False):
+        raise UserError(f"model.conditional applies to models vae and ae, not {config.name!r}")
+    if config.conditional and config.classes < 2:
+        raise UserError(f"model.classes must be at least 2 for a conditional model, got {config.classes} "
+                        "(vaekit train sets it from the labels of the data)")
+    return builder(config, tuple(data_shape))
 

@@ -10,6 +10,7 @@ import torch
 from ..data.array import ArrayData
 from ..data.binarize import binarize_once, is_binary
 from ..errors import UserError
+from ..evaluation.conditional import conditional_sample_accuracy
 from ..evaluation.diagnostics import latent_diagnostics
 from ..evaluation.likelihood import evaluate
 from ..evaluation.probe import linear_probe
@@ -34,6 +35,8 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
       of codes used, the perplexity and the dead codes, and code_counts, the histogram; none for a VAE).
     - from ``vaekit.evaluation.probe.linear_probe``, when both splits have labels: probe_accuracy,
       raw_probe_accuracy, chance_accuracy, probe_train_examples, probe_test_examples.
+    - for a conditional model, from ``vaekit.evaluation.conditional.conditional_sample_accuracy``:
+      conditional_sample_accuracy, sample_classifier_test_accuracy, sample_classifier_chance, and counts.
     - data, split, binarize (``opened.describe()``); seconds: the whole evaluation's wall time.
     """
     started = time.perf_counter()
@@ -44,6 +47,8 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
     results.update(opened.model.evaluation_statistics(opened.data))  # the model's own numbers (a VQ-VAE: codebook health)
     if opened.train is not None:
         results.update(linear_probe(opened.model, probe_training_data(opened), opened.data, seed=seed) or {})
+    if opened.model.classes and opened.train is not None:  # a conditional model: do its samples show their class?
+        results.update(conditional_sample_accuracy(opened.model, opened.train, opened.data, seed=seed) or {})
     results.update(opened.describe())
     results["seconds"] = time.perf_counter() - started
     return results

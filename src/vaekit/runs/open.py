@@ -48,6 +48,30 @@ def load_units(run_dir: str | Path) -> DataUnits:
     return DataUnits(torch.tensor(data["shift"]), torch.tensor(data["scale"]), data["columns"])
 
 
+def class_names(run_dir: str | Path) -> list[str] | None:
+    """The names of a run's labels 0..L-1 when its data named them (class folders, photo-patches), else None."""
+    return read_metadata(Path(run_dir) / "model.safetensors")["data"].get("classes")
+
+
+def resolve_label(run_dir: str | Path, model, text: str) -> int:
+    """A label given on the command line (a class name, or an index) as the index a conditional model takes;
+    a UserError for a model that is not conditional, an unknown name, or a label training never saw."""
+    if not model.classes:
+        raise UserError(f"--label {text}: this run's model is not conditional; train with --conditional to choose the class")
+    data = read_metadata(Path(run_dir) / "model.safetensors")["data"]
+    names, seen = data.get("classes") or [], data.get("labels_seen") or list(range(model.classes))
+    if text in names:
+        index = names.index(text)
+    elif text.lstrip("-").isdigit():
+        index = int(text)
+    else:
+        known = ", ".join(names) if names else f"indices {', '.join(map(str, seen))}"
+        raise UserError(f"--label {text!r}: not a class of this run; known: {known}")
+    if index not in seen:
+        raise UserError(f"--label {text}: label {index} was never seen in training; the run saw labels {', '.join(map(str, seen))}")
+    return index
+
+
 def load(run_dir: str | Path, device: str = "cpu", which: str = "model") -> LatentVariableModel:
     """The trained model of a run folder (``which``: 'model' for the best weights, 'last')."""
     path = Path(run_dir)

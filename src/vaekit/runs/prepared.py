@@ -13,7 +13,7 @@ import torch
 
 from ..config import Config
 from ..data import load_data
-from ..data.array import ArrayData
+from ..data.array import ArrayData, holds_8_bit_levels
 from ..data.binarize import binarize_once, check_unit_interval, resolve_mode
 from ..data.streaming import StreamedData
 from ..errors import UserError
@@ -66,11 +66,19 @@ def choose_validation(splits, config) -> tuple[ArrayData, ArrayData | None]:
 
 
 def resolve_likelihood(name: str, data: ArrayData) -> str:
-    """'auto': Bernoulli (with binarisation) for data in [0, 1] such as images, a unit Gaussian otherwise."""
+    """'auto': for colour images (more than one channel) the discretised logistic when they are 8-bit, the
+    continuous Bernoulli for other levels in [0, 1] (colour is never binarised); Bernoulli (with binarisation)
+    for other data in [0, 1] such as grey images, a unit Gaussian otherwise."""
     if name != "auto":
         return name
+    colour = data.is_image and data.shape[0] > 1
+    if colour and holds_8_bit_levels(data):
+        return "discretized_logistic"
     x = data.support_sample()
-    return "bernoulli" if bool(((x >= 0) & (x <= 1)).all()) else "gaussian"
+    in_unit_interval = bool(((x >= 0) & (x <= 1)).all())
+    if colour and in_unit_interval:
+        return "continuous_bernoulli"
+    return "bernoulli" if in_unit_interval else "gaussian"
 
 
 def binarize_seed(config: Config, split: str) -> int:

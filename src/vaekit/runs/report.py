@@ -10,11 +10,18 @@ from pathlib import Path
 
 from ..figures.codes import code_use_histogram
 from ..figures.latent import kl_bar_chart
-from ..figures.latent_outputs import interpolation_outputs, latent_map_outputs, traversal_outputs
+from ..figures.latent_outputs import (
+    class_sample_outputs,
+    example_labels,
+    interpolation_outputs,
+    latent_map_outputs,
+    traversal_outputs,
+)
 from ..figures.report import SECTIONS, ReportContext, write_html
 from ..io import atomic_write_json
+from ..seeding import seeded
 from .evaluate import evaluate_run
-from .open import open_run
+from .open import class_names, open_run
 
 
 def read_history(run_dir: Path) -> list[dict]:
@@ -43,11 +50,17 @@ def make_figures(run_dir: Path, opened, results: dict) -> None:
     folder.mkdir(exist_ok=True)
     data, latent_dim = opened.data, opened.config.model.latent_dim
     first = data.inputs(slice(0, 2)).cpu()
+    labels = example_labels(opened, slice(0, 2))  # a conditional model's: None otherwise
     if len(first) == 2:
         interpolation_outputs(opened.model, first[0], first[1], 10, ["linear", "slerp"], folder / "interpolation.png",
-                              "evaluation examples 0 to 1")
+                              "evaluation examples 0 to 1", labels)
     top = min(latent_dim, 8) if opened.model.prior is not None else None  # no KL to rank an autoencoder's dims by
-    traversal_outputs(opened, first[0], top, 3.0, 9, folder / "traversal.png", "example 0")
+    traversal_outputs(opened, first[0], top, 3.0, 9, folder / "traversal.png", "example 0",
+                      None if labels is None else labels[:1])
+    if opened.model.classes and opened.model.prior is not None:
+        with seeded(0, "cpu"):
+            class_sample_outputs(opened.model, 8, 1.0, folder / "class_samples.png", "samples per class",
+                                 class_names(run_dir))
     if latent_dim >= 2:
         latent_map_outputs(opened, folder / "latent_map.png")
     if "code_counts" in results:  # a VQ-VAE's codebooks

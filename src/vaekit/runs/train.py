@@ -25,6 +25,7 @@ from ..errors import UserError
 from ..figures.curves import training_curves
 from ..figures.grids import comparison_grid, image_grid
 from ..io import atomic_write_json, atomic_write_text
+from ..models.conditional import label_count, training_batches
 from ..models.model import LatentVariableModel, build_model
 from ..models.priors import Prior
 from ..objectives import build_objective
@@ -44,6 +45,7 @@ FLAG_FIELDS = {
     "likelihood": ("model", "likelihood"),
     "trunk": ("model", "trunk"),
     "prior": ("model", "prior"),
+    "conditional": ("model", "conditional"),
     "objective": ("objective", "name"),
     "beta": ("objective", "beta"),
     "epochs": ("train", "epochs"),
@@ -99,8 +101,22 @@ def data_metadata(data: PreparedData) -> dict:
             "scale": train.scale.cpu().flatten().tolist(),
             "columns": train.columns,
             "binarize": data.binarize,
+            **label_metadata(train),
         }
     }
+
+
+def resolved_classes(config: Config, data: PreparedData) -> dict:
+    """{'classes': L} for a conditional model (from the training labels), else nothing."""
+    return {"classes": label_count(config.model, data.train)} if config.model.conditional else {}
+
+
+def label_metadata(train) -> dict:
+    """The class names and the labels seen in training (a conditional model samples only those)."""
+    labels = getattr(train, "labels", None)
+    if labels is None:
+        return {}
+    return {"classes": getattr(train, "classes", None), "labels_seen": labels.unique().cpu().tolist()}
 
 
 def write_metrics(run_dir: Path, history: list[dict]) -> None:
@@ -114,9 +130,10 @@ def write_metrics(run_dir: Path, history: list[dict]) -> None:
 
 
 def write_figures(run_dir: Path, model: LatentVariableModel, data: PreparedData, history: list[dict]) -> None:
-    shown = (data.test or data.val or data.train).inputs(slice(0, 32))
+    part = data.test or data.val or data.train
+    shown, shown_labels = part.inputs(slice(0, 32)), None if part.labels is None else part.labels[:32]
     model.eval()
-    comparison_grid(shown, model.reconstruct(shown).cpu(), run_dir / "reconstructions.png", "inputs and reconstructions")
+    comparison_grid(shown, model.reconstruct(shown, shown_labels if model.classes else None).cpu(), run_dir / "reconstructions.png", "inputs and reconstructions")
     if model.prior is not None:
         with seeded(0, next(model.parameters()).device):
             image_grid(model.sample(64).cpu(), run_dir / "samples.png", 8, "samples from the prior")
@@ -136,7 +153,7 @@ def train(
     """Train a model and write its run folder; returns the ``Run``.
 
     config: a Config, a YAML path, or None for the defaults; flags (model, latent_dim, likelihood,
-    trunk, prior, objective, beta, epochs, batch_size, lr, seed, device) override it. data: a ``--data`` string, an
+    trunk, prior, conditional, objective, beta, epochs, batch_size, lr, seed, device) override it. data: a ``--data`` string, an
     array/tensor (N, ...) or (inputs, labels); None uses config.data.source. resume: a run folder
     to continue (its stored config is used; pass ``data`` again if it was given as arrays).
     """
@@ -154,7 +171,7 @@ def train(
             config = config.replace(data={"source": data})
     device = resolve_device(config.train.device)
     prepared = prepare_data(config, data, device)
-    config = config.replace(model={"likelihood": prepared.likelihood})  # the run folder stores what was used
+    config = config.replace(model={"likelihood": prepared.likelihood, **resolved_classes(config, prepared)})  # stored as used
     if resume is None:
         run_dir = new_run_dir(config, out)
     return _fit(config, prepared, run_dir, device, resume is not None, on_step, on_epoch)
@@ -176,7 +193,7 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
         atomic_write_json(run_dir / "run.json", {"versions": versions(), "device": str(device),
                                                "hardware": hardware(device), **extra})
         trainer = Trainer(model, objective, config.train, optimizer, schedule, state)
-        batches = make_batches(prepared, config.train.batch_size, device)
+        batches = training_batches(make_batches(prepared, config.train.batch_size, device), model, prepared.train)
         events = EpochWriter(run_dir)
 
         def save_epoch(state: TrainState, improved: bool) -> None:

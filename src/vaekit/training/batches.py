@@ -34,6 +34,7 @@ class ResidentBatches:
     def __iter__(self) -> Iterator[torch.Tensor]:
         order = torch.randperm(len(self.data), device=self.data.values.device)
         for index in order.split(self.batch_size):
+            self.index = index  # the examples of the batch being yielded (a conditional model reads their labels)
             if self.levels:
                 yield binarize_levels(self.data.values.index_select(0, index))  # (B, *shape)
             else:

@@ -1,0 +1,204 @@
+"""Conditional models: the one-hot class label y enters the encoder, q(z|x, y), and the decoder,
+p(x|z, y); with ``model.prior=conditional`` the prior is a learned Gaussian p(z|y) per class.
+
+How y enters: the conv trunk gets y as L extra constant input channels (every pixel sees the label
+from the first layer on, and the trunk stays a plain stack of convolutions); other trunks get the
+flattened input with y appended. The decoder gets z with y appended, so the conv decoder's first
+(linear) layer mixes them.
+
+Labels reach the model in one of two ways. Explicitly: ``encode(x, labels)``, ``decode(z, labels)``,
+``sample(n, label=c)``. Or for a whole pass over data: ``labelled_batches`` (and, in training,
+``LabelledBatches``) conditions the model on each batch's labels while that batch is used, so that
+objectives, the importance sampler and the latent tools, which call ``model.encode(x)``, keep their
+signatures. Labels are class indices (B,) int64, or soft labels (B, L) (rows of non-negative weights
+summing to 1, e.g. a path between two one-hots).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.distributions import Distribution, Independent, Normal
+
+from ..data.array import ArrayData, batches
+from ..errors import UserError
+from .priors import Prior, components
+from .registry import PRIORS
+
+
+class LabelledEncoder(nn.Module):
+    """(x (B, *data_shape), y (B, L)) -> features: y as constant channels for images, else appended."""
+
+    def __init__(self, trunk: nn.Module, channels: bool):
+        super().__init__()
+        self.trunk, self.channels = trunk, channels
+        self.out_features = trunk.out_features
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.channels:
+            planes = y[:, :, None, None].expand(-1, -1, *x.shape[-2:])  # (B, L, H, W)
+            return self.trunk(torch.cat([x, planes], 1))
+        return self.trunk(torch.cat([x.flatten(1), y], 1))
+
+
+class LabelledDecoder(nn.Module):
+    """(z (N, D), y (N, L)) -> decoder parameters, the decoder trunk given [z, y]."""
+
+    def __init__(self, trunk: nn.Module):
+        super().__init__()
+        self.trunk = trunk
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.trunk(torch.cat([z, y], -1))
+
+
+def labelled_trunks(build_trunk, config, data_shape: tuple[int, ...], params: int):
+    """(encoder, decoder) of a registered trunk widened for L = config.classes label inputs."""
+    classes = config.classes
+    channels = config.trunk == "conv"
+    encoder_shape = (data_shape[0] + classes, *data_shape[1:]) if channels else (int(torch.Size(data_shape).numel()) + classes,)
+    encoder, _ = build_trunk(encoder_shape, config, params)
+    wide = dataclasses.replace(config, latent_dim=config.latent_dim + classes)
+    _, decoder = build_trunk(tuple(data_shape), wide, params)
+    return LabelledEncoder(encoder, channels), LabelledDecoder(decoder)
+
+
+def one_hot(labels: torch.Tensor, classes: int, dtype: torch.dtype) -> torch.Tensor:
+    """Class indices (*,) -> (*, L) one-hot in ``dtype``; soft labels (*, L) pass through."""
+    if labels.is_floating_point():
+        if labels.shape[-1] != classes:
+            raise UserError(f"soft labels need {classes} weights per example, got shape {tuple(labels.shape)}")
+        return labels.to(dtype)
+    return F.one_hot(labels.long(), classes).to(dtype)
+
+
+def check_labels(labels: torch.Tensor, classes: int, where: str) -> None:
+    """A UserError naming ``where`` for class indices outside 0..classes-1 (a label the run never saw)."""
+    if labels.is_floating_point() or len(labels) == 0:
+        return
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= classes:
+        bad = low if low < 0 else high
+        raise UserError(f"{where}: label {bad} was never seen in training; this conditional model knows labels 0 to {classes - 1}")
+
+
+@contextlib.contextmanager
+def conditioned(model, labels: torch.Tensor | None):
+    """Within the block, ``model.encode``, ``decode`` and ``prior_distribution`` use ``labels`` (B,)."""
+    before = model.given_labels
+    model.given_labels = labels
+    try:
+        yield model
+    finally:
+        model.given_labels = before
+
+
+def labelled_batches(model, data: ArrayData, batch_size: int, like: torch.Tensor) -> Iterator[torch.Tensor]:
+    """``data.array.batches``; for a conditional model each batch is yielded while the model is
+    conditioned on its labels (checked once against the classes the model knows)."""
+    if not getattr(model, "classes", 0):
+        yield from batches(data, batch_size, like)
+        return
+    labels = data_labels(model, data)
+    for start, x in zip(range(0, len(data), batch_size), batches(data, batch_size, like)):
+        with conditioned(model, labels[start : start + batch_size].to(like.device)):
+            yield x
+
+
+def data_labels(model, data) -> torch.Tensor:
+    """``data.labels`` (N,), checked for a conditional model: present, and among the classes it knows."""
+    labels = getattr(data, "labels", None)
+    if labels is None:
+        raise UserError(f"{data.name}: this model is conditional and needs the class label of every example, "
+                        "but these data have no labels")
+    check_labels(labels, model.classes, data.name)
+    return labels
+
+
+def label_prior(model) -> bool:
+    """Whether the model's prior depends on the label (p(z|y)), so it must be taken per batch."""
+    return bool(getattr(model.prior, "needs_labels", False))
+
+
+class LabelledBatches:
+    """Training batches of a conditional model: iterates ``inner`` (whose ``index`` names the
+    examples of the batch being yielded) and conditions the model on their labels meanwhile."""
+
+    def __init__(self, inner, model, labels: torch.Tensor):
+        self.inner, self.model, self.labels = inner, model, labels
+        self.batch_size = inner.batch_size
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        for x in self.inner:
+            with conditioned(self.model, self.labels.index_select(0, self.inner.index)):
+                yield x
+
+
+def training_batches(batches, model, data):
+    """``batches`` as they are for an unconditional model; ``LabelledBatches`` for a conditional one."""
+    if not getattr(model, "classes", 0):
+        return batches
+    if not hasattr(data, "values"):  # streamed from files: its batches carry no positions
+        raise UserError(f"{data.name}: a conditional model needs its training data in memory, but this run streams "
+                        "it from the files; set data.stream=never")
+    return LabelledBatches(batches, model, data_labels(model, data).to(data.values.device))
+
+
+def label_count(config, data) -> int:
+    """The classes of a conditional model: ``config.classes``, or max label + 1 of the training data;
+    a UserError for data without labels or with a single class."""
+    labels = getattr(data, "labels", None)
+    if labels is None:
+        raise UserError(f"{data.name}: model.conditional needs class labels, and these data have none (labels come "
+                        "from digits, IDX label files, an npz 'y', a CSV --label-column, or class sub-folders)")
+    seen = labels.unique()
+    if len(seen) < 2:
+        raise UserError(f"{data.name}: model.conditional needs at least two classes, but every label is {int(seen[0])}")
+    if int(seen.min()) < 0:
+        raise UserError(f"{data.name}: class labels must be >= 0, got {int(seen.min())}")
+    needed = int(seen.max()) + 1
+    if config.classes and config.classes < needed:
+        raise UserError(f"{data.name}: labels go up to {needed - 1}, but model.classes is {config.classes}; "
+                        f"set model.classes={needed} or leave it at 0")
+    return config.classes or needed
+
+
+@PRIORS.register("conditional")
+class ClassConditionalNormal(Prior):
+    """p(z|y) = N(mu_y, diag(sigma_y^2)) with a learned mean and log-scale (L, D) per class; it starts
+    as N(0, I) for every class. Needs a conditional model (the labels come through it)."""
+
+    needs_labels = True
+
+    def __init__(self, latent_dim: int, config=None):
+        super().__init__()
+        components(config, "conditional", None)
+        if config is None or not config.conditional or config.classes < 1:
+            raise UserError("model.prior=conditional is a prior per class: it needs model.conditional=true")
+        self.loc = nn.Parameter(torch.zeros(config.classes, latent_dim))
+        self.log_scale = nn.Parameter(torch.zeros(config.classes, latent_dim))
+
+    def forward(self, labels: torch.Tensor | None = None) -> Distribution:
+        """p(z|y): batch shape (B,) for class indices (B,); soft labels (B, L) mix the parameters."""
+        if labels is None:
+            raise UserError("the conditional prior needs class labels; pass label=... or condition the model")
+        if labels.is_floating_point():
+            loc, log_scale = labels @ self.loc, labels @ self.log_scale
+        else:
+            loc, log_scale = self.loc[labels], self.log_scale[labels]
+        return Independent(Normal(loc, log_scale.exp(), validate_args=False), 1, validate_args=False)
+
+    def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None,
+               labels: torch.Tensor | None = None) -> torch.Tensor:
+        """(n, latent_dim) draws for labels (n,); temperature scales the standard deviation."""
+        normal = self(labels).base_dist
+        noise = torch.randn(normal.loc.shape, generator=generator, device=self.loc.device)
+        return normal.loc + temperature * normal.scale * noise
