@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..errors import UserError
 from ..io import atomic_path
 from ..latent import (
     Traversal,
