@@ -127,9 +127,7 @@ class FactorSampler:
         value = self.factors[rng.integers(len(self.factors)), factor]
         members = self._members(factor, value)
         if len(members) < n:
-            raise UserError(f"{self.name}: factor {self.info.names[factor]!r} has only {len(members)} row(s) with "
-                            f"code {value}, fewer than the batch of {n} that must share it; use a smaller batch "
-                            "size or data with more rows per value")
+            self.check_batches(n)  # names the smallest group
         return rng.choice(members, size=n, replace=False)
 
     def sample_pairs(self, factor: int, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -144,6 +142,18 @@ class FactorSampler:
         group = np.searchsorted(self._group_values(factor), self.factors[first, factor])  # (n,) group of each row
         second = order[starts[group] + (rng.random(n) * counts[group]).astype(np.int64)]
         return first, second
+
+    def check_batches(self, batch_size: int) -> None:
+        """A UserError unless every value of every factor can fill a batch sharing it (``sample_sharing``)."""
+        if self.info.full_factorial:
+            return  # codes are drawn with replacement, as disentanglement_lib draws them
+        for factor in range(self.num_factors):
+            _, starts, counts = self._group_table(factor)
+            if counts.min() < batch_size:
+                value = self._group_values(factor)[counts.argmin()]
+                raise UserError(f"{self.name}: factor {self.info.names[factor]!r} has only {counts.min()} row(s) with "
+                                f"code {value}, fewer than the batch of {batch_size} that must share it; use a smaller "
+                                "batch size or data with more rows per value")
 
     def factors_of(self, rows: np.ndarray) -> np.ndarray:
         """(n, K) codes of the rows."""

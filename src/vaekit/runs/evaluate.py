@@ -13,6 +13,7 @@ from ..errors import UserError
 from ..evaluation.diagnostics import latent_diagnostics
 from ..evaluation.likelihood import evaluate
 from ..evaluation.probe import linear_probe
+from .disentangle import evaluation_scores
 from .open import EvaluationData
 from .prepared import binarize_seed
 
@@ -34,6 +35,10 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
       used, and codebook_perplexity; none for a VAE).
     - from ``vaekit.evaluation.probe.linear_probe``, when both splits have labels: probe_accuracy,
       raw_probe_accuracy, chance_accuracy, probe_train_examples, probe_test_examples.
+    - from ``vaekit.runs.disentangle.evaluation_scores``, when the split has ground-truth factors: the
+      disentanglement metrics with their fast sample counts (beta_vae_score, factor_vae_score, mig, sap,
+      dci_*, modularity, explicitness_*, gaussian_total_correlation_nats; 'vaekit disentangle' for the
+      full counts).
     - data, split, binarize (``opened.describe()``); seconds: the whole evaluation's wall time.
     """
     started = time.perf_counter()
@@ -44,6 +49,8 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
     results.update(opened.model.epoch_statistics(opened.data))  # the model's own numbers (a VQ-VAE: codebook usage)
     if opened.train is not None:
         results.update(linear_probe(opened.model, probe_training_data(opened), opened.data, seed=seed) or {})
+    if getattr(opened.data, "factors", None) is not None:  # data with ground-truth factors: the cheap metrics
+        results.update(evaluation_scores(opened.model, opened.data, seed))
     results.update(opened.describe())
     results["seconds"] = time.perf_counter() - started
     return results

@@ -12,6 +12,7 @@ from ..figures.latent import kl_bar_chart
 from ..figures.latent_outputs import interpolation_outputs, latent_map_outputs, traversal_outputs
 from ..figures.report import SECTIONS, ReportContext, write_html
 from ..io import atomic_write_json
+from .disentangle import draw_figures
 from .evaluate import evaluate_run
 from .open import open_run
 
@@ -49,6 +50,8 @@ def make_figures(run_dir: Path, opened, results: dict) -> None:
     traversal_outputs(opened, first[0], top, 3.0, 9, folder / "traversal.png", "example 0")
     if latent_dim >= 2:
         latent_map_outputs(opened, folder / "latent_map.png")
+    if getattr(data, "factors", None) is not None:
+        draw_figures(folder, opened.model, data)  # the disentanglement section's figures
     if "kl_per_dim_nats" in results:
         kl_bar_chart(results["kl_per_dim_nats"], results["posterior_mean_variance"],
                      results["active_unit_threshold"], folder / "kl_per_dimension.png")

@@ -56,6 +56,7 @@ def disentanglement_metrics(encoder, data: ArrayData, seed: int = 0, fast: bool 
     settings = FAST if fast else DEFAULTS
     started = time.perf_counter()
     sampler, represent = factor_sampler(data), as_representation(encoder, data)
+    sampler.check_batches(settings["factor_vae"]["batch_size"])  # before any work: every value fills a batch
     rng = np.random.default_rng(seed)
     train_rows, test_rows = sampler.sample(settings["num_train"], rng), sampler.sample(settings["num_test"], rng)
     codes, codes_test = represent(train_rows), represent(test_rows)
