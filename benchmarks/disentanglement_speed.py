@@ -1,0 +1,66 @@
+"""Time of the full disentanglement metric set for one model on dSprites (CPU), per metric.
+
+Builds the model of the beta-TCVAE paper's dSprites MLP (4096-1200-1200-10, Bernoulli) and,
+with --trunk conv, disentanglement_lib's convolutional encoder (32-32-64-64 channels, latent 10),
+seeded weights (the metrics' cost depends on the data and sample counts, not on training), and
+runs ``vaekit.disentanglement.disentanglement_metrics`` on ``--data dsprites`` with the default
+sample counts (disentanglement_lib's) and with --fast ones. Rendering / reading the dSprites cache is
+timed apart. Writes results/disentanglement_speed.json.
+
+    python benchmarks/disentanglement_speed.py [--trunk mlp conv] [--sizes default fast] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import common
+
+TRUNKS = {"mlp": {"trunk": "mlp", "hidden": (1200, 1200)}, "conv": {"trunk": "conv", "channels": (32, 32, 64, 64)}}
+
+
+def build(trunk: str):
+    import torch
+
+    from vaekit.config import ModelConfig
+    from vaekit.models.model import build_model
+
+    torch.manual_seed(0)
+    return build_model(ModelConfig(latent_dim=10, likelihood="bernoulli", **TRUNKS[trunk]), (1, 64, 64))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trunk", nargs="+", default=["mlp"], choices=sorted(TRUNKS))
+    parser.add_argument("--sizes", nargs="+", default=["fast", "default"], choices=["fast", "default"])
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
+    parser.add_argument("--name", default="disentanglement_speed")
+    args = parser.parse_args()
+    import torch
+
+    from vaekit.data import load_data
+    from vaekit.disentanglement import disentanglement_metrics
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    data = load_data("dsprites", None).train
+    load_seconds = time.perf_counter() - started
+    print(f"dsprites: {len(data)} images loaded in {load_seconds:.1f} s")
+    rows = []
+    for trunk in args.trunk:
+        for sizes in args.sizes:
+            results = disentanglement_metrics(build(trunk), data, seed=0, fast=sizes == "fast", n_jobs=os.cpu_count())
+            rows.append({"trunk": trunk, "sizes": sizes, "seconds": results["seconds"],
+                         "encoded_examples": results["samples"]["encoded_examples"], "settings": results["settings"]})
+            parts = ", ".join(f"{k} {v:.1f}" for k, v in results["seconds"].items())
+            print(f"{trunk} {sizes}: {results['seconds']['total']:.1f} s in all ({parts}); "
+                  f"{results['samples']['encoded_examples']} distinct images encoded")
+    path = common.save_result(args.name, {"machine": common.machine(), "load_seconds": load_seconds, "rows": rows})
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
