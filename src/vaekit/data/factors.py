@@ -42,6 +42,12 @@ class FactorInfo:
                 "full_factorial": self.full_factorial}
 
 
+def is_integral(array: np.ndarray) -> bool:
+    """True for integers, booleans, and finite floats that are whole numbers."""
+    return array.dtype.kind in "iub" or (
+        array.dtype.kind == "f" and bool(np.isfinite(array).all()) and bool((array == np.round(array)).all()))
+
+
 def checked_factors(factors: np.ndarray, n_examples: int, where: str) -> np.ndarray:
     """(N, K) int64 codes 0..L_k-1 from integer (or integer-valued) codes of shape (N, K) or (N,).
 
@@ -55,9 +61,7 @@ def checked_factors(factors: np.ndarray, n_examples: int, where: str) -> np.ndar
     if len(factors) != n_examples:
         raise UserError(f"{where}: {len(factors)} rows of factors but {n_examples} examples; "
                         "save one row of factor codes per example")
-    integral = factors.dtype.kind in "iub" or (
-        factors.dtype.kind == "f" and bool(np.isfinite(factors).all()) and bool((factors == np.round(factors)).all()))
-    if not integral:
+    if not is_integral(factors):
         raise UserError(f"{where}: factors must be integer codes, got {factors.dtype} values; "
                         "map each factor's values to codes 0..L-1 before saving")
     factors = factors.astype(np.int64)

@@ -21,7 +21,7 @@ import torch
 
 from ..errors import UserError
 from .array import ArrayData, Splits, from_arrays
-from .factors import checked_factors, factor_info
+from .factors import checked_factors, factor_info, is_integral
 from .registry import SOURCES
 
 INPUT_KEYS = ("x", "inputs", "x_train")
@@ -87,10 +87,7 @@ def integer_labels(array: np.ndarray, n_examples: int, where: str) -> np.ndarray
     if len(array) != n_examples:
         raise UserError(f"{where}: {len(array)} labels but {n_examples} examples; "
                         "the inputs and labels must have one entry per example")
-    integral = array.dtype.kind in "iub" or (
-        array.dtype.kind == "f" and bool(np.isfinite(array).all()) and bool((array == np.round(array)).all())
-    )
-    if not integral:
+    if not is_integral(array):
         raise UserError(f"{where}: labels must be integer class indices, got {array.dtype} values; "
                         "map class names to 0..L-1 before saving")
     return array.astype(np.int64)
