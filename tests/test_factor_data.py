@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from vaekit.cli import main
 from vaekit.data import dsprites as ds
@@ -177,3 +178,31 @@ def test_user_sets_pick_rows_sharing_the_value_and_refuse_too_small_groups():
     with pytest.raises(UserError, match="toy.npz: factor 'factor_0' has only .* fewer than the batch of 5"):
         for _ in range(50):
             sampler.sample_sharing(0, 5, rng)
+
+
+def test_large_8_bit_data_are_checked_by_their_levels_not_a_float_copy():
+    from vaekit.data.array import LEVELS_ABOVE, ArrayData
+    from vaekit.data.binarize import is_binary
+
+    n = LEVELS_ABOVE // (64 * 64) + 1
+    values = torch.zeros(n, 1, 64, 64, dtype=torch.uint8)
+    values[::7, 0, 3, 3] = 1
+    binary = ArrayData(values, None, "big", scale=torch.tensor(1.0))
+    assert binary.support_sample().tolist() == [0.0, 1.0] and is_binary(binary)
+    values[5, 0, 0, 0] = 200  # one grey level
+    grey = ArrayData(values, None, "big", scale=torch.tensor(1 / 255))
+    assert grey.support_sample() == pytest.approx(torch.tensor([0.0, 1 / 255, 200 / 255]))
+    assert not is_binary(grey)
+
+
+def test_the_original_file_is_read_without_its_pickled_metadata_and_checked(tmp_path):
+    images = np.zeros((16, 64, 64), np.uint8)
+    classes = np.zeros((16, 6), np.int64)
+    classes[:, 1:] = np.arange(16)[:, None] % np.array([3, 6, 40, 32, 32])
+    path = tmp_path / "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
+    np.savez(path, imgs=images, latents_classes=classes, metadata=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(UserError, match="do not enumerate dSprites' 737280 combinations"):
+        load_data(f"dsprites:{path}", None)  # reaching the order check means the pickle was skipped
+    np.savez(path, imgs=images)
+    with pytest.raises(UserError, match=r"no \['latents_classes'\] array"):
+        load_data(f"dsprites:{path}", None)

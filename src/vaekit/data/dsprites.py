@@ -111,7 +111,7 @@ def factor_data(images: np.ndarray, codes: np.ndarray, name: str) -> ArrayData:
 
 def load_original(path: Path) -> ArrayData:
     """The original dSprites file: 'imgs' (N, 64, 64) and 'latents_classes' (N, 6), colour dropped."""
-    arrays = read_arrays(path)
+    arrays = read_arrays(path, ORIGINAL_KEYS)  # the file's 'metadata' is a pickle: never read
     missing = [key for key in ORIGINAL_KEYS if key not in arrays]
     if missing:
         raise UserError(f"{path}: no {missing} array(s); expected the original dSprites file "

@@ -32,8 +32,9 @@ NPY_MAGIC, ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
 READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)  # what np.load raises on damaged files
 
 
-def read_arrays(path: Path) -> dict[str, np.ndarray]:
-    """Every array of a .npy file (as key 'x') or a .npz archive, refusing pickled objects."""
+def read_arrays(path: Path, keys: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """Every array of a .npy file (as key 'x') or a .npz archive (only ``keys`` when given, so
+    other members, such as pickled metadata, are never read), refusing pickled objects."""
     if not path.is_file():
         what = "is a folder, not a file" if path.is_dir() else "no such file"
         raise UserError(f"{path}: {what}; pass a NumPy file saved with numpy.save or numpy.savez")
@@ -48,7 +49,7 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
         if isinstance(loaded, np.ndarray):
             return {"x": loaded}
         with loaded:  # npz members are read lazily, so damage inside the archive shows up here
-            return {key: loaded[key] for key in loaded.files}
+            return {key: loaded[key] for key in loaded.files if keys is None or key in keys}
     except READ_ERRORS as exc:
         raise UserError(f"{path}: not a readable NumPy file ({exc}); the file may be damaged or not .npy/.npz; "
                         "save numeric arrays (no Python objects) with numpy.save or numpy.savez") from None
