@@ -38,4 +38,5 @@ $py benchmarks/train_speed.py --device "$device" "${name[@]}" "${extra[@]}"
 $py benchmarks/eval_speed.py --device "$device" "${name[@]}" "${extra[@]}"
 $py benchmarks/memory.py --device "$device" "${name[@]}"
 $py benchmarks/scaling.py --device "$device" "${name[@]}" "${extra[@]}"
+if [ "$device" = cpu ]; then $py benchmarks/disentanglement_speed.py "${extra[@]}"; fi
 $py benchmarks/report.py
