@@ -173,11 +173,16 @@ def disentanglement_section(result: dict) -> list[str]:
     for row in result["rows"]:
         seconds = row["seconds"]
         verdict = "met" if seconds["total"] <= DISENTANGLEMENT_LIMIT_S else "not met"
-        rows.append([row["trunk"], row["sizes"], f"{row['encoded_examples']:,}", fmt(seconds["total"])]
-                    + [fmt(seconds.get(part, float("nan"))) for part in parts] + [verdict])
+        cpu = row.get("cpu_seconds", {})
+        rows.append([row["trunk"], row["sizes"], f"{row['encoded_examples']:,}",
+                     f"{fmt(seconds['total'])} ({fmt(cpu.get('total', float('nan')))})"]
+                    + [f"{fmt(seconds.get(part, float('nan')))} ({fmt(cpu.get(part, float('nan')))})" for part in parts]
+                    + [verdict])
     return [f"Measured on: {machine_line(result)}. `python benchmarks/disentanglement_speed.py` (dSprites read from the",
             f"cache in {result['load_seconds']:.1f} s, not counted). Seconds; `default`: disentanglement_lib's sample counts,",
-            "`fast`: `--fast`. Models with seeded weights: the cost depends on the data and the counts, not on training.", "",
+            "`fast`: `--fast`. Wall-clock seconds, in brackets the process's CPU seconds (on a shared machine the wall",
+            "clock counts the other jobs too; an idle machine needs at most the CPU seconds). Models with seeded weights:",
+            "the cost depends on the data and the counts, not on training.", "",
             table(["encoder", "counts", "distinct images encoded", "total s", "encode train/test", "MI (MIG, modularity)",
                    "SAP", "DCI", "explicitness", "BetaVAE", "FactorVAE", f"<= {DISENTANGLEMENT_LIMIT_S:.0f} s"], rows), ""]
 

@@ -209,3 +209,19 @@ def test_each_distinct_example_is_encoded_once_and_a_model_gives_its_posterior_m
 def test_bad_metric_inputs_raise_user_errors(call, fragment):
     with pytest.raises(UserError, match=fragment):
         call()
+
+
+def test_the_recorded_defaults_are_the_functions_defaults_and_disentanglement_libs():
+    import inspect
+
+    def defaults(function):
+        return {name: p.default for name, p in inspect.signature(function).parameters.items()
+                if p.default is not inspect.Parameter.empty and name != "seed"}
+
+    assert defaults(dm.beta_vae_score) == dm.DEFAULTS["beta_vae"] == {"batch_size": 64, "num_train": 10000, "num_eval": 5000}
+    assert defaults(dm.factor_vae_score) == dm.DEFAULTS["factor_vae"] == {
+        "batch_size": 64, "num_train": 10000, "num_eval": 5000, "num_variance_estimate": 10000, "prune_threshold": 0.05}
+    assert defaults(dm.mig)["num_bins"] == defaults(dm.modularity)["num_bins"] == dm.DEFAULTS["num_bins"] == 20
+    assert (dm.DEFAULTS["num_train"], dm.DEFAULTS["num_test"], dm.DEFAULTS["sap_C"]) == (10000, 5000, 0.01)
+    for function in (dm.mig, dm.sap, dm.dci, dm.modularity, dm.explicitness, dm.beta_vae_score, dm.factor_vae_score):
+        assert "disentanglement_lib" in function.__doc__
