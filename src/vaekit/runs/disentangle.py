@@ -39,7 +39,7 @@ def factor_data(run_dir: Path, model, data_spec=None) -> ArrayData:
     if spec == "arrays":
         raise UserError(f"{run_dir}: this run was trained on arrays passed in Python; pass --data with factors")
     data = load_data(spec, config.data).train
-    if data.factors is None:
+    if getattr(data, "factors", None) is None:  # streamed image folders have none either
         raise UserError(f"{data.name}: these data have no ground-truth factors; pass --data dsprites or an .npz "
                         "with 'factors' (N, K) integer codes beside 'x'")
     if data.shape != model.data_shape:

@@ -82,7 +82,7 @@ def as_representation(encoder, data: ArrayData) -> Representation:
 
 def factor_sampler(data: ArrayData) -> FactorSampler:
     """The sampler of a data set with ground-truth factors; a UserError for data without them."""
-    if data.factors is None or data.factor_info is None:
+    if getattr(data, "factors", None) is None or data.factor_info is None:
         raise UserError(f"{data.name}: these data have no ground-truth factors; use --data dsprites or an .npz "
                         "with 'factors' (N, K) integer codes beside 'x'")
     return FactorSampler(data.factors.numpy(), data.factor_info, data.name)
