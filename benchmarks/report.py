@@ -186,6 +186,30 @@ def targets(train: dict | None, evals: dict | None, memory: dict | None, gpu_tra
             f"\"Equal test ELBO\": within {ELBO_TOLERANCE} nats (the runs differ by their random seeds).", ""]
 
 
+DISENTANGLEMENT_LIMIT_S = 120.0  # the target: the full default metric set for one model on dSprites
+
+
+def disentanglement_section(result: dict) -> list[str]:
+    """Seconds per part of ``disentanglement_metrics`` on dSprites, for each model and sample-count set."""
+    parts = ["encode_train_test", "mutual_information", "sap", "dci", "explicitness", "beta_vae", "factor_vae"]
+    rows = []
+    for row in result["rows"]:
+        seconds = row["seconds"]
+        verdict = "met" if seconds["total"] <= DISENTANGLEMENT_LIMIT_S else "not met"
+        cpu = row.get("cpu_seconds", {})
+        rows.append([row["trunk"], row["sizes"], f"{row['encoded_examples']:,}",
+                     f"{fmt(seconds['total'])} ({fmt(cpu.get('total', float('nan')))})"]
+                    + [f"{fmt(seconds.get(part, float('nan')))} ({fmt(cpu.get(part, float('nan')))})" for part in parts]
+                    + [verdict])
+    return [f"Measured on: {machine_line(result)}. `python benchmarks/disentanglement_speed.py` (dSprites read from the",
+            f"cache in {result['load_seconds']:.1f} s, not counted). Seconds; `default`: disentanglement_lib's sample counts,",
+            "`fast`: `--fast`. Wall-clock seconds, in brackets the process's CPU seconds (on a shared machine the wall",
+            "clock counts the other jobs too; an idle machine needs at most the CPU seconds). Models with seeded weights:",
+            "the cost depends on the data and the counts, not on training.", "",
+            table(["encoder", "counts", "distinct images encoded", "total s", "encode train/test", "MI (MIG, modularity)",
+                   "SAP", "DCI", "explicitness", "BetaVAE", "FactorVAE", f"<= {DISENTANGLEMENT_LIMIT_S:.0f} s"], rows), ""]
+
+
 def main() -> None:
     train, evals, scaling, memory = (common.load_result(n) for n in ("train_speed", "eval_speed", "scaling", "memory"))
     explore = common.load_result("explore_latency")
@@ -208,6 +232,7 @@ def main() -> None:
         "| 5: how cost grows | `.venv/bin/python benchmarks/scaling.py` |",
         "| 6: the same on a GPU | `bash benchmarks/run.sh --device cuda` |",
         "| 7: the explorer's decode and slider-to-paint latency | `.venv/bin/python benchmarks/explore_latency.py` |",
+        "| 8: disentanglement metrics on dSprites | `.venv/bin/python benchmarks/disentanglement_speed.py` |",
         "",
         "## What runs, and how each system is set up",
         "",
@@ -276,6 +301,9 @@ def main() -> None:
                   "then gets the GPU tables, with the GPU's name, from them).", ""]
     if explore:
         lines += ["## 7. The latent-space explorer's latency (CPU)", ""] + explore_section(explore)
+    disentanglement = common.load_result("disentanglement_speed")
+    if disentanglement:
+        lines += ["## 8. Disentanglement metrics on dSprites (CPU)", ""] + disentanglement_section(disentanglement)
     lines += ["## Targets", ""] + targets(train, evals, memory, gpu_train, gpu_eval)
     if notes.is_file():
         lines += [notes.read_text().rstrip(), ""]

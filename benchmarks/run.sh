@@ -39,4 +39,5 @@ $py benchmarks/eval_speed.py --device "$device" "${name[@]}" "${extra[@]}"
 $py benchmarks/memory.py --device "$device" "${name[@]}"
 $py benchmarks/scaling.py --device "$device" "${name[@]}" "${extra[@]}"
 [ "$device" = cpu ] && $py benchmarks/explore_latency.py
+if [ "$device" = cpu ]; then $py benchmarks/disentanglement_speed.py "${extra[@]}"; fi
 $py benchmarks/report.py

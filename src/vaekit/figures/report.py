@@ -150,6 +150,33 @@ def explore_section(context: ReportContext) -> Section:
                    f"a local page that works offline):</p><pre>{html.escape(command)}</pre>")
 
 
+DISENTANGLEMENT_ROWS = [("beta_vae_score", "BetaVAE score"), ("factor_vae_score", "FactorVAE score"), ("mig", "MIG"),
+                        ("sap", "SAP"), ("dci_disentanglement", "DCI disentanglement"),
+                        ("dci_completeness", "DCI completeness"), ("dci_informativeness_test", "DCI informativeness (test)"),
+                        ("modularity", "modularity"), ("explicitness_test", "explicitness (test)"),
+                        ("gaussian_total_correlation_nats", "Gaussian total correlation, nats")]
+DISENTANGLEMENT_FIGURES = [("mutual_information.png", "Mutual information between each latent dimension and each factor."),
+                           ("factor_traversal.png", "Each factor's most informative dimension swept over its range."),
+                           ("factor_scatter.png", "That dimension against the factor's value.")]
+
+
+def disentanglement_section(context: ReportContext) -> Section | None:
+    """The disentanglement metrics of the evaluation (fast sample counts) and their figures, for data with factors."""
+    results = context.results
+    if not any(key in results for key, _ in DISENTANGLEMENT_ROWS):
+        if "disentanglement_left_out" in results:
+            context.left_out.append(f"disentanglement ({results['disentanglement_left_out']})")
+        return None
+    rows = [(label, format_value(results[key])) for key, label in DISENTANGLEMENT_ROWS if key in results]
+    body = ("<p>On the evaluation split with disentanglement_lib's definitions and smaller sample counts; "
+            "'vaekit disentangle RUN' gives the full counts.</p>" + table(rows))
+    for file, caption in DISENTANGLEMENT_FIGURES:
+        path = context.run_dir / "report" / file
+        if path.is_file():
+            body += f"<p>{html.escape(caption)}</p>" + embed_png(path)
+    return Section("Disentanglement", body)
+
+
 SECTIONS = [
     summary_section,
     config_section,
@@ -167,4 +194,5 @@ SECTIONS = [
     probe_section,
     picture_section("Samples per class", "class_samples.png", "A conditional model: one row per class, samples drawn for it."),
     explore_section,
+    disentanglement_section,
 ]

@@ -14,6 +14,7 @@ from ..evaluation.conditional import conditional_sample_accuracy
 from ..evaluation.diagnostics import latent_diagnostics
 from ..evaluation.likelihood import evaluate
 from ..evaluation.probe import linear_probe
+from .disentangle import evaluation_scores
 from .open import EvaluationData
 from .prepared import binarize_seed
 
@@ -37,6 +38,10 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
       raw_probe_accuracy, chance_accuracy, probe_train_examples, probe_test_examples.
     - for a conditional model, from ``vaekit.evaluation.conditional.conditional_sample_accuracy``:
       conditional_sample_accuracy, sample_classifier_test_accuracy, sample_classifier_chance, and counts.
+    - from ``vaekit.runs.disentangle.evaluation_scores``, when the split has ground-truth factors: the
+      disentanglement metrics with their fast sample counts (beta_vae_score, factor_vae_score, mig, sap,
+      dci_*, modularity, explicitness_*, gaussian_total_correlation_nats; 'vaekit disentangle' for the
+      full counts).
     - data, split, binarize (``opened.describe()``); seconds: the whole evaluation's wall time.
     """
     started = time.perf_counter()
@@ -49,6 +54,8 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
         results.update(linear_probe(opened.model, probe_training_data(opened), opened.data, seed=seed) or {})
     if opened.model.classes and opened.train is not None:  # a conditional model: do its samples show their class?
         results.update(conditional_sample_accuracy(opened.model, opened.train, opened.data, seed=seed) or {})
+    if getattr(opened.data, "factors", None) is not None:  # data with ground-truth factors: the cheap metrics
+        results.update(evaluation_scores(opened.model, opened.data, seed))
     results.update(opened.describe())
     results["seconds"] = time.perf_counter() - started
     return results

@@ -20,6 +20,7 @@ from ..figures.latent_outputs import (
 from ..figures.report import SECTIONS, ReportContext, write_html
 from ..io import atomic_write_json
 from ..seeding import seeded
+from .disentangle import draw_figures
 from .evaluate import evaluate_run
 from .open import class_names, open_run
 
@@ -65,6 +66,8 @@ def make_figures(run_dir: Path, opened, results: dict) -> None:
         latent_map_outputs(opened, folder / "latent_map.png")
     if "code_counts" in results:  # a VQ-VAE's codebooks
         code_use_histogram(results["code_counts"], folder / "code_use.png")
+    if getattr(data, "factors", None) is not None:
+        draw_figures(folder, opened.model, data)  # the disentanglement section's figures
     if "kl_per_dim_nats" in results:
         kl_bar_chart(results["kl_per_dim_nats"], results["posterior_mean_variance"],
                      results["active_unit_threshold"], folder / "kl_per_dimension.png")

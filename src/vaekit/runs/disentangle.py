@@ -1,0 +1,111 @@
+"""Disentanglement of a trained run: every metric on its factor data, written to
+RUN_DIR/disentanglement.json, and the figures in RUN_DIR/disentanglement/."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..config import load_config
+from ..data import load_data
+from ..data.array import ArrayData
+from ..data.binarize import binarize_once, resolve_mode
+from ..errors import UserError
+from ..evaluation.disentanglement import Representation, disentanglement_metrics, mutual_information_matrix
+from ..evaluation.disentanglement.sampled import factor_sampler
+from ..figures.disentanglement import factor_scatter, factor_traversal, information_heatmap
+from ..io import atomic_write_json
+from ..latent.encode import decode_mean
+from ..training.checkpoint import load_model
+from .prepared import binarize_seed, resolve_device, resolve_likelihood
+
+SCORES = ("beta_vae_score", "factor_vae_score", "mig", "sap", "dci_disentanglement", "dci_completeness",
+          "dci_informativeness_train", "dci_informativeness_test", "modularity", "explicitness_train",
+          "explicitness_test", "gaussian_total_correlation_nats", "factor_vae_active_dims")
+FIGURES = ("mutual_information.png", "factor_traversal.png", "factor_scatter.png")
+SCATTER_POINTS, STEPS = 2000, 9
+
+
+def factor_data(run_dir: Path, model, data_spec=None) -> ArrayData:
+    """The run's data source (or ``data_spec``) with its ground-truth factors, every example of its
+    training file, as the model's encoder saw them (binarised once with the test seed when training
+    binarised them)."""
+    config = load_config(run_dir / "config.yaml")
+    spec = config.data.source if data_spec is None else data_spec
+    if spec == "arrays":
+        raise UserError(f"{run_dir}: this run was trained on arrays passed in Python; pass --data with factors")
+    data = load_data(spec, config.data).train
+    if getattr(data, "factors", None) is None:  # streamed image folders have none either
+        raise UserError(f"{data.name}: these data have no ground-truth factors; pass --data dsprites or an .npz "
+                        "with 'factors' (N, K) integer codes beside 'x'")
+    if data.shape != model.data_shape:
+        raise UserError(f"{data.name}: examples of shape {data.shape} do not fit this model's shape {model.data_shape}")
+    if resolve_mode(config.data.binarize, resolve_likelihood(config.model.likelihood, data), data) != "none":
+        data = binarize_once(data, binarize_seed(config, "test"))
+    return data
+
+
+def disentangle_run(run_dir: str | Path, data_spec=None, fast: bool = False, seed: int = 0,
+                    device: str = "auto") -> dict:
+    """Every metric of ``vaekit.disentanglement`` for the run's best model (its posterior mean) on
+    its factor data; writes RUN_DIR/disentanglement.json and the figures, returns the results."""
+    started = time.perf_counter()
+    run_dir = Path(run_dir)
+    if not (run_dir / "model.safetensors").is_file():
+        raise UserError(f"{run_dir}: no model.safetensors here; pass a run folder written by 'vaekit train'")
+    model = load_model(run_dir / "model.safetensors", resolve_device(device))[0]
+    data = factor_data(run_dir, model, data_spec)
+    represent = Representation(model, data)
+    results = disentanglement_metrics(represent, data, seed, fast, n_jobs=os.cpu_count() or 1)
+    results["representation"] = "posterior mean"
+    results["figures"] = draw_figures(run_dir / "disentanglement", model, data, seed,
+                                      results["mutual_information_nats"], represent)
+    results["seconds"]["with_figures"] = time.perf_counter() - started
+    atomic_write_json(run_dir / "disentanglement.json", results)
+    return results
+
+
+def evaluation_scores(model, data: ArrayData, seed: int = 0) -> dict:
+    """The scores of ``disentanglement_metrics`` with its fast sizes on ``data`` (an evaluation split
+    with factors: its rows are picked by shared value), for ``vaekit eval``; keys as there, plus
+    disentanglement_settings ('fast') and disentanglement_seconds. When the split cannot serve the
+    metrics (a value with fewer rows than a batch), the reason as disentanglement_left_out."""
+    try:
+        results = disentanglement_metrics(model, data, seed, fast=True, n_jobs=os.cpu_count() or 1)
+    except UserError as exc:
+        return {"disentanglement_left_out": str(exc)}
+    scores = {key: results[key] for key in SCORES if key in results}
+    return {**scores, "disentanglement_settings": "fast", "disentanglement_seconds": results["seconds"]["total"]}
+
+
+def draw_figures(folder: Path, model, data: ArrayData, seed: int = 0, information=None,
+                 represent: Representation | None = None) -> list[str]:
+    """The heatmap of the (D, K) mutual information (``information``, else computed from the sample),
+    a traversal of each factor's most informative dimension over the codes' 2-98 % range around
+    their median, and that dimension against the factor's value; from up to 2,000 examples (those
+    ``represent`` already encoded, else random ones). Returns the PNG paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    represent = represent or Representation(model, data)
+    rows = np.flatnonzero(represent.done)
+    if len(rows) == 0:
+        rows = np.unique(factor_sampler(data).sample(SCATTER_POINTS, np.random.default_rng(seed)))
+    rows = np.random.default_rng(seed).choice(rows, size=min(SCATTER_POINTS, len(rows)), replace=False)
+    codes, factors = represent(rows), data.factors[rows].numpy()  # (n, D), (n, K)
+    information = mutual_information_matrix(codes, factors) if information is None else np.asarray(information)
+    info = data.factor_info
+    best = information.argmax(0)  # (K,): each factor's most informative dimension
+    labels = [f"{name}: z{d}" for name, d in zip(info.names, best)]
+    information_heatmap(information, info.names, folder / FIGURES[0])
+    low, high = np.quantile(codes, 0.02, axis=0), np.quantile(codes, 0.98, axis=0)  # (D,)
+    z = torch.from_numpy(np.median(codes, 0)).float().repeat(len(best), STEPS, 1)  # (K, steps, D)
+    for k, d in enumerate(best):
+        z[k, :, d] = torch.linspace(float(low[d]), float(high[d]), STEPS)
+    factor_traversal(decode_mean(model, z).cpu(), labels, folder / FIGURES[1],
+                     "each row sweeps the factor's most informative dimension over its 2-98% range")
+    values = [np.asarray(info.values[k])[factors[:, k]] for k in range(len(info.names))]
+    factor_scatter(values, [codes[:, d] for d in best], labels, folder / FIGURES[2])
+    return [str(folder / name) for name in FIGURES]
