@@ -21,6 +21,7 @@ from ..config import ObjectiveConfig
 from ..data.array import ArrayData, batches
 from ..errors import UserError
 from ..models.registry import LIKELIHOODS
+from ..nn.collective import object_from_first, rank, sum_over_ranks, world_size
 from ..nn.modes import eval_mode
 from ..objectives import build_objective, log_weights_at
 from ..seeding import seeded
@@ -150,15 +151,61 @@ def per_example_terms(
     parts: dict[str, list[torch.Tensor]] = {}
     with torch.no_grad(), seeded(seed, parameter.device), eval_mode(model):
         for x in batches(data, batch_size, parameter):
-            # Checked per batch, as read: a Bernoulli model scored on grey levels would otherwise
-            # return a meaningless number without complaint; streamed data is decoded only once.
-            model.likelihood.check_support(x, likelihood, data.name)
-            terms = dict(objective(model, x).terms)  # name -> (B,) nats
-            if k > 0:
-                terms["log_px"] = running_log_likelihood(model, x, k, chunk)
-            for name, value in terms.items():
-                parts.setdefault(name, []).append(value.double())  # stays on the device until the end
+            for name, value in batch_terms(model, objective, x, k, chunk, likelihood, data.name).items():
+                parts.setdefault(name, []).append(value)  # stays on the device until the end
     return {name: torch.cat(values).cpu() for name, values in parts.items()}  # one transfer per term
+
+
+def batch_terms(model, objective, x: torch.Tensor, k: int, chunk: int | None, likelihood: str, name: str) -> dict:
+    """name -> (B,) float64 nats of one batch x (B, *shape), drawing from the current random state."""
+    # Checked per batch, as read: a Bernoulli model scored on grey levels would otherwise
+    # return a meaningless number without complaint; streamed data is decoded only once.
+    model.likelihood.check_support(x, likelihood, name)
+    terms = dict(objective(model, x).terms)  # name -> (B,) nats
+    if k > 0:
+        terms["log_px"] = running_log_likelihood(model, x, k, chunk)
+    return {term: value.double() for term, value in terms.items()}
+
+
+def batch_seed(seed: int, index: int) -> int:
+    """The seed of batch ``index`` of a sharded evaluation: one stream per (seed, batch)."""
+    return (seed * 1_000_003 + index) % (2**63)
+
+
+def sharded_mean_terms(
+    model, data: ArrayData, k: int = 0, batch_size: int | None = None, seed: int = 0, chunk: int | None = None
+) -> dict[str, float]:
+    """``mean_terms`` shared out among the processes of a torch.distributed group: batch i (data
+    order) goes to rank i mod W and draws from its own stream, seeded with (seed, i), so every
+    example is scored once, by one rank, and the means do not depend on the number of processes
+    (one process gives the same numbers, up to the order of float64 sums). Per-term sums and the
+    example count are summed over the ranks in one collective. Outside a group: W = 1.
+
+    The streams differ from ``mean_terms``' single stream, so the two agree in distribution, not
+    draw for draw."""
+    batch_size = check_request(model, data, k, batch_size)
+    keep_freed_memory()
+    objective = build_objective(ObjectiveConfig(), model)
+    parameter = next(model.parameters())
+    likelihood = likelihood_name(model.likelihood)
+    sums: dict[str, torch.Tensor] = {}
+    count = torch.zeros((), dtype=torch.float64, device=parameter.device)
+    with torch.no_grad(), eval_mode(model):
+        for index, start in enumerate(range(0, len(data), batch_size)):
+            if index % world_size() != rank():
+                continue
+            x = data.inputs(slice(start, start + batch_size)).to(device=parameter.device, dtype=parameter.dtype)
+            with seeded(batch_seed(seed, index), parameter.device):
+                terms = batch_terms(model, objective, x, k, chunk, likelihood, data.name)
+            for name, value in terms.items():
+                sums[name] = sums.get(name, 0) + value.sum()
+            count += len(x)
+    names = object_from_first(list(sums))  # rank 0 always scores batch 0; a rank may have none
+    local = torch.stack([count] + [sums.get(name, torch.zeros_like(count)) for name in names])
+    total = sum_over_ranks(local)
+    if int(total[0]) != len(data):
+        raise RuntimeError(f"sharded evaluation scored {int(total[0])} of {len(data)} examples")
+    return {name: float(value) / len(data) for name, value in zip(names, total[1:].tolist())}
 
 
 def check_request(model, data: ArrayData, k: int, batch_size: int | None) -> int:

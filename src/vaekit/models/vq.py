@@ -18,6 +18,9 @@ pass, the identity in the backward pass). With ``codebook_ema`` the codebook fol
 moving averages of its assigned encoder outputs (decay 0.99, Laplace smoothing) and the codebook
 term is dropped. Codes unused for ``codebook_restart`` training batches are reset to encoder
 outputs of the current batch drawn from the torch generator (so resume stays reproducible).
+Under data-parallel training the usage counts and moving averages are summed over the ranks (the
+statistics of the global batch) and restarted codes take rank 0's candidates, so every rank holds
+the same codebook.
 
 Likelihood: the paper's prior over codes is uniform and fixed, so no ELBO is reported while
 the model has no prior. ``vaekit fit-code-prior`` (``vaekit.models.code_prior.fit_code_prior``) fits an
@@ -40,6 +43,7 @@ from torch.nn import functional as F
 
 from ..data.array import batches
 from ..errors import UserError
+from ..nn.collective import broadcast_from_first, sum_over_ranks
 from ..nn.modes import eval_mode
 from ..nn.registry import TRUNKS
 from ..registry import Registry
@@ -95,7 +99,7 @@ class VectorQuantiser(nn.Module):
 
     @torch.no_grad()
     def count_usage(self, codes: torch.Tensor) -> None:
-        used = torch.zeros_like(self.unused_steps, dtype=torch.bool).index_fill_(0, codes, True)
+        used = sum_over_ranks(torch.bincount(codes, minlength=len(self.unused_steps))) > 0  # on any rank
         self.unused_steps.add_(1).masked_fill_(used, 0)
 
     @torch.no_grad()
@@ -106,6 +110,7 @@ class VectorQuantiser(nn.Module):
         every call, from the global torch generator, and only the dead codes take theirs."""
         dead = (self.unused_steps >= self.restart_after).unsqueeze(1)  # (K, 1)
         candidates = z_e.detach()[torch.randint(len(z_e), (len(self.codebook),), device=z_e.device)]  # (K, D)
+        candidates = broadcast_from_first(candidates)  # data-parallel: every rank takes rank 0's, so codebooks agree
         self.codebook.copy_(torch.where(dead, candidates.to(self.codebook), self.codebook))
         self.unused_steps.masked_fill_(dead.squeeze(1), 0)
         if self.ema:  # the revived code's averages start at its new value, seen once
@@ -119,6 +124,7 @@ class VectorQuantiser(nn.Module):
         size = len(self.codebook)
         counts = torch.bincount(codes, minlength=size).to(self.ema_count)  # (K,)
         sums = torch.zeros_like(self.ema_sum).index_add_(0, codes, z_e.detach().to(self.ema_sum))  # (K, D)
+        counts, sums = sum_over_ranks(counts), sum_over_ranks(sums)  # data-parallel: those of the global batch
         self.ema_count.mul_(EMA_DECAY).add_(counts, alpha=1 - EMA_DECAY)
         self.ema_sum.mul_(EMA_DECAY).add_(sums, alpha=1 - EMA_DECAY)
         n = self.ema_count.sum()

@@ -195,6 +195,7 @@ class Trainer:
                 on_step(StepInfo(epoch, step, steps, output))
         sums = {}
         if records is not None:
+            records, n = self.reduce_epoch(records, n)
             records = records.double()
             self.raise_if_nonfinite(first_nonfinite(records[:, 0]), epoch, lr)
             sums = dict(zip(names, records[:, 1:].sum(0).tolist()))
@@ -202,6 +203,11 @@ class Trainer:
         row = {"epoch": epoch + 1, **{f"train_{k}": v / n for k, v in sums.items()}}
         row.update(beta=beta, lr=lr, grad_norm=float(grad_norm) / steps, seconds=time.perf_counter() - started)
         return row
+
+    def reduce_epoch(self, records: torch.Tensor, n: int) -> tuple[torch.Tensor, int]:
+        """The epoch's step records (steps, 1 + terms) and example count, as the metrics count them: this
+        process's own; data-parallel training sums them over the processes."""
+        return records, n
 
     def clip_gradients(self) -> torch.Tensor:
         """The total gradient norm before clipping (a device tensor); clips when train.grad_clip > 0."""
@@ -219,12 +225,16 @@ class Trainer:
                 "Gaussian collapsing on constant pixels)."
             )
 
+    def validation_terms(self, val_data) -> dict[str, float]:
+        """Mean validation terms (nats per example): the ELBO, whatever the training objective, with
+        fixed noise (seed 0) so that epochs compare fairly."""
+        return mean_terms(self.model, val_data, k=0, batch_size=1024, seed=0, chunk=None)
+
     def validate(self, row: dict, val_data) -> bool:
         """Adds validation terms to ``row``; True when the validation ELBO is the best so far."""
         if val_data is None or len(val_data) == 0:
             return True
-        # Fixed noise (seed 0) so that epochs compare fairly; the ELBO, whatever the training objective.
-        terms = mean_terms(self.model, val_data, k=0, batch_size=1024, seed=0, chunk=None)
+        terms = self.validation_terms(val_data)
         row.update({f"val_{k}": v for k, v in terms.items()})
         row.update(self.model.epoch_statistics(val_data))
         score = terms["elbo"] if "elbo" in terms else terms["log_px_z"]  # the AE has no ELBO
