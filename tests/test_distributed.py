@@ -151,7 +151,8 @@ def test_the_sharded_log_likelihood_equals_the_single_process_one(tmp_path):
     assert two[0] == two[1]
     assert set(single) >= {"log_px", "elbo", "kl"}
     for name in single:
-        assert two[0][name] == pytest.approx(single[name], rel=1e-12, abs=1e-12), name
+        # float32 model arithmetic (threads differ between the processes); other draws would differ by ~1e-2
+        assert two[0][name] == pytest.approx(single[name], rel=1e-6), name
     assert single["log_px"] >= single["elbo"] - 1.0  # an importance-sampled bound, near or above the ELBO
 
 
