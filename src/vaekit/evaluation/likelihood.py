@@ -103,7 +103,8 @@ def default_batch_size(data_shape: tuple[int, ...], examples: int) -> int:
 
 
 def evaluate(
-    model, data: ArrayData, k: int = 0, batch_size: int | None = None, seed: int = 0, chunk: int | None = None
+    model, data: ArrayData, k: int = 0, batch_size: int | None = None, seed: int = 0, chunk: int | None = None,
+    sharded: bool = False,
 ) -> dict:
     """Mean per-example numbers over ``data`` as a flat dict of plain floats and ints.
 
@@ -117,10 +118,16 @@ def evaluate(
     and nll_nats = -log_px_nats. Images (C, H, W) also get negative_elbo_bits_per_dim and
     nll_bits_per_dim: nats / (C * H * W * ln 2). One seeded random stream serves the whole pass,
     so the result is reproducible for a fixed (seed, batch_size).
+
+    ``sharded`` (every process of a torch.distributed group calls it): the batches are shared out
+    with one stream per batch (``sharded_mean_terms``), and ``processes`` says how many took part.
     """
     started = time.perf_counter()
-    means = mean_terms(model, data, k, batch_size, seed, chunk)
-    return report(means, data, k, seed, time.perf_counter() - started)
+    means = (sharded_mean_terms if sharded else mean_terms)(model, data, k, batch_size, seed, chunk)
+    result = report(means, data, k, seed, time.perf_counter() - started)
+    if sharded:
+        result["processes"] = world_size()
+    return result
 
 
 def mean_terms(
