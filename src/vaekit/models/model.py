@@ -11,6 +11,7 @@ from torch import nn
 from torch.distributions import Distribution
 
 from ..errors import UserError
+from ..nn.precision import full_precision
 from ..nn.registry import TRUNKS
 from .heads import GaussianHead, PointHead
 from .likelihoods import build_likelihood
@@ -36,13 +37,16 @@ class LatentVariableModel(nn.Module):
 
     def encode(self, x: torch.Tensor) -> Distribution:
         """q(z|x): batch shape (B,), event shape (latent_dim,). Its ``mean`` is the embedding."""
-        return self.head(self.encoder(x))
+        h = self.encoder(x)  # (B, F); bfloat16 under autocast
+        with full_precision(h):  # the posterior's parameters and all that follows from them: float32
+            return self.head(h.float())
 
     def decode(self, z: torch.Tensor) -> Distribution:
         """p(x|z): z (*lead, latent_dim) -> batch shape lead, event shape data_shape; lead may be (k, B)."""
         lead = z.shape[:-1]
-        decoded = self.decoder(z.reshape(-1, z.shape[-1]))  # (N, params, *data_shape)
-        return self.likelihood(decoded.view(*lead, *decoded.shape[1:]))  # (*lead, params, *data_shape)
+        decoded = self.decoder(z.reshape(-1, z.shape[-1])).float()  # (N, params, *data_shape); float32 log-probs
+        with full_precision(decoded):
+            return self.likelihood(decoded.view(*lead, *decoded.shape[1:]))  # (*lead, params, *data_shape)
 
     def epoch_statistics(self, data) -> dict[str, float]:
         """Model-specific numbers logged with each epoch's validation metrics (e.g. codebook usage);

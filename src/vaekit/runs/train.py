@@ -29,6 +29,7 @@ from ..figures.grids import comparison_grid, image_grid
 from ..io import atomic_write_json, atomic_write_text
 from ..models.model import LatentVariableModel, build_model
 from ..models.priors import Prior
+from ..nn.precision import check_precision
 from ..objectives import build_objective
 from ..seeding import seeded
 from ..training import distributed
@@ -166,6 +167,7 @@ def train(
     prepared = prepare_data(config, data, device)
     config = config.replace(model={"likelihood": prepared.likelihood})  # the run folder stores what was used
     check_parallel(config, prepared)
+    check_precision(config.train.precision)
     if resume is None:
         run_dir = distributed.on_first(lambda: new_run_dir(config, out))  # rank 0 creates it, or every rank stops
     return _fit(config, prepared, run_dir, device, resume is not None, on_step, on_epoch)

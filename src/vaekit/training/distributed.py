@@ -39,6 +39,7 @@ from ..errors import UserError
 from ..evaluation.likelihood import sharded_mean_terms
 from ..nn import collective
 from ..nn.collective import broadcast_from_first, rank, sum_over_ranks, world_size
+from ..nn.precision import autocast
 from ..objectives import Output
 from .batches import ResidentBatches
 from .trainer import Trainer, step_record
@@ -233,10 +234,11 @@ class DistributedTrainer(Trainer):
             self.ddp = wrap(inner, device)
 
     def forward(self, x: torch.Tensor, beta: float, full: bool) -> tuple[Output, torch.Tensor]:
-        if self.compile and not self.warmed:
-            self.warm_up(x[:2], beta)
-        loss, terms, record = self.ddp(x, beta)
-        return Output(loss, terms), record
+        with autocast(getattr(self.config, "precision", "fp32"), x.device):
+            if self.compile and not self.warmed:
+                self.warm_up(x[:2], beta)
+            loss, terms, record = self.ddp(x, beta)
+            return Output(loss, terms), record
 
     def train_epoch(self, batches, on_step) -> dict:
         batches.epoch = self.state.epoch  # the epoch's permutation is seeded with (seed, epoch)

@@ -28,6 +28,7 @@ import torch
 from ..errors import UserError
 from ..evaluation.likelihood import keep_freed_memory, mean_terms
 from ..nn.modes import eval_mode
+from ..nn.precision import autocast
 from ..objectives import ELBO, IWAE, Output
 
 # Compiling costs seconds (3-5 s for an MLP VAE on 2 CPU cores once torch's cache holds the
@@ -128,8 +129,8 @@ class Trainer:
 
     def prepare_compile(self, batches) -> None:
         """Decide once whether to compile, from the whole run's steps (the same on resume)."""
+        device = next(self.model.parameters()).device
         if self.compile is None:
-            device = next(self.model.parameters()).device
             per_epoch = len(batches) * getattr(batches, "batch_size", 1) if hasattr(batches, "__len__") else 0
             self.compile = should_compile(self.objective, device, per_epoch * self.config.epochs)
         if self.compile and self.compiled is None:
@@ -138,18 +139,20 @@ class Trainer:
                 output = self.objective(self.model, x, beta=beta)
                 return output.loss, output.terms, step_record(output)
 
-            self.compiled = torch.compile(forward, dynamic=False)
+            mode = "reduce-overhead" if device.type == "cuda" else None  # CUDA graphs: small models are launch-bound
+            self.compiled = torch.compile(forward, dynamic=False, mode=mode)
 
     def forward(self, x: torch.Tensor, beta: float, full: bool) -> tuple[Output, torch.Tensor]:
         """The objective on batch x and the step's record (``step_record``): the compiled graph for
         full batches when compiling, else eager."""
-        if self.compiled is not None and full:
-            if not self.warmed:
-                self.warm_up(x[:2], beta)
-            loss, terms, record = self.compiled(x, beta)
-            return Output(loss, terms), record
-        output = self.objective(self.model, x, beta=beta)
-        return output, step_record(output)
+        with autocast(getattr(self.config, "precision", "fp32"), x.device):
+            if self.compiled is not None and full:
+                if not self.warmed:
+                    self.warm_up(x[:2], beta)
+                loss, terms, record = self.compiled(x, beta)
+                return Output(loss, terms), record
+            output = self.objective(self.model, x, beta=beta)
+            return output, step_record(output)
 
     def warm_up(self, x: torch.Tensor, beta: float) -> None:
         """One eager pass before tracing fills lazy Python caches (torch.distributions' KL dispatch),
