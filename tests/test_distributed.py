@@ -123,6 +123,45 @@ def test_two_processes_with_b_each_train_as_one_process_with_2b(kind, two_ranks)
         torch.testing.assert_close(first["state"][name], value, msg=name)
 
 
+# every registered model with its default objective, and the priors that hold parameters; conv trunks
+# on 1 x 8 x 8 images
+CONFORMANCE = [("vae", "mlp", "normal", "elbo"), ("vae", "mlp", "mog", "iwae"), ("vae", "mlp", "vamp", "elbo"),
+               ("ae", "mlp", "normal", "reconstruction"), ("hvae", "mlp", "normal", "elbo"),
+               ("conv_hvae", "conv", "normal", "elbo"), ("vqvae", "conv", "normal", "vq"),
+               ("vqvae", "mlp", "normal", "vq")]
+
+
+def train_every_model() -> dict:
+    """Three DDP steps of each conformance entry on this rank; the hash of each final state."""
+    from vaekit.config import ObjectiveConfig
+    from vaekit.models.registry import MODELS
+    from vaekit.objectives import build_objective
+
+    assert set(MODELS.names()) <= {entry[0] for entry in CONFORMANCE}  # a new model joins this list
+    hashes = {}
+    for name, trunk, prior, objective_name in CONFORMANCE:
+        torch.manual_seed(0)
+        config = ModelConfig(name=name, trunk=trunk, prior=prior, hidden=(16,), channels=(4, 8), latent_dim=3,
+                             likelihood="bernoulli", prior_components=4 if prior != "normal" else 0, codebook_size=8,
+                             codebook_restart=1)
+        model = build_model(config, (1, 8, 8))
+        objective = build_objective(ObjectiveConfig(name=objective_name), model)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        trainer = DistributedTrainer(model, objective, TrainConfig(epochs=1, batch_size=8), optimizer,
+                                     make_schedule(optimizer, "constant", 1), compile=False)
+        values = (torch.rand(24, 1, 8, 8, generator=torch.Generator().manual_seed(1)) < 0.5).float()
+        trainer.fit(ShardedBatches(ArrayData(values, None, "images"), 8, False, seed=0))
+        hashes[f"{name}-{trunk}-{prior}-{objective_name}"] = state_hash(model)
+    return hashes
+
+
+def test_every_model_trains_under_ddp_and_stays_identical_on_both_ranks(tmp_path):
+    """DDP refuses a step where a parameter got no gradient; every model's must get one, and the
+    buffers (VQ statistics, with restarts after one unused batch) must agree without being broadcast."""
+    first, second = run_ranks(train_every_model, 2, tmp_path)
+    assert first == second and len(first) == len(CONFORMANCE)
+
+
 def test_free_bits_hold_the_global_batch_mean_kl_of_each_dimension():
     """One process: the floor applies to the batch-mean KL per dimension (the quantity the global
     mean reproduces under several processes)."""
