@@ -222,6 +222,11 @@ def test_a_two_process_run_writes_from_rank_0_only_and_resumes_bit_identically(t
     assert [row["epoch"] for row in rows] == ["1", "2"]
     assert rows == [dict(row, seconds=r["seconds"]) for row, r in zip(list(csv.DictReader(open(whole / "metrics.csv"))), rows)]
     assert "epochs: 2" in (cut / "config.yaml").read_text()
+    # one process continues the two-process run to 3 epochs, and says it is not bit-identical
+    done = run_plain(["train", "--resume", str(cut), "--epochs", "3"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "resuming on 1 process without torch.distributed a run saved by 2 processes" in done.stderr and "not continue bit-identically" in done.stderr
+    assert [row["epoch"] for row in csv.DictReader(open(cut / "metrics.csv"))] == ["1", "2", "3"]
 
 
 NAN_ON_RANK_1 = """
@@ -263,7 +268,7 @@ def test_zero_devices_and_cuda_without_a_gpu_are_refused_before_anything_is_writ
     done = run_plain(TRAIN + ["--devices", "0", "--out", str(out)])
     assert done.returncode == 2 and "--devices 0: the number of processes must be at least 1" in done.stderr
     if not torch.cuda.is_available():
-        cuda = [a for a in TRAIN if a != "cpu"][:-1] + ["--device", "cuda", "--devices", "2", "--out", str(out)]
+        cuda = TRAIN[:-1] + ["cuda", "--devices", "2", "--out", str(out)]  # TRAIN ends with --device cpu
         done = run_plain(cuda)
         assert done.returncode == 2 and "no CUDA device is available here" in done.stderr
     assert not out.exists()
@@ -310,3 +315,12 @@ def test_torchrun_on_two_processes_writes_one_run_folder_that_eval_opens(tmp_pat
     assert sharded["processes"] == 2 and sharded["examples"] == single["examples"]
     assert sharded["elbo_nats"] == pytest.approx(single["elbo_nats"], abs=0.5)
     assert sharded["log_px_nats"] == pytest.approx(single["log_px_nats"], abs=0.5)
+
+
+@pytest.mark.slow
+def test_devices_2_launches_two_processes_through_torch_distributed_run(tmp_path):
+    out = tmp_path / "run"
+    done = run_plain(TRAIN + ["--devices", "2", "--epochs", "1", "--out", str(out)])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((out / "run.json").read_text())["world_size"] == 2
+    assert done.stdout.count("run folder:") == 1  # rank 0 alone reports

@@ -38,7 +38,7 @@ from torch import nn
 from ..errors import UserError
 from ..evaluation.likelihood import sharded_mean_terms
 from ..nn import collective
-from ..nn.collective import broadcast_from_first, rank, sum_over_ranks, world_size
+from ..nn.collective import broadcast_from_first, object_from_first, rank, sum_over_ranks, world_size
 from ..nn.precision import autocast
 from ..objectives import Output
 from .batches import ResidentBatches
@@ -132,16 +132,13 @@ def barrier() -> None:
 def on_first(make: Callable[[], object]) -> object:
     """``make()`` on rank 0 only, its result (a picklable value) on every rank; a UserError raised
     by rank 0 is raised on every rank, so no rank waits for one that has stopped."""
-    if not joined():
-        return make()
-    box: list = [None]
+    outcome = None
     if is_first():
         try:
-            box[0] = ("ok", make())
+            outcome = ("ok", make())
         except UserError as exc:
-            box[0] = ("error", str(exc))
-    dist.broadcast_object_list(box, src=0)
-    status, value = box[0]
+            outcome = ("error", str(exc))
+    status, value = object_from_first(outcome)
     if status == "error":
         raise UserError(value)
     return value
@@ -308,6 +305,12 @@ def restore_rng(tensors: dict[str, torch.Tensor], metadata: dict, prefix: str, d
             torch.cuda.set_rng_state(tensors[f"{prefix}rng.cuda.{rank()}"], device)
         return None
     split_streams_at(rank_seed(seed) + metadata["train_state"]["epoch"], device)  # new streams, reproducibly
-    before = f"{saved} processes" if saved else "one process without torch.distributed"
-    return (f"resuming on {world_size()} processes a run saved by {before}: the batches continue as before but the "
-            "random streams are new, so the run does not continue bit-identically")
+    before = processes(saved) if saved else "one process without torch.distributed"
+    now = processes(world_size()) if joined() else "1 process without torch.distributed"
+    changed = ("the batches continue as before but the random streams are new" if joined() and saved
+               else "batches and random streams are drawn differently")
+    return f"resuming on {now} a run saved by {before}: {changed}, so the run does not continue bit-identically"
+
+
+def processes(n: int) -> str:
+    return f"{n} process{'es' if n != 1 else ''}"
