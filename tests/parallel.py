@@ -22,12 +22,14 @@ from vaekit.nn.collective import rank
 TIMEOUT = 180  # seconds for a group of processes to finish (2 shared CPU cores, each importing torch)
 
 
-def _entry(fn, rank_index: int, world: int, init_file: str, out: str, kwargs: dict) -> None:
+def _entry(fn, rank_index: int, world: int, init_file: str, out: str, kwargs: dict, backend: str) -> None:
     from vaekit.training.distributed import leave, start_group
 
     torch.set_num_threads(1)
     try:
-        start_group("gloo", rank_index, world, f"file://{init_file}")
+        if backend == "nccl":
+            torch.cuda.set_device(rank_index)
+        start_group(backend, rank_index, world, f"file://{init_file}")
         torch.save({"result": fn(**kwargs)}, out)
     except BaseException:  # reported to the test through the result file
         torch.save({"error": traceback.format_exc()}, out)
@@ -36,14 +38,14 @@ def _entry(fn, rank_index: int, world: int, init_file: str, out: str, kwargs: di
         leave()
 
 
-def run_ranks(fn, world: int, tmp_path: Path, **kwargs) -> list:
-    """``fn(**kwargs)`` on ``world`` processes of one gloo group; the results, by rank."""
+def run_ranks(fn, world: int, tmp_path: Path, backend: str = "gloo", **kwargs) -> list:
+    """``fn(**kwargs)`` on ``world`` processes of one group (gloo; nccl: rank r on GPU r); the results, by rank."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     init_file = tmp_path / f"init-{world}-{fn.__name__}"
     init_file.unlink(missing_ok=True)
     context = mp.get_context("spawn")
     outs = [tmp_path / f"result-{world}-{fn.__name__}-{r}.pt" for r in range(world)]
-    processes = [context.Process(target=_entry, args=(fn, r, world, str(init_file), str(outs[r]), kwargs))
+    processes = [context.Process(target=_entry, args=(fn, r, world, str(init_file), str(outs[r]), kwargs, backend))
                  for r in range(world)]
     for process in processes:
         process.start()
@@ -112,7 +114,7 @@ class GlobalNoiseHead(nn.Module):
             generator = torch.Generator().manual_seed(1000 + self.step)
             self.step += 1
             eps = torch.randn(self.global_batch, *q.event_shape, generator=generator)
-            share = eps[rank() * len(h):(rank() + 1) * len(h)]
+            share = eps[rank() * len(h):(rank() + 1) * len(h)].to(h.device)
             q.rsample = lambda sample_shape=torch.Size(): q.mean + q.stddev * share
         return q
 

@@ -64,7 +64,7 @@ def test_a_batch_size_that_does_not_split_over_the_processes_is_refused():
 KINDS = ("elbo", "free_bits", "vq")
 
 
-def train_steps(kind: str, global_batch: int, steps: int, parallel: bool = True) -> dict:
+def train_steps(kind: str, global_batch: int, steps: int, parallel: bool = True, device: str = "cpu") -> dict:
     """``steps`` Adam steps of a small model over one epoch of global batches: under DDP on this rank's
     shares (``parallel``), or with the plain trainer on whole global batches; the final state and its hash."""
     torch.manual_seed(0)
@@ -78,20 +78,23 @@ def train_steps(kind: str, global_batch: int, steps: int, parallel: bool = True)
         # a floor near the KL of the first dimension (0.012 nats at the start), which the two shares
         # of a batch fall on different sides of: only the global batch mean decides as one process does
         objective = ELBO(free_bits=0.012 if kind == "free_bits" else 0.0)
+    model = model.to(device)  # on CUDA, this rank's GPU
     initial = state_hash(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     schedule = make_schedule(optimizer, "constant", 1)
     trainer_class = DistributedTrainer if parallel else Trainer
     trainer = trainer_class(model, objective, TrainConfig(epochs=1, batch_size=global_batch), optimizer, schedule,
                             compile=False)
-    data = binary_data(steps * global_batch)
+    data = binary_data(steps * global_batch).to(device)
     shards = {} if parallel else {"rank": 0, "world": 1}  # one process: whole global batches, same order
     trainer.fit(ShardedBatches(data, global_batch, False, seed=0, **shards))
     return {"state": {k: v.clone() for k, v in model.state_dict().items()}, "hash": state_hash(model), "initial": initial}
 
 
-def train_every_kind(global_batch: int, steps: int) -> dict:
-    return {kind: train_steps(kind, global_batch, steps) for kind in (*KINDS, "vq_restarts")}
+def train_every_kind(global_batch: int, steps: int, device: str = "cpu") -> dict:
+    if device == "cuda":
+        device = f"cuda:{torch.cuda.current_device()}"
+    return {kind: train_steps(kind, global_batch, steps, device=device) for kind in (*KINDS, "vq_restarts")}
 
 
 def state_hash(model) -> str:
@@ -251,6 +254,17 @@ def test_a_nan_on_one_rank_stops_both_with_the_message(tmp_path):
     assert not (out / "last.safetensors").exists()  # the bad epoch wrote nothing
 
 
+def test_an_existing_run_folder_stops_both_ranks_and_is_left_alone(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    done = run_cli_ranks(TRAIN + ["--epochs", "1", "--out", str(out)], 2, tmp_path)
+    assert [p.returncode for p in done] == [2, 2]
+    for process in done:
+        assert "the run folder exists and is not empty" in process.stderr
+    assert [p.name for p in out.iterdir()] == ["notes.txt"] and (out / "notes.txt").read_text() == "mine"
+
+
 # --- bad input ------------------------------------------------------------------------------------
 
 
@@ -324,3 +338,13 @@ def test_devices_2_launches_two_processes_through_torch_distributed_run(tmp_path
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads((out / "run.json").read_text())["world_size"] == 2
     assert done.stdout.count("run folder:") == 1  # rank 0 alone reports
+
+
+# --- CUDA (skipped without two GPUs) ----------------------------------------------------------------
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two CUDA devices")
+def test_two_gpus_under_nccl_keep_identical_parameters(tmp_path):
+    first, second = run_ranks(train_every_kind, 2, tmp_path, backend="nccl", global_batch=32, steps=10, device="cuda")
+    for kind in first:
+        assert first[kind]["hash"] == second[kind]["hash"], kind
