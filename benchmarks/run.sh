@@ -38,4 +38,5 @@ $py benchmarks/train_speed.py --device "$device" "${name[@]}" "${extra[@]}"
 $py benchmarks/eval_speed.py --device "$device" "${name[@]}" "${extra[@]}"
 $py benchmarks/memory.py --device "$device" "${name[@]}"
 $py benchmarks/scaling.py --device "$device" "${name[@]}" "${extra[@]}"
+$py benchmarks/distributed.py --device "$device" "${name[@]}"
 $py benchmarks/report.py
