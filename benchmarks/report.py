@@ -132,6 +132,31 @@ def explore_section(result: dict) -> list[str]:
     return out
 
 
+def distributed_section(result: dict | None) -> list[str]:
+    """Data-parallel training: DDP at world size 1 against the plain trainer, 2 gloo processes against 1."""
+    gpu = ["On GPUs (nccl, one process per GPU, `train.precision=bf16`, CUDA graphs through "
+           "`torch.compile(mode=\"reduce-overhead\")`): not measured, no GPU was available to the session that "
+           "produced these results; `benchmarks/distributed.py --device cuda --name cuda` measures it.", ""]
+    if result is None:
+        return ["Not run yet: `python benchmarks/distributed.py`.", ""] + gpu
+    args = result["args"]
+    out = [f"Measured on: {machine_line(result)}. {args['train_size']} binarised Fashion-MNIST training images, "
+           f"784-512-256-16, global batch 128, {args['epochs']} epochs per run, {args['rounds']} rounds in "
+           "alternation, compile off; samples/s from the fastest epoch after the first.", ""]
+    rows = []
+    for name, label in (("plain", "`vaekit train` (plain trainer)"), ("ddp-1", "torchrun, 1 process (DDP, gloo)"),
+                        ("gloo-2", "torchrun, 2 processes (DDP, gloo)")):
+        elbos = ", ".join(f"{x:.2f}" for x in result["train_elbo_last"][name])
+        rows.append([label, f"{result['best_rate'][name]:.0f}", elbos])
+    out += [table(["system", "samples/s", "training ELBO, last epoch (nats; per round)"], rows), ""]
+    out += [f"DDP at world size 1 runs at {result['ddp1_over_plain']:.2f}x the plain trainer's speed; 2 gloo processes "
+            f"at {result['gloo2_over_ddp1']:.2f}x one. On this 2-core CPU the two processes share the cores that one "
+            "process already uses, so the second row pair is a correctness demonstration (the same global batches, "
+            "the same learning), not a speed-up; data-parallel training pays off with one process per GPU or per "
+            "machine.", ""]
+    return out + gpu
+
+
 def targets(train: dict | None, evals: dict | None, memory: dict | None, gpu_train: dict | None,
             gpu_eval: dict | None) -> list[str]:
     rows = []
@@ -233,6 +258,7 @@ def main() -> None:
         "| 6: the same on a GPU | `bash benchmarks/run.sh --device cuda` |",
         "| 7: the explorer's decode and slider-to-paint latency | `.venv/bin/python benchmarks/explore_latency.py` |",
         "| 8: disentanglement metrics on dSprites | `.venv/bin/python benchmarks/disentanglement_speed.py` |",
+        "| 9: data-parallel training | `.venv/bin/python benchmarks/distributed.py` |",
         "",
         "## What runs, and how each system is set up",
         "",
@@ -304,6 +330,7 @@ def main() -> None:
     disentanglement = common.load_result("disentanglement_speed")
     if disentanglement:
         lines += ["## 8. Disentanglement metrics on dSprites (CPU)", ""] + disentanglement_section(disentanglement)
+    lines += ["## 9. Data-parallel training (torch.distributed)", ""] + distributed_section(common.load_result("distributed"))
     lines += ["## Targets", ""] + targets(train, evals, memory, gpu_train, gpu_eval)
     if notes.is_file():
         lines += [notes.read_text().rstrip(), ""]

@@ -40,4 +40,5 @@ $py benchmarks/memory.py --device "$device" "${name[@]}"
 $py benchmarks/scaling.py --device "$device" "${name[@]}" "${extra[@]}"
 [ "$device" = cpu ] && $py benchmarks/explore_latency.py
 if [ "$device" = cpu ]; then $py benchmarks/disentanglement_speed.py "${extra[@]}"; fi
+$py benchmarks/distributed.py --device "$device" "${name[@]}"
 $py benchmarks/report.py

@@ -47,6 +47,7 @@ def _show_library_messages() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # as given, for a command that relaunches itself
     _show_library_messages()
     try:
         return args.handler(args) or 0

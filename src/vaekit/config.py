@@ -86,6 +86,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # auto, cpu, cuda
     report: bool = True  # end training by evaluating the best model and writing report.html
+    precision: str = "fp32"  # fp32, or bf16: bfloat16 autocast for the trunks (GPUs); probabilities stay float32
 
 
 @dataclass(frozen=True)

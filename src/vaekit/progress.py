@@ -13,8 +13,9 @@ class TrainProgress:
     Reading loss values syncs with the device, so the postfix refreshes at most every 0.5 s.
     """
 
-    def __init__(self, refresh_seconds: float = 0.5):
+    def __init__(self, refresh_seconds: float = 0.5, enabled: bool = True):
         self.bar, self.refresh_seconds, self.last_refresh = None, refresh_seconds, 0.0
+        self.enabled = enabled  # off on every process of a data-parallel run but the first
 
     def __enter__(self):
         return self
@@ -28,6 +29,8 @@ class TrainProgress:
             self.bar = None
 
     def on_step(self, info) -> None:
+        if not self.enabled:
+            return
         if self.bar is None:
             self.bar = tqdm(total=info.steps, desc=f"epoch {info.epoch + 1}", unit="batch", leave=False)
         self.bar.update(1)
@@ -43,6 +46,8 @@ class TrainProgress:
 
     def on_epoch(self, state) -> None:
         self.close()
+        if not self.enabled:
+            return
         row = state.history[-1]
         parts = [f"epoch {row['epoch']}"]
         if "stage" in row:  # a stage after training (a VQ-VAE's code prior), which counts its own epochs

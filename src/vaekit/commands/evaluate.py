@@ -25,12 +25,21 @@ class Evaluate:
     def run(args) -> int:
         from ..io import atomic_write_json
         from ..runs.evaluate import evaluate_run
+        from ..runs.prepared import resolve_device
+        from ..training import distributed
 
-        opened = open_run_of(args)
-        results = evaluate_run(opened, k=args.k, seed=args.seed, examples=args.examples)
-        atomic_write_json(Path(args.run_dir) / "eval.json", results)
-        print_table(results)
-        print(f"written: {Path(args.run_dir) / 'eval.json'}")
+        try:  # under torchrun: every process scores a share of the batches, rank 0 writes
+            args.device = str(distributed.join(resolve_device(args.device)))
+            opened = open_run_of(args)
+            results = evaluate_run(opened, k=args.k, seed=args.seed, examples=args.examples,
+                                   sharded=distributed.joined())
+            first = distributed.is_first()
+        finally:
+            distributed.leave()
+        if first:
+            atomic_write_json(Path(args.run_dir) / "eval.json", results)
+            print_table(results)
+            print(f"written: {Path(args.run_dir) / 'eval.json'}")
         return 0
 
 

@@ -49,25 +49,50 @@ class Train:
         p.add_argument("--image-size", help="HxW to resize a folder of images to")
         p.add_argument("--label-column", help="CSV column that holds labels")
         p.add_argument("--out", help="run folder to create (default runs/MODEL-DATA-TIME)")
-        p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")
+        p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint; with "
+                                                           "--epochs M, continue a run (finished or not) to M epochs")
+        p.add_argument("--devices", type=int, metavar="N",
+                       help="train on N processes of this machine (data-parallel, one per GPU on CUDA, gloo on CPU), "
+                            "launched through torch.distributed.run; for several machines start 'torchrun ... -m vaekit "
+                            "train' on each (see the README)")
 
     @staticmethod
     def run(args) -> int:
-        from ..progress import TrainProgress
-        from ..runs.train import FLAG_FIELDS, train
+        from ..runs.train import FLAG_FIELDS
 
+        if args.devices is not None:
+            from ..training.launch import launch_devices
+
+            return launch_devices(args.devices, args.device, getattr(args, "argv", None))
         if args.resume:
-            given = [flag for flag in (*FLAG_FIELDS, *DATA_FLAGS, "config", "out") if getattr(args, flag) is not None]
+            kept = ("epochs",)  # the one setting a resumed run may change: it continues to M epochs
+            given = [flag for flag in (*FLAG_FIELDS, *DATA_FLAGS, "config", "out")
+                     if getattr(args, flag) is not None and flag not in kept]
             if given or args.set:
                 dropped = ", ".join("--" + g.replace("_", "-") for g in given) or "--set"
                 raise UserError(f"--resume uses the run's stored config; drop {dropped}")
-            config = None
+            config, flags = None, {"epochs": args.epochs}
         else:
-            config = train_config(args)
-        with TrainProgress() as progress:
-            run = train(config, out=args.out, resume=args.resume, on_step=progress.on_step, on_epoch=progress.on_epoch)
+            config, flags = train_config(args), {}
+        return train_and_report(config, args, flags)
+
+
+def train_and_report(config, args, flags: dict) -> int:
+    """Train with a progress display and print the run folder's files; under torchrun on global rank 0 only."""
+    from ..progress import TrainProgress
+    from ..runs.train import train
+    from ..training import distributed
+
+    shown = not distributed.launched() or distributed.environment()[0] == 0
+    try:
+        with TrainProgress(enabled=shown) as progress:
+            run = train(config, out=args.out, resume=args.resume, on_step=progress.on_step,
+                        on_epoch=progress.on_epoch, **flags)
+    finally:
+        distributed.leave()
+    if shown:
         report_run(run)
-        return 0
+    return 0
 
 
 def train_config(args):

@@ -22,6 +22,7 @@ from ..data.array import ArrayData
 from ..errors import UserError
 from ..models.conditional import labelled_batches
 from ..models.registry import LIKELIHOODS
+from ..nn.collective import object_from_first, rank, sum_over_ranks, world_size
 from ..nn.modes import eval_mode
 from ..objectives import build_objective, log_weights_at
 from ..seeding import seeded
@@ -113,7 +114,8 @@ def memory_factor(model) -> int:
 
 
 def evaluate(
-    model, data: ArrayData, k: int = 0, batch_size: int | None = None, seed: int = 0, chunk: int | None = None
+    model, data: ArrayData, k: int = 0, batch_size: int | None = None, seed: int = 0, chunk: int | None = None,
+    sharded: bool = False,
 ) -> dict:
     """Mean per-example numbers over ``data`` as a flat dict of plain floats and ints.
 
@@ -127,10 +129,16 @@ def evaluate(
     and nll_nats = -log_px_nats. Images (C, H, W) also get negative_elbo_bits_per_dim and
     nll_bits_per_dim: nats / (C * H * W * ln 2). One seeded random stream serves the whole pass,
     so the result is reproducible for a fixed (seed, batch_size).
+
+    ``sharded`` (every process of a torch.distributed group calls it): the batches are shared out
+    with one stream per batch (``sharded_mean_terms``), and ``processes`` says how many took part.
     """
     started = time.perf_counter()
-    means = mean_terms(model, data, k, batch_size, seed, chunk)
-    return report(means, data, k, seed, time.perf_counter() - started)
+    means = (sharded_mean_terms if sharded else mean_terms)(model, data, k, batch_size, seed, chunk)
+    result = report(means, data, k, seed, time.perf_counter() - started)
+    if sharded:
+        result["processes"] = world_size()
+    return result
 
 
 def mean_terms(
@@ -161,15 +169,61 @@ def per_example_terms(
     parts: dict[str, list[torch.Tensor]] = {}
     with torch.no_grad(), seeded(seed, parameter.device), eval_mode(model):
         for x in labelled_batches(model, data, batch_size, parameter):  # a conditional model: given each batch's labels
-            # Checked per batch, as read: a Bernoulli model scored on grey levels would otherwise
-            # return a meaningless number without complaint; streamed data is decoded only once.
-            model.likelihood.check_support(x, likelihood, data.name)
-            terms = dict(objective(model, x).terms)  # name -> (B,) nats
-            if k > 0:
-                terms["log_px"] = running_log_likelihood(model, x, k, chunk)
-            for name, value in terms.items():
-                parts.setdefault(name, []).append(value.double())  # stays on the device until the end
+            for name, value in batch_terms(model, objective, x, k, chunk, likelihood, data.name).items():
+                parts.setdefault(name, []).append(value)  # stays on the device until the end
     return {name: torch.cat(values).cpu() for name, values in parts.items()}  # one transfer per term
+
+
+def batch_terms(model, objective, x: torch.Tensor, k: int, chunk: int | None, likelihood: str, name: str) -> dict:
+    """name -> (B,) float64 nats of one batch x (B, *shape), drawing from the current random state."""
+    # Checked per batch, as read: a Bernoulli model scored on grey levels would otherwise
+    # return a meaningless number without complaint; streamed data is decoded only once.
+    model.likelihood.check_support(x, likelihood, name)
+    terms = dict(objective(model, x).terms)  # name -> (B,) nats
+    if k > 0:
+        terms["log_px"] = running_log_likelihood(model, x, k, chunk)
+    return {term: value.double() for term, value in terms.items()}
+
+
+def batch_seed(seed: int, index: int) -> int:
+    """The seed of batch ``index`` of a sharded evaluation: one stream per (seed, batch)."""
+    return (seed * 1_000_003 + index) % (2**63)
+
+
+def sharded_mean_terms(
+    model, data: ArrayData, k: int = 0, batch_size: int | None = None, seed: int = 0, chunk: int | None = None
+) -> dict[str, float]:
+    """``mean_terms`` shared out among the processes of a torch.distributed group: batch i (data
+    order) goes to rank i mod W and draws from its own stream, seeded with (seed, i), so every
+    example is scored once, by one rank, and the means do not depend on the number of processes
+    (one process gives the same numbers, up to the order of float64 sums). Per-term sums and the
+    example count are summed over the ranks in one collective. Outside a group: W = 1.
+
+    The streams differ from ``mean_terms``' single stream, so the two agree in distribution, not
+    draw for draw."""
+    batch_size = check_request(model, data, k, batch_size)
+    keep_freed_memory()
+    objective = build_objective(ObjectiveConfig(), model)
+    parameter = next(model.parameters())
+    likelihood = likelihood_name(model.likelihood)
+    sums: dict[str, torch.Tensor] = {}
+    count = torch.zeros((), dtype=torch.float64, device=parameter.device)
+    with torch.no_grad(), eval_mode(model):
+        for index, start in enumerate(range(0, len(data), batch_size)):
+            if index % world_size() != rank():
+                continue
+            x = data.inputs(slice(start, start + batch_size)).to(device=parameter.device, dtype=parameter.dtype)
+            with seeded(batch_seed(seed, index), parameter.device):
+                terms = batch_terms(model, objective, x, k, chunk, likelihood, data.name)
+            for name, value in terms.items():
+                sums[name] = sums.get(name, 0) + value.sum()
+            count += len(x)
+    names = object_from_first(list(sums))  # rank 0 always scores batch 0; a rank may have none
+    local = torch.stack([count] + [sums.get(name, torch.zeros_like(count)) for name in names])
+    total = sum_over_ranks(local)
+    if int(total[0]) != len(data):
+        raise RuntimeError(f"sharded evaluation scored {int(total[0])} of {len(data)} examples")
+    return {name: float(value) / len(data) for name, value in zip(names, total[1:].tolist())}
 
 
 def check_request(model, data: ArrayData, k: int, batch_size: int | None) -> int:

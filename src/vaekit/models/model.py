@@ -11,6 +11,7 @@ from torch import nn
 from torch.distributions import Distribution
 
 from ..errors import UserError
+from ..nn.precision import full_precision
 from ..nn.registry import TRUNKS
 from .conditional import check_labels, labelled_trunks, one_hot
 from .heads import GaussianHead, PointHead
@@ -40,9 +41,12 @@ class LatentVariableModel(nn.Module):
 
     def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> Distribution:
         """q(z|x) (q(z|x, y) when conditional): batch shape (B,), event shape (latent_dim,). Its ``mean`` is the embedding."""
-        if not self.classes:
-            return self.head(self.encoder(x))
-        return self.head(self.encoder(x, self.label_input(labels, x.shape[:1], x.dtype)))
+        if self.classes:
+            h = self.encoder(x, self.label_input(labels, x.shape[:1], x.dtype))  # (B, F); bfloat16 under autocast
+        else:
+            h = self.encoder(x)
+        with full_precision(h):  # the posterior's parameters and all that follows from them: float32
+            return self.head(h.float())
 
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> Distribution:
         """p(x|z) (p(x|z, y) when conditional): z (*lead, latent_dim) -> batch shape lead, event shape
@@ -53,7 +57,9 @@ class LatentVariableModel(nn.Module):
             decoded = self.decoder(flat, self.label_input(labels, lead, z.dtype).reshape(-1, self.classes))
         else:
             decoded = self.decoder(flat)  # (N, params, *data_shape)
-        return self.likelihood(decoded.view(*lead, *decoded.shape[1:]))  # (*lead, params, *data_shape)
+        decoded = decoded.float()  # float32 log-probs
+        with full_precision(decoded):
+            return self.likelihood(decoded.view(*lead, *decoded.shape[1:]))  # (*lead, params, *data_shape)
 
     def label_input(self, labels: torch.Tensor | None, lead: torch.Size, dtype: torch.dtype) -> torch.Tensor:
         """The one-hot labels (*lead, L) the trunks of a conditional model take (``labels`` or ``given_labels``)."""

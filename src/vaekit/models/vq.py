@@ -18,6 +18,9 @@ The quantiser is a registered part (``model.quantizer``, ``vaekit.models.quantis
 narrower codebook, straight-through or rotation-trick gradients), ``residual`` (S stages of
 codebooks, S code maps per grid) or ``fsq`` (a fixed grid: no codebook, no codebook or commitment
 term). The decoder's gradient reaches the encoder by the quantiser's gradient estimator.
+Under data-parallel training the usage counts and moving averages are summed over the ranks (the
+statistics of the global batch) and restarted or k-means codes take rank 0's values, so every rank
+holds the same codebook.
 
 Likelihood: the paper's prior over codes is uniform and fixed, so no ELBO is reported while
 the model has no prior. Training ends by fitting an autoregressive prior p(c) over the code grid
@@ -40,6 +43,7 @@ from torch import nn
 
 from ..data.array import batches
 from ..errors import UserError
+from ..nn.collective import broadcast_from_first, sum_over_ranks
 from ..nn.modes import eval_mode
 from ..nn.registry import TRUNKS
 from ..registry import Registry

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import UserError
+from ..nn.collective import global_batch_mean
 from .registry import OBJECTIVES
 from .terms import Output, kl_levels, kl_per_dimension, kl_per_example, linear_warmup
 
@@ -35,7 +36,7 @@ class ELBO:
         p = model.prior_distribution()
         kl = kl_per_example(q, p, z)  # (B,)
         if self.free_bits > 0:
-            kl_loss = kl_per_dimension(q, p).mean(0).clamp(min=self.free_bits).sum()
+            kl_loss = global_batch_mean(kl_per_dimension(q, p)).clamp(min=self.free_bits).sum()  # over the global batch
         else:
             kl_loss = kl.mean()
         loss = -log_px_z.mean() + beta * kl_loss

@@ -19,7 +19,8 @@ from .open import EvaluationData
 from .prepared import binarize_seed
 
 
-def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: int | None = None) -> dict:
+def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: int | None = None,
+                 sharded: bool = False) -> dict:
     """The numbers of ``opened.model`` on ``opened.data`` (its test or validation split), or on its
     first ``examples`` examples (file order; for costly models where the whole split does not fit
     the time at hand: eval.json's ``examples`` says how many were scored).
@@ -43,10 +44,14 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
       dci_*, modularity, explicitness_*, gaussian_total_correlation_nats; 'vaekit disentangle' for the
       full counts).
     - data, split, binarize (``opened.describe()``); seconds: the whole evaluation's wall time.
+
+    ``sharded``: called on every process of a torch.distributed group, which share the likelihood's
+    batches (one random stream per batch, the same numbers whatever the number of processes); the
+    other numbers are computed by every process alike.
     """
     started = time.perf_counter()
     opened = first_examples(opened, examples)
-    results = evaluate(opened.model, opened.data, k=k, seed=seed)
+    results = evaluate(opened.model, opened.data, k=k, seed=seed, sharded=sharded)
     results["likelihood_seconds"] = results.pop("seconds")
     results.update(latent_diagnostics(opened.model, opened.data, seed=seed))
     results.update(opened.model.evaluation_statistics(opened.data))  # the model's own numbers (a VQ-VAE: codebook health)

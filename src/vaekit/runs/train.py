@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Callable
 import torch
 
 from ..config import Config, load_config, save_config
+from ..data.streaming import StreamedData
 from ..errors import UserError
 from ..figures.curves import training_curves
 from ..figures.grids import comparison_grid, image_grid
@@ -28,8 +30,10 @@ from ..io import atomic_write_json, atomic_write_text
 from ..models.conditional import label_count, training_batches
 from ..models.model import LatentVariableModel, build_model
 from ..models.priors import Prior
+from ..nn.precision import check_precision
 from ..objectives import build_objective
 from ..seeding import seeded
+from ..training import distributed
 from ..training import resume as resume_state
 from ..training.checkpoint import hardware, load_model, load_tensors, save_model, versions
 from ..training.tensorboard import EpochWriter
@@ -155,13 +159,21 @@ def train(
     config: a Config, a YAML path, or None for the defaults; flags (model, latent_dim, likelihood,
     trunk, prior, conditional, objective, beta, epochs, batch_size, lr, seed, device) override it. data: a ``--data`` string, an
     array/tensor (N, ...) or (inputs, labels); None uses config.data.source. resume: a run folder
-    to continue (its stored config is used; pass ``data`` again if it was given as arrays).
+    to continue (its stored config is used; pass ``data`` again if it was given as arrays), to
+    ``epochs`` epochs when given (a finished run is extended).
+
+    Started by torchrun (RANK, WORLD_SIZE in the environment), each process trains one share of
+    every batch (``vaekit.training.distributed``) and global rank 0 writes the run folder.
     """
     if resume is not None:
+        epochs = flags.pop("epochs", None)
         if config is not None or flags:
-            raise UserError("--resume continues a run with its stored config; drop the other settings")
+            raise UserError("--resume continues a run with its stored config; drop the other settings (only the "
+                            "number of epochs may change)")
         run_dir = Path(resume)
         config = load_config(run_dir / "config.yaml")
+        if epochs is not None:
+            config = config.replace(train={"epochs": epochs})
     else:
         config = config if isinstance(config, Config) else (Config() if config is None else load_config(config))
         config = apply_flags(config, **flags)
@@ -169,11 +181,13 @@ def train(
             config = config.replace(data={"source": "arrays"})
         elif data is not None:
             config = config.replace(data={"source": data})
-    device = resolve_device(config.train.device)
+    device = distributed.join(resolve_device(config.train.device))  # this rank's device under torchrun
     prepared = prepare_data(config, data, device)
     config = config.replace(model={"likelihood": prepared.likelihood, **resolved_classes(config, prepared)})  # stored as used
+    check_parallel(config, prepared)
+    check_precision(config.train.precision)
     if resume is None:
-        run_dir = new_run_dir(config, out)
+        run_dir = distributed.on_first(lambda: new_run_dir(config, out))  # rank 0 creates it, or every rank stops
     return _fit(config, prepared, run_dir, device, resume is not None, on_step, on_epoch)
 
 
@@ -186,30 +200,42 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
         objective = build_objective(config.objective, model)
         optimizer = make_optimizer(model, config.train.lr, device)
         schedule = make_schedule(optimizer, config.train.lr_schedule, config.train.epochs)
-        state = _restore(run_dir, model, optimizer, schedule, device) if resuming else None
-        if not resuming:
-            save_config(config, run_dir / "config.yaml")
+        state = _restore(run_dir, model, optimizer, schedule, device, config) if resuming else None
+        if distributed.joined() and not resuming:
+            distributed.split_streams(config.train.seed, device)  # model built alike; noise per rank
+        first = distributed.is_first()  # only global rank 0 writes
+        if first and (not resuming or config != load_config(run_dir / "config.yaml")):
+            save_config(config, run_dir / "config.yaml")  # new, or extended to more epochs
         extra = data_metadata(prepared)
-        atomic_write_json(run_dir / "run.json", {"versions": versions(), "device": str(device),
-                                               "hardware": hardware(device), **extra})
-        trainer = Trainer(model, objective, config.train, optimizer, schedule, state)
-        batches = training_batches(make_batches(prepared, config.train.batch_size, device), model, prepared.train)
-        events = EpochWriter(run_dir)
+        if first:
+            atomic_write_json(run_dir / "run.json", {"versions": versions(), "device": str(device),
+                                                   "hardware": hardware(device), **parallel_metadata(), **extra})
+        trainer_class = distributed.DistributedTrainer if distributed.joined() else Trainer
+        trainer = trainer_class(model, objective, config.train, optimizer, schedule, state)
+        batches = training_batches(run_batches(prepared, config, device), model, prepared.train)
+        events = EpochWriter(run_dir) if first else None
 
         def save_epoch(state: TrainState, improved: bool) -> None:
-            if improved:
-                save_model(run_dir / "model.safetensors", model, config, extra)
             tensors, metadata = resume_state.pack(optimizer, schedule, state, device)
-            save_model(run_dir / "last.safetensors", model, config, {**extra, **metadata}, tensors)
-            write_metrics(run_dir, state.history)
-            events.write(state.history[-1])
+            tensors, metadata = parallel_resume_state(tensors, metadata, device)  # a collective: every rank
+            if first:
+                if improved:
+                    save_model(run_dir / "model.safetensors", model, config, extra)
+                save_model(run_dir / "last.safetensors", model, config, {**extra, **metadata}, tensors)
+                write_metrics(run_dir, state.history)
+                events.write(state.history[-1])
+            distributed.barrier()
             if on_epoch is not None:
                 on_epoch(state)
 
         try:
             state = trainer.fit(batches, prepared.val, on_step, save_epoch)
         finally:
-            events.close()
+            if events is not None:
+                events.close()
+    if not first:  # the others wait while rank 0 writes the figures and the report
+        distributed.barrier()
+        return Run(run_dir, model, config, state, prepared)
     best, _, _ = load_model(run_dir / "model.safetensors", device) if state.epoch else (model, None, None)
     finish_training(run_dir, best, config, prepared, extra, on_epoch, on_step)  # the model's own last stages (a VQ-VAE's code prior)
     write_figures(run_dir, best, prepared, state.history)
@@ -217,12 +243,48 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
         from .report import write_report  # the report pulls in the evaluation and latent tools
 
         write_report(run_dir, opened=evaluation_data(best, config, prepared))
+    distributed.barrier()
     return Run(run_dir, best, config, state, prepared)
 
 
-def _restore(run_dir: Path, model, optimizer, schedule, device) -> TrainState:
+def _restore(run_dir: Path, model, optimizer, schedule, device, config) -> TrainState:
     tensors, metadata = load_tensors(run_dir / "last.safetensors")
     model.load_state_dict(resume_state.model_tensors(tensors))
-    return resume_state.unpack(tensors, metadata, optimizer, schedule, device)
+    state = resume_state.unpack(tensors, metadata, optimizer, schedule, device)
+    if distributed.joined() or "world_size" in metadata:
+        message = distributed.restore_rng(tensors, metadata, resume_state.PREFIX, device, config.train.seed)
+        if message and distributed.is_first():
+            logging.getLogger("vaekit").info(message)
+    return state
+
+
+def check_parallel(config: Config, prepared: PreparedData) -> None:
+    """Refuse, before anything is written, what data-parallel training cannot do."""
+    if distributed.joined() and isinstance(prepared.train, StreamedData):
+        raise UserError(f"{prepared.train.name}: training on several processes needs the data in memory, but this run "
+                        "streams it from the files; set data.stream=never (if it fits) or train on one process")
+    if distributed.joined():
+        distributed.ShardedBatches(prepared.train, config.train.batch_size, False, 0)  # checks the batch size
+
+
+def run_batches(prepared: PreparedData, config: Config, device):
+    """The plain trainer's batches, or this rank's shares of each global batch under torch.distributed."""
+    if not distributed.joined():
+        return make_batches(prepared, config.train.batch_size, device)
+    dynamic = prepared.binarize == "dynamic"
+    return distributed.ShardedBatches(prepared.train, config.train.batch_size, dynamic, config.train.seed)
+
+
+def parallel_metadata() -> dict:
+    """run.json's record of a data-parallel run: the number of processes (none for one process)."""
+    return {"world_size": distributed.world_size()} if distributed.joined() else {}
+
+
+def parallel_resume_state(tensors: dict, metadata: dict, device) -> tuple[dict, dict]:
+    """Adds every rank's RNG state (a collective) under torch.distributed; unchanged otherwise."""
+    if not distributed.joined():
+        return tensors, metadata
+    states, extra = distributed.gather_rng(device)
+    return {**tensors, **{resume_state.PREFIX + key: value for key, value in states.items()}}, {**metadata, **extra}
 
 

@@ -34,12 +34,15 @@ class ResidentBatches:
     def __iter__(self) -> Iterator[torch.Tensor]:
         order = torch.randperm(len(self.data), device=self.data.values.device)
         for index in order.split(self.batch_size):
-            self.index = index  # the examples of the batch being yielded (a conditional model reads their labels)
-            if self.levels:
-                yield binarize_levels(self.data.values.index_select(0, index))  # (B, *shape)
-            else:
-                x = self.inputs(index)  # (B, *shape)
-                yield binarize(x) if self.dynamic_binarize else x
+            yield self.take(index)
+
+    def take(self, index: torch.Tensor) -> torch.Tensor:
+        """The batch (B, *shape) of the examples at ``index`` (B,), binarised when dynamic."""
+        self.index = index  # the examples of the batch being taken (a conditional model reads their labels)
+        if self.levels:
+            return binarize_levels(self.data.values.index_select(0, index))
+        x = self.inputs(index)
+        return binarize(x) if self.dynamic_binarize else x
 
     def inputs(self, index: torch.Tensor) -> torch.Tensor:
         """``data.inputs(index)``, the same values: index_select (several times faster than

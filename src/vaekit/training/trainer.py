@@ -28,6 +28,7 @@ import torch
 from ..errors import UserError
 from ..evaluation.likelihood import keep_freed_memory, mean_terms
 from ..nn.modes import eval_mode
+from ..nn.precision import autocast
 from ..objectives import ELBO, IWAE, Output
 
 # Compiling costs seconds (3-5 s for an MLP VAE on 2 CPU cores once torch's cache holds the
@@ -128,8 +129,8 @@ class Trainer:
 
     def prepare_compile(self, batches) -> None:
         """Decide once whether to compile, from the whole run's steps (the same on resume)."""
+        device = next(self.model.parameters()).device
         if self.compile is None:
-            device = next(self.model.parameters()).device
             per_epoch = len(batches) * getattr(batches, "batch_size", 1) if hasattr(batches, "__len__") else 0
             self.compile = should_compile(self.objective, device, per_epoch * self.config.epochs)
         if self.compile and self.compiled is None:
@@ -138,18 +139,20 @@ class Trainer:
                 output = self.objective(self.model, x, beta=beta)
                 return output.loss, output.terms, step_record(output)
 
-            self.compiled = torch.compile(forward, dynamic=False)
+            mode = "reduce-overhead" if device.type == "cuda" else None  # CUDA graphs: small models are launch-bound
+            self.compiled = torch.compile(forward, dynamic=False, mode=mode)
 
     def forward(self, x: torch.Tensor, beta: float, full: bool) -> tuple[Output, torch.Tensor]:
         """The objective on batch x and the step's record (``step_record``): the compiled graph for
         full batches when compiling, else eager."""
-        if self.compiled is not None and full:
-            if not self.warmed:
-                self.warm_up(x[:2], beta)
-            loss, terms, record = self.compiled(x, beta)
-            return Output(loss, terms), record
-        output = self.objective(self.model, x, beta=beta)
-        return output, step_record(output)
+        with autocast(getattr(self.config, "precision", "fp32"), x.device):
+            if self.compiled is not None and full:
+                if not self.warmed:
+                    self.warm_up(x[:2], beta)
+                loss, terms, record = self.compiled(x, beta)
+                return Output(loss, terms), record
+            output = self.objective(self.model, x, beta=beta)
+            return output, step_record(output)
 
     def warm_up(self, x: torch.Tensor, beta: float) -> None:
         """One eager pass before tracing fills lazy Python caches (torch.distributions' KL dispatch),
@@ -195,6 +198,7 @@ class Trainer:
                 on_step(StepInfo(epoch, step, steps, output))
         sums = {}
         if records is not None:
+            records, n = self.reduce_epoch(records, n)
             records = records.double()
             self.raise_if_nonfinite(first_nonfinite(records[:, 0]), epoch, lr)
             sums = dict(zip(names, records[:, 1:].sum(0).tolist()))
@@ -202,6 +206,11 @@ class Trainer:
         row = {"epoch": epoch + 1, **{f"train_{k}": v / n for k, v in sums.items()}}
         row.update(beta=beta, lr=lr, grad_norm=float(grad_norm) / steps, seconds=time.perf_counter() - started)
         return row
+
+    def reduce_epoch(self, records: torch.Tensor, n: int) -> tuple[torch.Tensor, int]:
+        """The epoch's step records (steps, 1 + terms) and example count, as the metrics count them: this
+        process's own; data-parallel training sums them over the processes."""
+        return records, n
 
     def clip_gradients(self) -> torch.Tensor:
         """The total gradient norm before clipping (a device tensor); clips when train.grad_clip > 0."""
@@ -219,12 +228,16 @@ class Trainer:
                 "Gaussian collapsing on constant pixels)."
             )
 
+    def validation_terms(self, val_data) -> dict[str, float]:
+        """Mean validation terms (nats per example): the ELBO, whatever the training objective, with
+        fixed noise (seed 0) so that epochs compare fairly."""
+        return mean_terms(self.model, val_data, k=0, batch_size=1024, seed=0, chunk=None)
+
     def validate(self, row: dict, val_data) -> bool:
         """Adds validation terms to ``row``; True when the validation ELBO is the best so far."""
         if val_data is None or len(val_data) == 0:
             return True
-        # Fixed noise (seed 0) so that epochs compare fairly; the ELBO, whatever the training objective.
-        terms = mean_terms(self.model, val_data, k=0, batch_size=1024, seed=0, chunk=None)
+        terms = self.validation_terms(val_data)
         row.update({f"val_{k}": v for k, v in terms.items()})
         row.update(self.model.epoch_statistics(val_data))
         score = terms["elbo"] if "elbo" in terms else terms["log_px_z"]  # the AE has no ELBO

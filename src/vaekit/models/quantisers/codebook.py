@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ...nn.collective import broadcast_from_first, sum_over_ranks
+
 EMA_DECAY = 0.99  # van den Oord et al. (2017), appendix
 EMA_EPSILON = 1e-5  # Laplace smoothing of the EMA code counts, so no count divides by zero
 KMEANS_ITERATIONS = 10  # Lloyd steps after the k-means++ seeding
@@ -77,7 +79,7 @@ class Codebook(nn.Module):
     def initialise(self, z: torch.Tensor) -> None:
         """k-means of the first training batch's inputs z (N, d) as the codebook (once; the flag is saved)."""
         if not bool(self.initialised):
-            self.set_codes(torch.ones(len(self.codebook), dtype=torch.bool, device=z.device), kmeans(z.detach(), len(self.codebook)))
+            self.set_codes(torch.ones(len(self.codebook), dtype=torch.bool, device=z.device), broadcast_from_first(kmeans(z.detach(), len(self.codebook))))
             self.initialised.fill_(True)
         self.seen_initialised = True
 
@@ -92,7 +94,8 @@ class Codebook(nn.Module):
 
     @torch.no_grad()
     def count_usage(self, codes: torch.Tensor) -> None:
-        used = torch.zeros_like(self.unused_steps, dtype=torch.bool).index_fill_(0, codes, True)
+        used = torch.zeros_like(self.unused_steps).index_fill_(0, codes, 1)
+        used = sum_over_ranks(used) > 0  # chosen on any rank (data-parallel)
         self.unused_steps.add_(1).masked_fill_(used, 0)
 
     @torch.no_grad()
@@ -103,7 +106,7 @@ class Codebook(nn.Module):
         every call, from the global torch generator, and only the dead codes take theirs."""
         dead = self.unused_steps >= self.restart_after  # (K,)
         candidates = z.detach()[torch.randint(len(z), (len(self.codebook),), device=z.device)]  # (K, d)
-        self.set_codes(dead, candidates)
+        self.set_codes(dead, broadcast_from_first(candidates))  # data-parallel: every rank takes rank 0's
         self.unused_steps.masked_fill_(dead, 0)
 
     @torch.no_grad()
@@ -113,6 +116,7 @@ class Codebook(nn.Module):
         size = len(self.codebook)
         counts = torch.bincount(codes, minlength=size).to(self.ema_count)  # (K,)
         sums = torch.zeros_like(self.ema_sum).index_add_(0, codes, z.detach().to(self.ema_sum))  # (K, d)
+        counts, sums = sum_over_ranks(counts), sum_over_ranks(sums)  # data-parallel: those of the global batch
         self.ema_count.mul_(EMA_DECAY).add_(counts, alpha=1 - EMA_DECAY)
         self.ema_sum.mul_(EMA_DECAY).add_(sums, alpha=1 - EMA_DECAY)
         n = self.ema_count.sum()
