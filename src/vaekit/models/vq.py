@@ -43,7 +43,6 @@ from torch import nn
 
 from ..data.array import batches
 from ..errors import UserError
-from ..nn.collective import broadcast_from_first, sum_over_ranks
 from ..nn.modes import eval_mode
 from ..nn.registry import TRUNKS
 from ..registry import Registry
