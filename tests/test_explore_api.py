@@ -147,6 +147,7 @@ MALFORMED = [  # (method, path, body or None, headers, status, words the message
     ("POST", "/api/interpolate", b'{"from": 0, "to": 400}', {}, 400, "to must be from 0 to 358"),
     ("POST", "/api/interpolate", b'{"from": -1, "to": 3}', {}, 400, "from must be"),
     ("POST", "/api/interpolate", b'{"from": true, "to": 3}', {}, 400, "integer"),
+    ("POST", "/api/interpolate", b'{"from": "2", "to": 3}', {}, 400, "integer"),
     ("POST", "/api/interpolate", b'{"from": 0, "to": 3, "steps": 100000}', {}, 400, "steps"),
     ("POST", "/api/interpolate", b'{"from": 0, "to": 3, "methods": ["cubic"]}', {}, 400, "methods"),
     ("POST", "/api/traverse", b'{"dim": 9, "index": 0}', {}, 400, "dim must be from 0 to 2"),

@@ -2,9 +2,9 @@
 
 Every answer is computed by the latent tools (``encode_data``, ``interpolate``, ``traverse_from``,
 ``latent_map``, ``sample_latents``), so what the page shows equals what ``vaekit interpolate``,
-``traverse`` and ``latent-map`` write. The posterior means and the reconstructions of the split
-are computed once, in batches; maps, traversals and single decodes are cached. Answers are plain
-JSON-ready dicts, arrays packed as exact float32 (``wire.packed``).
+``traverse`` and ``latent-map`` write. The posterior means of the split are computed once, in
+batches; reconstructions a block at a time; maps, traversals and single decodes are cached.
+Answers are plain JSON-ready dicts, arrays packed as exact float32 (``wire.packed``).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from .wire import (
 
 ACTIVE_VARIANCE = 0.01  # a dimension is active when Var_x of its posterior mean exceeds this (Burda et al., 2016)
 CACHED = 512  # single decodes and traversals kept (least recently used dropped first)
+BLOCKS = 8  # blocks of ENCODE_BATCH reconstructions kept
 PRIOR_SPAN = 3.0  # sliders of a model with a prior reach at least +-3 (prior standard deviations)
 
 
@@ -64,10 +65,9 @@ class Explorer:
         self.codes = CodeGrid(model) if isinstance(model, VQVAE) else None
         self.encoded = encode_data(model, data)  # mean (N, D), log_var, labels
         self.driven = self.sliders.driven(self.encoded["mean"]) if self.sliders else self.encoded["mean"]
-        self.reconstructions = torch.cat([decode_mean(model, part).cpu() for part in self.encoded["mean"].split(ENCODE_BATCH)])
         self.kl = dimension_kl(model, data) if self.sliders is not None else None
-        self.range = value_range(data, self.reconstructions)
-        self.maps, self.decoded, self.traversals = {}, OrderedDict(), OrderedDict()
+        self.range = value_range(data)
+        self.maps, self.decoded, self.traversals, self.blocks = {}, OrderedDict(), OrderedDict(), OrderedDict()
         self._palette = None
 
     # --- what the page is built from -----------------------------------------------------------
@@ -145,7 +145,7 @@ class Explorer:
         """Example ``index`` of the split: its input, reconstruction, posterior mean (the sliders' part), codes."""
         only(query, ("index",))
         i = integer(query, "index", 0, len(self.data) - 1)
-        answer = {"index": i, "input": packed(self.input(i)[None]), "reconstruction": packed(self.reconstructions[i : i + 1]),
+        answer = {"index": i, "input": packed(self.input(i)[None]), "reconstruction": packed(self.reconstruction(i)[None]),
                   "z": self.driven[i].tolist()}
         if "labels" in self.encoded:
             answer["label"] = int(self.encoded["labels"][i])
@@ -153,6 +153,17 @@ class Explorer:
             with self.lock:
                 answer["codes"] = self.model.codes(self.input(i)[None].to(next(self.model.parameters()))).cpu()[0].tolist()
         return answer
+
+    def reconstruction(self, i: int) -> torch.Tensor:
+        """(*shape): the decoded posterior mean of example i. Decoded a block of ENCODE_BATCH examples at a
+        time, the last few blocks kept: hovering over the map asks for neighbours, often of one block."""
+        block = i // ENCODE_BATCH
+        with self.lock:
+            if block not in self.blocks:
+                means = self.encoded["mean"][block * ENCODE_BATCH : (block + 1) * ENCODE_BATCH]
+                self.blocks[block] = decode_mean(self.model, means).cpu()
+            remember(self.blocks, block, BLOCKS)
+            return self.blocks[block][i - block * ENCODE_BATCH]
 
     def input(self, i: int) -> torch.Tensor:
         """(*shape) on the CPU: the model input of example i, as the commands take it."""
@@ -265,17 +276,17 @@ class Explorer:
             raise BadRequest(f"a VQ-VAE has no continuous latent to {what}; edit its code grid (decode_codes)")
 
 
-def value_range(data, reconstructions: torch.Tensor) -> list[float]:
-    """[low, high]: the range of the model inputs and reconstructions, the axis of bar charts and lines."""
-    low, high = float(reconstructions.min()), float(reconstructions.max())
+def value_range(data) -> list[float]:
+    """[low, high]: the range of the model inputs, the axis of bar charts and lines."""
+    low, high = float("inf"), float("-inf")
     for start in range(0, len(data), ENCODE_BATCH):
         x = data.inputs(slice(start, start + ENCODE_BATCH))
         low, high = min(low, float(x.min())), max(high, float(x.max()))
     return [low, high]
 
 
-def remember(cache: OrderedDict, key) -> None:
-    """Mark ``key`` as just used and drop the least recently used entries beyond CACHED."""
+def remember(cache: OrderedDict, key, size: int = CACHED) -> None:
+    """Mark ``key`` as just used and drop the least recently used entries beyond ``size``."""
     cache.move_to_end(key)
-    while len(cache) > CACHED:
+    while len(cache) > size:
         cache.popitem(last=False)

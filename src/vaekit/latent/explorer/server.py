@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import json
+import re
 import socket
 import socketserver
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 from ...errors import UserError
 from .wire import MAX_BODY, BadRequest, parse_body
 
+INTEGER = re.compile(r"-?[0-9]{1,18}")  # a query value read as an integer
 MAX_DRAIN = 64 << 20  # bytes of a too-large body read and dropped before the 413
 
 ASSETS = {  # URL path -> (file in the package's assets folder, content type)
@@ -159,7 +161,7 @@ class ExplorerHandler(BaseHTTPRequestHandler):
 
 
 def parse_query(text: str) -> dict:
-    """The query string as a dict of single values; a parameter given twice is refused."""
+    """The query string as a dict of single values, integers as int; a parameter given twice is refused."""
     try:
         pairs = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=16)
     except ValueError as exc:
@@ -167,7 +169,7 @@ def parse_query(text: str) -> dict:
     repeated = [key for key, values in pairs.items() if len(values) > 1]
     if repeated:
         raise BadRequest(f"parameter(s) {', '.join(repeated)} given more than once")
-    return {key: values[0] for key, values in pairs.items()}
+    return {key: int(values[0]) if INTEGER.fullmatch(values[0]) else values[0] for key, values in pairs.items()}
 
 
 class ExplorerServer(ThreadingHTTPServer):

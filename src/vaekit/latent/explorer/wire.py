@@ -72,8 +72,6 @@ def integer(body: dict, name: str, low: int, high: int, default=MISSING) -> int:
     value = body.get(name, default)
     if value is MISSING:
         raise BadRequest(f"{name} is missing: an integer from {low} to {high}")
-    if isinstance(value, str) and value.lstrip("-").isdigit():  # query strings carry integers as text
-        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(f"{name} must be an integer from {low} to {high}, got {value!r:.40}")
     if not low <= value <= high:
