@@ -234,3 +234,12 @@ def test_evaluating_on_labels_the_run_never_saw_is_an_error(digit_runs, tmp_path
     data = ArrayData(torch.zeros(4, 1, 8, 8, dtype=torch.uint8), torch.tensor([0, 1, 2, 11]), "odd labels")
     with pytest.raises(UserError, match="label 11 was never seen in training"):
         evaluate(model, data)
+
+
+def test_a_conditional_autoencoder_trains_and_reports(tmp_path):
+    """No prior, so no samples and no sample accuracy; reconstructions and the report use the labels."""
+    assert main(["train", "--model", "ae", "--conditional", "--epochs", "1", "--set", "model.hidden=[32]",
+                 "--out", str(tmp_path / "run")]) == 0
+    results = json.loads((tmp_path / "run" / "eval.json").read_text())
+    assert "log_px_z_nats" in results and "conditional_sample_accuracy" not in results
+    assert (tmp_path / "run" / "report.html").is_file()

@@ -84,7 +84,8 @@ def check_labels(labels: torch.Tensor, classes: int, where: str) -> None:
     low, high = int(labels.min()), int(labels.max())
     if low < 0 or high >= classes:
         bad = low if low < 0 else high
-        raise UserError(f"{where}: label {bad} was never seen in training; this conditional model knows labels 0 to {classes - 1}")
+        raise UserError(f"{where}: label {bad} was never seen in training; "
+                        f"this conditional model knows labels 0 to {classes - 1}")
 
 
 @contextlib.contextmanager

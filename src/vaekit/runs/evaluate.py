@@ -57,7 +57,7 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
     results.update(opened.model.evaluation_statistics(opened.data))  # the model's own numbers (a VQ-VAE: codebook health)
     if opened.train is not None:
         results.update(linear_probe(opened.model, probe_training_data(opened), opened.data, seed=seed) or {})
-    if opened.model.classes and opened.train is not None:  # a conditional model: do its samples show their class?
+    if opened.model.classes and opened.model.prior is not None and opened.train is not None:  # do samples show their class?
         results.update(conditional_sample_accuracy(opened.model, opened.train, opened.data, seed=seed) or {})
     if getattr(opened.data, "factors", None) is not None:  # data with ground-truth factors: the cheap metrics
         results.update(evaluation_scores(opened.model, opened.data, seed))

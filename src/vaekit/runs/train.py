@@ -135,9 +135,9 @@ def write_metrics(run_dir: Path, history: list[dict]) -> None:
 
 def write_figures(run_dir: Path, model: LatentVariableModel, data: PreparedData, history: list[dict]) -> None:
     part = data.test or data.val or data.train
-    shown, shown_labels = part.inputs(slice(0, 32)), None if part.labels is None else part.labels[:32]
+    shown, labels = part.inputs(slice(0, 32)), part.labels[:32] if model.classes else None  # a conditional model's
     model.eval()
-    comparison_grid(shown, model.reconstruct(shown, shown_labels if model.classes else None).cpu(), run_dir / "reconstructions.png", "inputs and reconstructions")
+    comparison_grid(shown, model.reconstruct(shown, labels).cpu(), run_dir / "reconstructions.png", "inputs and reconstructions")
     if model.prior is not None:
         with seeded(0, next(model.parameters()).device):
             image_grid(model.sample(64).cpu(), run_dir / "samples.png", 8, "samples from the prior")
