@@ -11,7 +11,7 @@ from torch import nn
 from torch.distributions import Distribution
 
 from ..errors import UserError
-from ..nn.precision import full_precision
+from ..nn.precision import at_least_float32, full_precision
 from ..nn.registry import TRUNKS
 from .heads import GaussianHead, PointHead
 from .likelihoods import build_likelihood
@@ -39,13 +39,13 @@ class LatentVariableModel(nn.Module):
         """q(z|x): batch shape (B,), event shape (latent_dim,). Its ``mean`` is the embedding."""
         h = self.encoder(x)  # (B, F); bfloat16 under autocast
         with full_precision(h):  # the posterior's parameters and all that follows from them: float32
-            return self.head(h.float())
+            return self.head(at_least_float32(h))
 
     def decode(self, z: torch.Tensor) -> Distribution:
         """p(x|z): z (*lead, latent_dim) -> batch shape lead, event shape data_shape; lead may be (k, B)."""
         lead = z.shape[:-1]
-        decoded = self.decoder(z.reshape(-1, z.shape[-1])).float()  # (N, params, *data_shape); float32 log-probs
-        with full_precision(decoded):
+        decoded = at_least_float32(self.decoder(z.reshape(-1, z.shape[-1])))  # (N, params, *data_shape)
+        with full_precision(decoded):  # float32 log-probabilities
             return self.likelihood(decoded.view(*lead, *decoded.shape[1:]))  # (*lead, params, *data_shape)
 
     def epoch_statistics(self, data) -> dict[str, float]:
