@@ -11,7 +11,7 @@ from torch import nn
 from torch.distributions import Distribution
 
 from ..errors import UserError
-from ..nn.precision import full_precision
+from ..nn.precision import at_least_float32, full_precision
 from ..nn.registry import TRUNKS
 from .conditional import check_labels, labelled_trunks, one_hot
 from .heads import GaussianHead, PointHead
@@ -46,7 +46,7 @@ class LatentVariableModel(nn.Module):
         else:
             h = self.encoder(x)
         with full_precision(h):  # the posterior's parameters and all that follows from them: float32
-            return self.head(h.float())
+            return self.head(at_least_float32(h))
 
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> Distribution:
         """p(x|z) (p(x|z, y) when conditional): z (*lead, latent_dim) -> batch shape lead, event shape
@@ -57,8 +57,8 @@ class LatentVariableModel(nn.Module):
             decoded = self.decoder(flat, self.label_input(labels, lead, z.dtype).reshape(-1, self.classes))
         else:
             decoded = self.decoder(flat)  # (N, params, *data_shape)
-        decoded = decoded.float()  # float32 log-probs
-        with full_precision(decoded):
+        decoded = at_least_float32(decoded)
+        with full_precision(decoded):  # float32 log-probabilities
             return self.likelihood(decoded.view(*lead, *decoded.shape[1:]))  # (*lead, params, *data_shape)
 
     def label_input(self, labels: torch.Tensor | None, lead: torch.Size, dtype: torch.dtype) -> torch.Tensor:

@@ -26,6 +26,11 @@ def autocast(name: str, device: torch.device):
     return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
+def at_least_float32(x: torch.Tensor) -> torch.Tensor:
+    """x in float32 when autocast gave it a 16-bit float type; x itself otherwise (float64 stays float64)."""
+    return x.float() if x.dtype in (torch.bfloat16, torch.float16) else x
+
+
 def full_precision(like: torch.Tensor):
     """Autocast off for the body (where a head or likelihood turns features into a distribution),
     so its layers and everything computed from it run in float32; nothing when autocast is off."""
