@@ -168,7 +168,7 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
         objective = build_objective(config.objective, model)
         optimizer = make_optimizer(model, config.train.lr, device)
         schedule = make_schedule(optimizer, config.train.lr_schedule, config.train.epochs)
-        state = _restore(run_dir, model, optimizer, schedule, device) if resuming else None
+        state = _restore(run_dir, model, optimizer, schedule, device, objective) if resuming else None
         if not resuming:
             save_config(config, run_dir / "config.yaml")
         extra = data_metadata(prepared)
@@ -181,7 +181,7 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
         def save_epoch(state: TrainState, improved: bool) -> None:
             if improved:
                 save_model(run_dir / "model.safetensors", model, config, extra)
-            tensors, metadata = resume_state.pack(optimizer, schedule, state, device)
+            tensors, metadata = resume_state.pack(optimizer, schedule, state, device, objective)
             save_model(run_dir / "last.safetensors", model, config, {**extra, **metadata}, tensors)
             write_metrics(run_dir, state.history)
             events.write(state.history[-1])
@@ -201,9 +201,9 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
     return Run(run_dir, best, config, state, prepared)
 
 
-def _restore(run_dir: Path, model, optimizer, schedule, device) -> TrainState:
+def _restore(run_dir: Path, model, optimizer, schedule, device, objective=None) -> TrainState:
     tensors, metadata = load_tensors(run_dir / "last.safetensors")
     model.load_state_dict(resume_state.model_tensors(tensors))
-    return resume_state.unpack(tensors, metadata, optimizer, schedule, device)
+    return resume_state.unpack(tensors, metadata, optimizer, schedule, device, objective)
 
 
