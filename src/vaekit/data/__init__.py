@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from . import digits, idx, images, numpy_files, tables  # noqa: F401  (each registers its sources)
+from . import digits, dsprites, idx, images, numpy_files, tables  # noqa: F401  (each registers its sources)
 from .array import ArrayData, Splits, from_arrays  # noqa: F401  (the data types, for users of this package)
 from .registry import SOURCES
 

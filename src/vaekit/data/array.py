@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..errors import UserError
+from .factors import FactorInfo
 
 
 @dataclass
@@ -20,6 +21,8 @@ class ArrayData:
     standardised tables. ``decode_units`` inverts it, so decoded rows come back in original units.
     labels: (N,) int64 or None. name: where the data came from, for messages.
     columns: column names of a table, else None.
+    factors: (N, K) int64 ground-truth factor codes (on the CPU) or None; factor_info: what they mean
+    (``vaekit.data.factors.FactorInfo``). A subset keeps its rows' codes but is no longer full factorial.
     """
 
     values: torch.Tensor
@@ -28,6 +31,8 @@ class ArrayData:
     shift: torch.Tensor = field(default_factory=lambda: torch.tensor(0.0))
     scale: torch.Tensor = field(default_factory=lambda: torch.tensor(1.0))
     columns: list[str] | None = None
+    factors: torch.Tensor | None = None
+    factor_info: FactorInfo | None = None
 
     def __post_init__(self):
         if self.labels is not None and len(self.labels) != len(self.values):
@@ -38,6 +43,9 @@ class ArrayData:
         if self.values.is_floating_point() and not bool(torch.isfinite(self.values).all()):
             bad = int((~torch.isfinite(self.values)).flatten(1).any(1).sum())
             raise UserError(f"{self.name}: {bad} example(s) contain NaN or Inf values; clean or drop them first")
+        if self.factors is not None and len(self.factors) != len(self.values):
+            raise UserError(f"{self.name}: {len(self.values)} examples but {len(self.factors)} rows of factors; "
+                            "save one row of factor codes per example")
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -56,8 +64,12 @@ class ArrayData:
         return (self.values[index].float() - self.shift) * self.scale
 
     def support_sample(self) -> torch.Tensor:
-        """The inputs checked against a likelihood's support: all of them, for in-memory data."""
-        return self.inputs()
+        """The inputs checked against a likelihood's support (elementwise: binary, in [0, 1], finite):
+        all of them for in-memory data; for large 8-bit data each stored level once, as a flat tensor
+        (L,), since a float copy of every pixel would take 4x their memory (dSprites: 12 GB)."""
+        if self.values.dtype != torch.uint8 or self.values.numel() <= LEVELS_ABOVE or self.shift.numel() > 1:
+            return self.inputs()
+        return (stored_levels(self.values).float() - self.shift) * self.scale
 
     def decode_units(self, x: torch.Tensor) -> torch.Tensor:
         """Model-space values (B, *shape) back to the data's original units."""
@@ -65,7 +77,10 @@ class ArrayData:
 
     def subset(self, index: torch.Tensor) -> "ArrayData":
         labels = None if self.labels is None else self.labels[index]
-        return replace(self, values=self.values[index], labels=labels)
+        if self.factors is None:
+            return replace(self, values=self.values[index], labels=labels)
+        factor_info = replace(self.factor_info, full_factorial=False)  # the rows no longer enumerate every combination
+        return replace(self, values=self.values[index], labels=labels, factors=self.factors[index], factor_info=factor_info)
 
     def to(self, device) -> "ArrayData":
         labels = None if self.labels is None else self.labels.to(device)
@@ -75,6 +90,19 @@ class ArrayData:
 
     def with_values(self, values: torch.Tensor, **changes) -> "ArrayData":
         return replace(self, values=values, **changes)
+
+
+LEVELS_ABOVE = 2**24  # uint8 values with more elements than this are checked by their distinct levels
+
+
+def stored_levels(values: torch.Tensor) -> torch.Tensor:
+    """(L,) uint8: the distinct values of a uint8 tensor, in increasing order; min and max alone
+    when they are at most 1 apart (binary data, 4x cheaper than counting every level)."""
+    low, high = int(values.min()), int(values.max())
+    if high - low <= 1:
+        return torch.tensor(sorted({low, high}), dtype=torch.uint8)
+    counts = torch.bincount(values.reshape(-1), minlength=256)
+    return torch.nonzero(counts).flatten().to(torch.uint8)
 
 
 @dataclass

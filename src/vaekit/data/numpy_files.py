@@ -6,6 +6,8 @@ Files load with ``allow_pickle=False``: a pickled array could run code from the 
 
 npz keys: inputs 'x' (or 'inputs', 'x_train', or the only array), labels 'y' (or 'labels',
 'y_train'), test split 'x_test' with optional 'y_test' (Keras's mnist.npz loads as it is).
+Ground-truth factors for the disentanglement metrics: 'factors' (N, K) integer codes 0..L_k-1,
+optional 'factors_test' for 'x_test' and 'factor_names' (K strings).
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ..errors import UserError
 from .array import ArrayData, Splits, from_arrays
+from .factors import checked_factors, factor_info
 from .registry import SOURCES
 
 INPUT_KEYS = ("x", "inputs", "x_train")
 LABEL_KEYS = ("y", "labels", "y_train")
 TEST_INPUT_KEY, TEST_LABEL_KEY = "x_test", "y_test"
+FACTORS_KEY, TEST_FACTORS_KEY, FACTOR_NAMES_KEY = "factors", "factors_test", "factor_names"
 NPY_MAGIC, ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
 READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)  # what np.load raises on damaged files
 
@@ -91,12 +96,19 @@ def integer_labels(array: np.ndarray, n_examples: int, where: str) -> np.ndarray
     return array.astype(np.int64)
 
 
-def split_data(arrays: dict[str, np.ndarray], x_key: str, y_key: str | None, path: Path) -> ArrayData:
-    """ArrayData from arrays[x_key] and, when given, labels arrays[y_key]; named after the file and key."""
+def split_data(arrays: dict[str, np.ndarray], x_key: str, y_key: str | None, path: Path,
+               factors_key: str | None = None) -> ArrayData:
+    """ArrayData from arrays[x_key] and, when given, labels arrays[y_key] and ground-truth factor
+    codes arrays[factors_key] (named by 'factor_names' when the file has it); named after the file and key."""
     name = f"{path}" if len(arrays) == 1 else f"{path}[{x_key}]"
     inputs = image_or_table(arrays[x_key], name)
     labels = None if y_key is None else integer_labels(arrays[y_key], len(inputs), f"{path}[{y_key}]")
-    return from_arrays(inputs, labels, name)
+    data = from_arrays(inputs, labels, name)
+    if factors_key is None:
+        return data
+    factors = checked_factors(arrays[factors_key], len(inputs), f"{path}[{factors_key}]")
+    info = factor_info(factors, arrays.get(FACTOR_NAMES_KEY), f"{path}[{FACTOR_NAMES_KEY}]")
+    return data.with_values(data.values, factors=torch.from_numpy(factors), factor_info=info)
 
 
 def load_numpy(path: Path) -> Splits:
@@ -104,17 +116,31 @@ def load_numpy(path: Path) -> Splits:
     arrays = read_arrays(path)
     x_key = inputs_key(arrays, path)
     y_key = next((key for key in LABEL_KEYS if key in arrays), None)
-    train = split_data(arrays, x_key, y_key, path)
+    check_factor_keys(arrays, path)
+    train = split_data(arrays, x_key, y_key, path, FACTORS_KEY if FACTORS_KEY in arrays else None)
     if TEST_INPUT_KEY not in arrays:
-        if TEST_LABEL_KEY in arrays:
-            raise UserError(f"{path}: has '{TEST_LABEL_KEY}' but no '{TEST_INPUT_KEY}'; save the test inputs as "
-                            f"'{TEST_INPUT_KEY}' or drop '{TEST_LABEL_KEY}'")
+        for key in (TEST_LABEL_KEY, TEST_FACTORS_KEY):
+            if key in arrays:
+                raise UserError(f"{path}: has '{key}' but no '{TEST_INPUT_KEY}'; save the test inputs as "
+                                f"'{TEST_INPUT_KEY}' or drop '{key}'")
         return Splits(train, None)
-    test = split_data(arrays, TEST_INPUT_KEY, TEST_LABEL_KEY if TEST_LABEL_KEY in arrays else None, path)
+    test = split_data(arrays, TEST_INPUT_KEY, TEST_LABEL_KEY if TEST_LABEL_KEY in arrays else None, path,
+                      TEST_FACTORS_KEY if TEST_FACTORS_KEY in arrays else None)
     if test.shape != train.shape:
         raise UserError(f"{path}: test examples have shape {test.shape} but training examples {train.shape}; "
                         "both splits must have the same shape per example")
+    if test.factors is not None and test.factors.shape[1] != train.factors.shape[1]:
+        raise UserError(f"{path}: '{TEST_FACTORS_KEY}' has {test.factors.shape[1]} factors but '{FACTORS_KEY}' "
+                        f"{train.factors.shape[1]}; both splits need the same factors")
     return Splits(train, test)
+
+
+def check_factor_keys(arrays: dict[str, np.ndarray], path: Path) -> None:
+    """Factor keys only beside the factors they belong to: 'factors_test' and 'factor_names' need 'factors'."""
+    for key in (TEST_FACTORS_KEY, FACTOR_NAMES_KEY):
+        if key in arrays and FACTORS_KEY not in arrays:
+            raise UserError(f"{path}: has '{key}' but no '{FACTORS_KEY}'; save the training split's factor codes "
+                            f"as '{FACTORS_KEY}' (N, K) or drop '{key}'")
 
 
 @SOURCES.register("npz")
