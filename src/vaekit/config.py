@@ -85,6 +85,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # auto, cpu, cuda
     report: bool = True  # end training by evaluating the best model and writing report.html
+    steps_per_epoch: int = 0  # > 0: an epoch is this many batches of a fresh shuffle (large data sets); 0: a full pass
 
 
 @dataclass(frozen=True)

@@ -175,7 +175,7 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
         atomic_write_json(run_dir / "run.json", {"versions": versions(), "device": str(device),
                                                "hardware": hardware(device), **extra})
         trainer = Trainer(model, objective, config.train, optimizer, schedule, state)
-        batches = make_batches(prepared, config.train.batch_size, device)
+        batches = make_batches(prepared, config.train.batch_size, device, config.train.steps_per_epoch)
         events = EpochWriter(run_dir)
 
         def save_epoch(state: TrainState, improved: bool) -> None:
