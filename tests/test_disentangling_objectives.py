@@ -11,9 +11,9 @@ from interrupted import train_interrupted
 from torch.distributions import Independent, Normal
 
 import vaekit
-from vaekit import ModelConfig, ObjectiveConfig, UserError, build_model, build_objective
+from vaekit import ModelConfig, ObjectiveConfig, build_model, build_objective
 from vaekit.cli import main
-from vaekit.objectives.factorvae import Discriminator, FactorVAE, permute_dims
+from vaekit.objectives.factorvae import FactorVAE, permute_dims
 from vaekit.training.checkpoint import load_tensors
 
 SMALL_DISCRIMINATOR = {"discriminator_hidden": 16, "discriminator_layers": 2}
