@@ -11,18 +11,12 @@ from interrupted import train_interrupted
 from torch.distributions import Independent, Normal
 
 import vaekit
-from vaekit import ModelConfig, ObjectiveConfig, build_model, build_objective
+from vaekit import ObjectiveConfig, build_objective
 from vaekit.cli import main
 from vaekit.objectives.factorvae import FactorVAE, permute_dims
 from vaekit.training.checkpoint import load_tensors
 
 SMALL_DISCRIMINATOR = {"discriminator_hidden": 16, "discriminator_layers": 2}
-
-
-@pytest.fixture
-def vae():
-    torch.manual_seed(0)
-    return build_model(ModelConfig(latent_dim=3, hidden=(16,), likelihood="gaussian"), (6,)).double()
 
 
 @pytest.fixture

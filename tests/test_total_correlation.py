@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.distributions import Independent, Normal
 
-from vaekit import ModelConfig, ObjectiveConfig, UserError, build_model, build_objective
+from vaekit import ObjectiveConfig, UserError, build_objective
 from vaekit.data.array import ArrayData
 from vaekit.objectives.beta_tcvae import aggregate_log_densities, mss_log_weights
 from vaekit.training.batches import ResidentBatches
@@ -77,12 +77,6 @@ def test_far_apart_posteriors_have_the_largest_mutual_information_log_n_for_ever
     log_qz, _ = aggregate_log_densities(z, mu, scale, n, "mss")
     log_qz_x = Independent(Normal(mu, scale), 1).log_prob(z)
     torch.testing.assert_close(log_qz_x - log_qz, torch.full((batch,), math.log(n), dtype=torch.float64))
-
-
-@pytest.fixture
-def vae():
-    torch.manual_seed(0)
-    return build_model(ModelConfig(latent_dim=3, hidden=(16,), likelihood="gaussian"), (6,)).double()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from torch import nn
 from ..errors import UserError
 from .checks import check_weights
 from .registry import OBJECTIVES
-from .terms import Output, kl_levels, kl_per_example
+from .terms import Output, kl_levels, reconstruction_and_kl
 
 
 class StepCount(nn.Module):
@@ -54,11 +54,7 @@ class CapacityELBO:
         return self.gamma
 
     def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
-        q = model.encode(x)
-        z = q.rsample()  # (B, D)
-        log_px_z = model.decode(z).log_prob(x)  # (B,)
-        p = model.prior_distribution()
-        kl = kl_per_example(q, p, z)  # (B,)
+        q, p, z, log_px_z, kl = reconstruction_and_kl(model, x)  # z (B, D); log_px_z, kl (B,)
         capacity = self.capacity().to(kl.dtype)
         loss = -log_px_z.mean() + self.gamma * (kl.mean() - capacity).abs()
         terms = {"log_px_z": log_px_z, "kl": kl, **kl_levels(q, p, z), "elbo": log_px_z - kl,

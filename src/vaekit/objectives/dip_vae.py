@@ -15,7 +15,7 @@ import torch
 
 from .checks import check_weights, require_gaussian_posterior
 from .registry import OBJECTIVES
-from .terms import Output, kl_per_example
+from .terms import Output, reconstruction_and_kl
 
 
 def mean_covariance(mu: torch.Tensor) -> torch.Tensor:
@@ -50,10 +50,7 @@ class DIPVAE:
         return 1.0
 
     def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
-        q = model.encode(x)
-        z = q.rsample()  # (B, D)
-        log_px_z = model.decode(z).log_prob(x)  # (B,)
-        kl = kl_per_example(q, model.prior_distribution(), z)  # (B,)
+        q, _, _, log_px_z, kl = reconstruction_and_kl(model, x)  # log_px_z, kl (B,)
         covariance = mean_covariance(q.mean)  # (D, D)
         if self.aggregate:
             covariance = covariance + torch.diag(q.variance.mean(0))

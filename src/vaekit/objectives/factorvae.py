@@ -22,7 +22,7 @@ from torch.nn import functional as F
 from ..errors import UserError
 from .checks import check_weights, latent_dim, require_gaussian_posterior
 from .registry import OBJECTIVES
-from .terms import Output, kl_per_example
+from .terms import Output, reconstruction_and_kl
 
 ADAM_BETAS = (0.5, 0.9)  # the paper's discriminator optimiser
 LEAKY_SLOPE = 0.2
@@ -87,10 +87,7 @@ class FactorVAE:
         return 1.0
 
     def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
-        q = model.encode(x)
-        z = q.rsample()  # (B, D)
-        log_px_z = model.decode(z).log_prob(x)  # (B,)
-        kl = kl_per_example(q, model.prior_distribution(), z)  # (B,)
+        _, _, z, log_px_z, kl = reconstruction_and_kl(model, x)  # z (B, D); log_px_z, kl (B,)
         # The VAE's gradient passes through D to z but must not train D: D's weights enter detached.
         frozen = {name: value.detach() for name, value in self.module.named_parameters()}
         logits = functional_call(self.module, frozen, (z,))  # (B, 2)
