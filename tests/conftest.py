@@ -4,7 +4,7 @@ import oracles
 import pytest
 import torch
 
-from vaekit import Config
+from vaekit import Config, ModelConfig, build_model
 
 
 @pytest.fixture
@@ -26,3 +26,10 @@ def oracle() -> oracles.LinearGaussian:
 def oracle_x(oracle) -> torch.Tensor:
     """(64, d) float64 draws from the oracle's p(x)."""
     return oracle.sample(64, seed=1)
+
+
+@pytest.fixture
+def vae():
+    """A small float64 VAE: 3 latent dimensions, one hidden layer of 16, a unit Gaussian over 6 columns."""
+    torch.manual_seed(0)
+    return build_model(ModelConfig(latent_dim=3, hidden=(16,), likelihood="gaussian"), (6,)).double()

@@ -4,6 +4,8 @@ declines a trunk or shape with a UserError, such as conv_hvae on flat data, is n
 finite loss, per-example terms of shape (B,), a gradient on every parameter, importance weights of
 shape (k, B), and a save/load round trip that reproduces the outputs bit for bit."""
 
+import inspect
+
 import pytest
 import torch
 
@@ -21,6 +23,8 @@ from vaekit import (
     save_model,
 )
 from vaekit.objectives.importance import log_weights
+from vaekit.training import resume
+from vaekit.training.trainer import TrainState, make_optimizer, make_schedule
 
 SHAPES = [
     ("mlp", (64,)), ("mlp", (5,)), ("mlp", (1, 8, 8)),
@@ -118,6 +122,15 @@ def case(request, likelihood):
     return make_case(request.param[0], likelihood, *request.param[1:])
 
 
+SMALL_OBJECTIVE = {"discriminator_hidden": 8, "discriminator_layers": 2}  # small widths, as in small_config
+
+
+def objective_config(name: str) -> ObjectiveConfig:
+    """The objective's defaults, with the small widths of SMALL_OBJECTIVE where it has those settings."""
+    accepted = inspect.signature(OBJECTIVES.get(name)).parameters
+    return ObjectiveConfig(name=name, **{key: value for key, value in SMALL_OBJECTIVE.items() if key in accepted})
+
+
 OBJECTIVE_CASES = [(model, objective, trunk, shape) for model, objective in PAIRS
                    for name, trunk, shape in CASES if name == model]
 
@@ -127,7 +140,10 @@ def case_and_objective(request, likelihood):
     """((config, model, x), objective) for each accepted model/objective pair, on each accepted shape."""
     model_name, objective_name, trunk, shape = request.param
     case = make_case(model_name, likelihood, trunk, shape)
-    return case, build_objective(ObjectiveConfig(name=objective_name), case[1])
+    objective = build_objective(objective_config(objective_name), case[1])
+    if hasattr(objective, "prepare"):
+        objective.prepare(100)  # the training set size, as the trainer gives it
+    return case, objective
 
 
 def test_loss_is_finite_and_terms_are_per_example(case_and_objective):
@@ -147,6 +163,29 @@ def test_every_parameter_gets_a_gradient(case_and_objective):
         assert parameter.grad is not None, f"{name} gets no gradient"
         assert torch.isfinite(parameter.grad).all(), f"{name} has a non-finite gradient"
         assert parameter.grad.abs().max() > 0, f"{name}'s gradient is zero everywhere"
+
+
+def test_an_objectives_own_state_steps_and_round_trips_through_the_resume_state(case_and_objective):
+    """An objective with a step and its own module (FactorVAE's discriminator, a step count): the step
+    changes that state, and the resume state restores it into a fresh objective exactly."""
+    (_, model, x), objective = case_and_objective
+    if not hasattr(objective, "step"):
+        return
+    before = {name: value.clone() for name, value in resume.objective_tensors(objective).items()}
+    output = objective(model, x)
+    output.loss.backward()
+    objective.step(output)
+    optimizer = make_optimizer(model, 1e-3, torch.device("cpu"))
+    tensors, metadata = resume.pack(optimizer, make_schedule(optimizer, "constant", 1), TrainState(),
+                                    torch.device("cpu"), objective)
+    after = resume.objective_tensors(objective)
+    assert after and any(not torch.equal(before[name], after[name]) for name in before)
+    name = {OBJECTIVES.get(name): name for name in OBJECTIVES.names()}[type(objective)]
+    fresh = build_objective(objective_config(name), model)
+    resume.load_objective(fresh, tensors, metadata)
+    restored = resume.objective_tensors(fresh)
+    assert restored.keys() == after.keys()
+    assert all(torch.equal(restored[name], after[name]) for name in after)
 
 
 def test_importance_weights_have_shape_k_by_batch(case):

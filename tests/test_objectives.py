@@ -17,12 +17,6 @@ def seeded_call(objective, model, x, seed=0, **kwargs):
 
 
 @pytest.fixture
-def vae():
-    torch.manual_seed(0)
-    return build_model(ModelConfig(latent_dim=3, hidden=(16,), likelihood="gaussian"), (6,)).double()
-
-
-@pytest.fixture
 def x():
     return torch.randn(10, 6, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
 

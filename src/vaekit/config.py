@@ -61,6 +61,18 @@ class ObjectiveConfig:
     warmup_epochs: int = 0  # beta rises linearly from 0 to its target over this many epochs
     free_bits: float = 0.0  # floor, in nats, on the batch-mean KL of each latent dimension
     k: int = 5  # importance samples per example of the 'iwae' objective (other objectives reject a change)
+    # the disentangling objectives (vaekit.objectives: beta_tcvae, factorvae, capacity, dip_vae_i, dip_vae_ii); with
+    # beta above, which weights the total correlation in beta_tcvae. Others reject a change of these.
+    alpha: float = 1.0  # beta_tcvae: weight of the index-code mutual information
+    gamma: float = 1.0  # beta_tcvae: dimension-wise KL weight; factorvae: TC weight (35 on dSprites); capacity: weight of |KL - C|
+    tc_estimator: str = "mss"  # beta_tcvae: log q(z) by minibatch stratified (mss) or minibatch weighted (mws) sampling
+    discriminator_hidden: int = 1000  # factorvae: width of each hidden layer of the TC discriminator
+    discriminator_layers: int = 6  # factorvae: hidden layers of the TC discriminator (leaky ReLU)
+    discriminator_lr: float = 1e-4  # factorvae: the discriminator's Adam step size (betas 0.5, 0.9)
+    capacity_max: float = 25.0  # capacity: the KL target C rises linearly from 0 to this (nats) ...
+    capacity_steps: int = 100_000  # capacity: ... over this many training steps, then stays
+    lambda_od: float = 10.0  # dip_vae_i / dip_vae_ii: weight of the squared off-diagonal covariances
+    lambda_d: float = 100.0  # dip_vae_i / dip_vae_ii: weight of the squared (diagonal - 1) covariances
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,7 @@ class TrainConfig:
     device: str = "auto"  # auto, cpu, cuda
     report: bool = True  # end training by evaluating the best model and writing report.html
     precision: str = "fp32"  # fp32, or bf16: bfloat16 autocast for the trunks (GPUs); probabilities stay float32
+    steps_per_epoch: int = 0  # > 0: an epoch is this many batches of a fresh shuffle (large data sets); 0: a full pass
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,10 @@ def build_objective(config, model) -> object:
         factory.check_model(model)
     elif name != "reconstruction" and model.prior is None:
         raise UserError(f"objective {name!r} needs a prior; a plain autoencoder trains with objective 'reconstruction'")
-    return factory(**objective_options(factory, config, name))
+    objective = factory(**objective_options(factory, config, name))
+    if hasattr(objective, "bind"):  # an objective with parts of its own (a discriminator) builds them here
+        objective.bind(model)
+    return objective
 
 
 def objective_options(factory, config, name: str) -> dict:

@@ -31,6 +31,16 @@ def kl_per_example(q: Distribution, p: Distribution, z: torch.Tensor) -> torch.T
         return q.log_prob(z) - p.log_prob(z)
 
 
+def reconstruction_and_kl(model, x: torch.Tensor) -> tuple[Distribution, Distribution, torch.Tensor, torch.Tensor,
+                                                             torch.Tensor]:
+    """(q(z|x), p(z), z (B, D), log p(x|z) (B,), KL per example (B,)) at one reparameterised
+    z ~ q(z|x), as the ELBO computes them; the disentangling objectives add their terms to these."""
+    q = model.encode(x)
+    z = q.rsample()  # (B, D)
+    p = model.prior_distribution()
+    return q, p, z, model.decode(z).log_prob(x), kl_per_example(q, p, z)
+
+
 def kl_levels(q: Distribution, p: Distribution, z: torch.Tensor) -> dict[str, torch.Tensor]:
     """'kl_LEVEL' -> (B,) one-sample KL of each level of a hierarchical q and p (both giving
     ``log_prob_levels(z)``, name -> (B,) nats, e.g. z1 and z2); they sum to the total KL at z. {} otherwise."""

@@ -200,7 +200,7 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
         objective = build_objective(config.objective, model)
         optimizer = make_optimizer(model, config.train.lr, device)
         schedule = make_schedule(optimizer, config.train.lr_schedule, config.train.epochs)
-        state = _restore(run_dir, model, optimizer, schedule, device, config) if resuming else None
+        state = _restore(run_dir, model, optimizer, schedule, device, config, objective) if resuming else None
         if distributed.joined() and not resuming:
             distributed.split_streams(config.train.seed, device)  # model built alike; noise per rank
         first = distributed.is_first()  # only global rank 0 writes
@@ -216,7 +216,7 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
         events = EpochWriter(run_dir) if first else None
 
         def save_epoch(state: TrainState, improved: bool) -> None:
-            tensors, metadata = resume_state.pack(optimizer, schedule, state, device)
+            tensors, metadata = resume_state.pack(optimizer, schedule, state, device, objective)
             tensors, metadata = parallel_resume_state(tensors, metadata, device)  # a collective: every rank
             if first:
                 if improved:
@@ -247,10 +247,10 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
     return Run(run_dir, best, config, state, prepared)
 
 
-def _restore(run_dir: Path, model, optimizer, schedule, device, config) -> TrainState:
+def _restore(run_dir: Path, model, optimizer, schedule, device, config, objective=None) -> TrainState:
     tensors, metadata = load_tensors(run_dir / "last.safetensors")
     model.load_state_dict(resume_state.model_tensors(tensors))
-    state = resume_state.unpack(tensors, metadata, optimizer, schedule, device)
+    state = resume_state.unpack(tensors, metadata, optimizer, schedule, device, objective)
     if distributed.joined() or "world_size" in metadata:
         message = distributed.restore_rng(tensors, metadata, resume_state.PREFIX, device, config.train.seed)
         if message and distributed.is_first():
@@ -263,6 +263,9 @@ def check_parallel(config: Config, prepared: PreparedData) -> None:
     if distributed.joined() and isinstance(prepared.train, StreamedData):
         raise UserError(f"{prepared.train.name}: training on several processes needs the data in memory, but this run "
                         "streams it from the files; set data.stream=never (if it fits) or train on one process")
+    if distributed.joined() and config.train.steps_per_epoch:
+        raise UserError("train.steps_per_epoch is not supported on several processes yet (each epoch is a full pass "
+                        "there); set train.steps_per_epoch=0 or train on one process")
     if distributed.joined():
         distributed.ShardedBatches(prepared.train, config.train.batch_size, False, 0)  # checks the batch size
 
@@ -270,7 +273,7 @@ def check_parallel(config: Config, prepared: PreparedData) -> None:
 def run_batches(prepared: PreparedData, config: Config, device):
     """The plain trainer's batches, or this rank's shares of each global batch under torch.distributed."""
     if not distributed.joined():
-        return make_batches(prepared, config.train.batch_size, device)
+        return make_batches(prepared, config.train.batch_size, device, config.train.steps_per_epoch)
     dynamic = prepared.binarize == "dynamic"
     return distributed.ShardedBatches(prepared.train, config.train.batch_size, dynamic, config.train.seed)
 

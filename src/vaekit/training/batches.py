@@ -22,17 +22,24 @@ from ..data.array import ArrayData
 class ResidentBatches:
     """Batches (B, *shape) float32 on ``data``'s device, reshuffled each epoch from the torch RNG."""
 
-    def __init__(self, data: ArrayData, batch_size: int, dynamic_binarize: bool = False):
+    def __init__(self, data: ArrayData, batch_size: int, dynamic_binarize: bool = False, steps: int = 0):
         self.data, self.batch_size, self.dynamic_binarize = data, batch_size, dynamic_binarize
+        self.steps = steps  # > 0: an epoch is the first ``steps`` batches of each epoch's permutation
         # Checked once (reading scalars syncs a GPU): 8-bit levels to binarise, or the identity map.
         self.levels = dynamic_binarize and is_8_bit(data)
         self.identity = is_identity(data)
 
     def __len__(self) -> int:
-        return math.ceil(len(self.data) / self.batch_size)
+        full = math.ceil(len(self.data) / self.batch_size)
+        return min(full, self.steps) if self.steps > 0 else full
+
+    def epoch_order(self, device=None) -> torch.Tensor:
+        """This epoch's example indices: a fresh permutation from the torch RNG, cut to ``steps`` batches."""
+        order = torch.randperm(len(self.data), device=device)
+        return order[: self.steps * self.batch_size] if self.steps > 0 else order
 
     def __iter__(self) -> Iterator[torch.Tensor]:
-        order = torch.randperm(len(self.data), device=self.data.values.device)
+        order = self.epoch_order(self.data.values.device)
         for index in order.split(self.batch_size):
             yield self.take(index)
 
@@ -100,12 +107,13 @@ class StreamingBatches(ResidentBatches):
     """The streaming path: the per-epoch order comes from the torch RNG as on the fast path, and
     DataLoader workers decode the files of each batch while the model trains on the previous one."""
 
-    def __init__(self, data, batch_size: int, dynamic_binarize: bool, device: torch.device, workers: int = 2):
-        super().__init__(data, batch_size, dynamic_binarize)
+    def __init__(self, data, batch_size: int, dynamic_binarize: bool, device: torch.device, workers: int = 2,
+                 steps: int = 0):
+        super().__init__(data, batch_size, dynamic_binarize, steps)
         self.device, self.workers = device, workers
 
     def __iter__(self) -> Iterator[torch.Tensor]:
-        order = torch.randperm(len(self.data))
+        order = self.epoch_order()
         loader = torch.utils.data.DataLoader(
             _BatchesOfFiles(self.data, order, self.batch_size), batch_size=None, num_workers=self.workers,
             pin_memory=self.device.type == "cuda",

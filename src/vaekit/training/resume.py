@@ -13,11 +13,15 @@ import torch
 from .checkpoint import RESUME_PREFIX as PREFIX
 from .trainer import TrainState
 
+OBJECTIVE = f"{PREFIX}objective."  # an objective's own module and optimiser (FactorVAE's discriminator)
 
-def pack(optimizer, schedule, state: TrainState, device: torch.device) -> tuple[dict, dict]:
-    """(tensors, metadata) holding everything needed to continue bit-identically."""
+
+def pack(optimizer, schedule, state: TrainState, device: torch.device, objective=None) -> tuple[dict, dict]:
+    """(tensors, metadata) holding everything needed to continue bit-identically; with ``objective``
+    also its own ``module`` and ``optimizer`` where it has them (see vaekit.objectives)."""
     optimizer_state = optimizer.state_dict()
     tensors = optimizer_tensors(optimizer_state, f"{PREFIX}optimizer.")
+    tensors.update(objective_tensors(objective))
     tensors[f"{PREFIX}rng.cpu"] = torch.get_rng_state()
     if device.type == "cuda":
         tensors[f"{PREFIX}rng.cuda"] = torch.cuda.get_rng_state(device)
@@ -26,12 +30,16 @@ def pack(optimizer, schedule, state: TrainState, device: torch.device) -> tuple[
         "schedule": schedule.state_dict(),
         "train_state": dataclasses.asdict(state),
     }
+    if getattr(objective, "optimizer", None) is not None:
+        metadata["objective_optimizer_param_groups"] = objective.optimizer.state_dict()["param_groups"]
     return tensors, metadata
 
 
-def unpack(tensors: dict, metadata: dict, optimizer, schedule, device: torch.device) -> TrainState:
-    """Restore optimizer, schedule and (inside the caller's RNG fork) the RNG; returns the trainer state."""
-    load_optimizer(optimizer, tensors, metadata["optimizer_param_groups"], f"{PREFIX}optimizer.")
+def unpack(tensors: dict, metadata: dict, optimizer, schedule, device: torch.device, objective=None) -> TrainState:
+    """Restore optimizer, schedule, the objective's own state (``pack``) and (inside the caller's RNG
+    fork) the RNG; returns the trainer state."""
+    load_optimizer(optimizer, tensors, f"{PREFIX}optimizer.", metadata["optimizer_param_groups"])
+    load_objective(objective, tensors, metadata)
     schedule.load_state_dict(metadata["schedule"])
     torch.set_rng_state(tensors[f"{PREFIX}rng.cpu"])
     if device.type == "cuda" and f"{PREFIX}rng.cuda" in tensors:
@@ -45,17 +53,39 @@ def model_tensors(tensors: dict) -> dict:
 
 
 def optimizer_tensors(optimizer_state: dict, prefix: str) -> dict:
-    """An optimizer's ``state_dict()`` as named tensors PREFIX{parameter index}.{name}; the rest of
-    it (its param_groups) is plain values, for the metadata."""
-    return {f"{prefix}{index}.{name}": value for index, values in optimizer_state["state"].items()
-            for name, value in values.items()}
+    """PREFIX.INDEX.NAME -> tensor for each parameter's state in an optimiser's ``state_dict()``."""
+    return {
+        f"{prefix}{index}.{name}": value
+        for index, values in optimizer_state["state"].items()
+        for name, value in values.items()
+    }
 
 
-def load_optimizer(optimizer, tensors: dict, param_groups: list, prefix: str) -> None:
-    """The inverse of ``optimizer_tensors``: restore ``optimizer`` from the tensors under ``prefix``."""
+def load_optimizer(optimizer, tensors: dict, prefix: str, param_groups: list) -> None:
+    """The inverse of ``optimizer_tensors``, with the param groups stored as JSON."""
     state: dict[int, dict] = {}
     for key, value in tensors.items():
         if key.startswith(prefix):
             index, name = key[len(prefix) :].split(".", 1)
             state.setdefault(int(index), {})[name] = value
     optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+
+
+def objective_tensors(objective) -> dict:
+    """An objective's own module state and optimiser state as tensors ({} for an objective without them)."""
+    tensors = {}
+    if getattr(objective, "module", None) is not None:
+        tensors.update({f"{OBJECTIVE}module.{k}": v for k, v in objective.module.state_dict().items()})
+    if getattr(objective, "optimizer", None) is not None:
+        tensors.update(optimizer_tensors(objective.optimizer.state_dict(), f"{OBJECTIVE}optimizer."))
+    return tensors
+
+
+def load_objective(objective, tensors: dict, metadata: dict) -> None:
+    """The inverse of ``objective_tensors``."""
+    if getattr(objective, "module", None) is not None:
+        prefix = f"{OBJECTIVE}module."
+        objective.module.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
+    if getattr(objective, "optimizer", None) is not None:
+        load_optimizer(objective.optimizer, tensors, f"{OBJECTIVE}optimizer.",
+                       metadata["objective_optimizer_param_groups"])

@@ -57,5 +57,5 @@ def save(stage, path: Path) -> None:
 def restore(stage, path: Path) -> None:
     tensors, metadata = load_tensors(path)
     stage.module.load_state_dict({key[len(MODULE):]: value for key, value in tensors.items() if key.startswith(MODULE)})
-    load_optimizer(stage.optimizer, tensors, metadata["optimizer_param_groups"], OPTIMIZER)
+    load_optimizer(stage.optimizer, tensors, OPTIMIZER, metadata["optimizer_param_groups"])
     stage.epoch, stage.history = metadata["epoch"], metadata["history"]

@@ -108,6 +108,12 @@ def step_record(output: Output) -> torch.Tensor:
     return torch.stack([output.loss.detach(), *(value.detach().sum() for value in output.terms.values())])
 
 
+def training_examples(batches) -> int:
+    """N, the number of training examples behind ``batches`` (the data set's length, not a batch's)."""
+    data = getattr(batches, "data", None)
+    return len(data) if data is not None else len(batches) * batches.batch_size
+
+
 def first_nonfinite(losses: torch.Tensor) -> int:
     """The index of the first NaN or Inf in ``losses`` (steps,), else -1 (one read from the device)."""
     bad = (~torch.isfinite(losses)).nonzero()
@@ -166,6 +172,8 @@ class Trainer:
         """Train until ``config.epochs`` or early stopping. ``on_epoch(state, improved)`` runs after
         each epoch, and is where the caller saves checkpoints. Must run inside the caller's RNG fork."""
         self.prepare_compile(batches)
+        if hasattr(self.objective, "prepare"):  # an objective that needs the training set size (beta-TCVAE)
+            self.objective.prepare(training_examples(batches))
         keep_freed_memory()  # freed activations stay in the heap (see vaekit.evaluation.likelihood)
         while self.state.epoch < self.config.epochs and not self.state.stopped_early:
             row = self.train_epoch(batches, on_step)
@@ -184,6 +192,7 @@ class Trainer:
         device = next(self.model.parameters()).device
         steps, n, full = len(batches), 0, getattr(batches, "batch_size", None)
         names, records, grad_norm = [], None, 0.0
+        after_step = getattr(self.objective, "step", None)
         for step, x in enumerate(batches):
             output, record = self.forward(x, beta, x.shape[0] == full)
             n += x.shape[0]
@@ -191,6 +200,8 @@ class Trainer:
             output.loss.backward()
             grad_norm = grad_norm + self.clip_gradients()
             self.optimizer.step()
+            if after_step is not None:  # an objective's own update (FactorVAE's discriminator, a step count)
+                after_step(output)
             if records is None:  # (steps, 1 + terms): read once, at the end of the epoch
                 names, records = list(output.terms), torch.zeros(steps, len(record), dtype=record.dtype, device=device)
             records[step] = record
