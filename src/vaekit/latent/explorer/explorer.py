@@ -86,7 +86,7 @@ class Explorer:
             "shape": shape, "kind": kind, "columns": columns, "range": self.range,
             "shift": shift.flatten().tolist(), "scale": scale.flatten().tolist(),
             "model": self.model_name, "labels": "labels" in self.encoded,
-            "factors": list(getattr(self.data, "factor_names", None) or []),
+            "factors": factor_names(self.data),
             "latent": self.latent_meta(), "codes": self.codes_meta(),
             "sample": self.sample_meta(),
             "map_methods": [m for m in MAP_METHODS if m != "means" or self.driven.shape[1] == 2],
@@ -290,3 +290,11 @@ def remember(cache: OrderedDict, key, size: int = CACHED) -> None:
     cache.move_to_end(key)
     while len(cache) > size:
         cache.popitem(last=False)
+
+
+def factor_names(data) -> list[str]:
+    """The names of the data's ground-truth factors (``ArrayData.factor_info``); [] for data without factors."""
+    if getattr(data, "factors", None) is None:
+        return []
+    info = getattr(data, "factor_info", None)
+    return list(info.names) if info is not None else [f"factor {k}" for k in range(data.factors.shape[1])]
