@@ -66,16 +66,33 @@ def test_categorical256_sums_to_one_and_is_the_softmax(seed):
     torch.testing.assert_close(log_p, decoded.flatten().softmax(0).log(), rtol=1e-12, atol=1e-12)
 
 
+def coupled_mass(likelihood, decoded, reds: torch.Tensor) -> torch.Tensor:
+    """(len(reds),): P(red = r) of a coupled pixel, summed over all 256^2 greens and blues."""
+    grid = torch.cartesian_prod(LEVELS, LEVELS)  # (65536, 2): green, blue
+    colours = torch.cat([reds.repeat_interleave(len(grid))[:, None], grid.repeat(len(reds), 1)], 1)  # (n, 3)
+    dist = likelihood(decoded.expand(len(colours), *decoded.shape[1:]))
+    return dist.log_prob(colours.view(-1, 3, 1, 1)).exp().view(len(reds), -1).sum(1)
+
+
+def test_coupled_rgb_logistics_marginalise_to_the_red_mixture():
+    """With channel coupling, summing the joint over green and blue leaves red's own mixture:
+    sum_k pi_k P_k(red), pi the shared mixture weights (the logits of the three channels added)."""
+    likelihood = DiscretizedLogistic((3, 1, 1), ModelConfig(mixtures=2, channel_coupling=True))
+    decoded = random_decoded(likelihood, 0, 1.0)
+    reds = LEVELS[torch.tensor([0, 37, 128, 255])]
+    groups = decoded.view(4, 2, 3)  # (logits/loc/log-scale/coeff, K, channel)
+    red_only = DiscretizedLogistic((1, 1, 1), ModelConfig(mixtures=2))
+    red_params = torch.stack([groups[0].sum(1), groups[1, :, 0], groups[2, :, 0]]).view(1, 6, 1, 1, 1)
+    expected = all_levels(red_only, red_params).exp()[(reds * 255).round().long()]
+    torch.testing.assert_close(coupled_mass(likelihood, decoded, reds), expected, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.slow
 def test_coupled_rgb_logistics_sum_to_one_over_all_colours():
     """With channel coupling the pixel's joint over 256^3 colours sums to 1 (summed in chunks of red)."""
     likelihood = DiscretizedLogistic((3, 1, 1), ModelConfig(mixtures=2, channel_coupling=True))
     decoded = random_decoded(likelihood, 0, 1.0)
-    grid = torch.cartesian_prod(LEVELS, LEVELS)  # (65536, 2): green, blue
-    total = 0.0
-    for red in LEVELS.split(16):
-        colours = torch.cat([red.repeat_interleave(len(grid))[:, None], grid.repeat(len(red), 1)], 1)  # (n, 3)
-        dist = likelihood(decoded.expand(len(colours), *decoded.shape[1:]))
-        total += float(dist.log_prob(colours.view(-1, 3, 1, 1)).exp().sum())
+    total = sum(float(coupled_mass(likelihood, decoded, reds).sum()) for reds in LEVELS.split(16))
     assert abs(total - 1) < 1e-9
 
 
