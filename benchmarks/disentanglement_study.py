@@ -226,7 +226,7 @@ def table(out: Path) -> str:
     for name, row in study.items():
         published = ", ".join(f"{key} {value}" for key, value in PUBLISHED.get(name, {}).items()) or "—"
         cells = [name, f"{row['steps']:,}", f"{row['train_seconds'] / 60:.0f}",
-                 *(f"{row[key]:.2f}" if not math.isnan(row[key]) else "nan" for key in SCORES),
+                 *(f"{row[key]:.2f}" if not math.isnan(row[key]) else "not run" for key in SCORES),
                  f"{row['reconstruction_nats']:.1f}", f"{row['kl_nats']:.1f}", published]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
