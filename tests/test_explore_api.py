@@ -13,6 +13,7 @@ import pytest
 import torch
 from explorer_helpers import Client, array, served, trained
 
+from vaekit.data.factors import FactorInfo
 from vaekit.cli import main
 from vaekit.latent import encode_data, latent_map, sample_latents
 from vaekit.latent.explorer import Explorer
@@ -114,7 +115,7 @@ def test_meta_orders_sliders_by_kl_and_marks_inactive_dimensions(vae):
 def test_factor_colours_come_from_the_data(vae_run):
     opened = open_run(vae_run, "cpu")
     opened.data.factors = torch.arange(len(opened.data)).remainder(3).unsqueeze(1)  # a data source with factors
-    opened.data.factor_names = ["thirds"]
+    opened.data.factor_info = FactorInfo(("thirds",), (3,), ((0.0, 1.0, 2.0),))
     explorer = Explorer(opened.model, opened.data, opened.split)
     answer = explorer.latent_map({"method": "pca"})
     assert answer["factors"] == [[i % 3] for i in answer["index"]]

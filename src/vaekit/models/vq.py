@@ -136,6 +136,9 @@ class CodesToMap(nn.Module):
     def __init__(self, map_shape: tuple[int, int, int], dim: int):
         super().__init__()
         self.grid, self.conv = (map_shape[1] * map_shape[2], dim), nn.Conv2d(dim, map_shape[0], 1)
+        # The codes start tiny (within +-1/K), so this layer's output starts at its bias; a random bias
+        # with every channel negative would leave the ReLU after it dead and the layer without gradient.
+        nn.init.zeros_(self.conv.bias)
         self.size = map_shape[1:]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
