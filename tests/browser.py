@@ -59,6 +59,14 @@ def requested_urls(driver) -> list[str]:
     return urls
 
 
+def network_requests(urls: list[str]) -> list[str]:
+    """The URLs that go to a host over the network (http, https, ws, wss), leaving out the browser's own
+    chrome:// resources and data: or blob: URLs, which reach no host."""
+    from urllib.parse import urlparse
+
+    return [url for url in urls if urlparse(url).scheme in ("http", "https", "ws", "wss")]
+
+
 def wait_for(driver, script: str, timeout: float = 20):
     """Wait until the JavaScript expression ``script`` is truthy; returns its value."""
     from selenium.webdriver.support.ui import WebDriverWait
