@@ -16,6 +16,8 @@ from vaekit.data.array import ArrayData
 from vaekit.evaluation.likelihood import sharded_mean_terms
 from vaekit.models.model import build_model
 from vaekit.objectives import ELBO
+from vaekit.objectives.beta_tcvae import BetaTCVAE
+from vaekit.objectives.factorvae import FactorVAE
 from vaekit.objectives.vq import VQLoss
 from vaekit.training.checkpoint import load_tensors
 from vaekit.training.distributed import DistributedTrainer, ShardedBatches
@@ -61,7 +63,23 @@ def test_a_batch_size_that_does_not_split_over_the_processes_is_refused():
 # --- parity: two processes with b each train as one process with 2b -------------------------------
 
 
-KINDS = ("elbo", "free_bits", "vq")
+KINDS = ("elbo", "free_bits", "vq", "beta_tcvae_mss", "beta_tcvae_mws", "factorvae")
+
+
+def objective_for(kind: str, model):
+    """The objective of a parity kind: the ELBO (with free bits), or one that couples a batch's
+    examples (beta-TCVAE's minibatch estimates of q(z); FactorVAE's permuted codes and discriminator)."""
+    if kind.startswith("beta_tcvae"):
+        objective = BetaTCVAE(beta=6.0, tc_estimator=kind.rsplit("_", 1)[1])
+        objective.prepare(1000)
+        return objective
+    if kind == "factorvae":
+        objective = FactorVAE(gamma=10.0, discriminator_hidden=16, discriminator_layers=2, discriminator_lr=1e-2)
+        objective.bind(model)  # from the seeded global stream: the same discriminator on every rank
+        return objective
+    # a floor near the KL of the first dimension (0.012 nats at the start), which the two shares
+    # of a batch fall on different sides of: only the global batch mean decides as one process does
+    return ELBO(free_bits=0.012 if kind == "free_bits" else 0.0)
 
 
 def train_steps(kind: str, global_batch: int, steps: int, parallel: bool = True, device: str = "cpu") -> dict:
@@ -73,11 +91,9 @@ def train_steps(kind: str, global_batch: int, steps: int, parallel: bool = True,
                              code_positions=2, codebook_ema=True, codebook_restart=2 if kind == "vq_restarts" else 0)
         model, objective = build_model(config, SHAPE), VQLoss()
     else:
-        model = build_model(ModelConfig(hidden=(16,), latent_dim=4, likelihood="bernoulli"), SHAPE)
+        model = build_model(ModelConfig(hidden=(16,), latent_dim=4, likelihood="bernoulli"), SHAPE).to(device)
+        objective = objective_for(kind, model)
         model.head = GlobalNoiseHead(model.head, global_batch)
-        # a floor near the KL of the first dimension (0.012 nats at the start), which the two shares
-        # of a batch fall on different sides of: only the global batch mean decides as one process does
-        objective = ELBO(free_bits=0.012 if kind == "free_bits" else 0.0)
     model = model.to(device)  # on CUDA, this rank's GPU
     initial = state_hash(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -88,7 +104,11 @@ def train_steps(kind: str, global_batch: int, steps: int, parallel: bool = True,
     data = binary_data(steps * global_batch).to(device)
     shards = {} if parallel else {"rank": 0, "world": 1}  # one process: whole global batches, same order
     trainer.fit(ShardedBatches(data, global_batch, False, seed=0, **shards))
-    return {"state": {k: v.clone() for k, v in model.state_dict().items()}, "hash": state_hash(model), "initial": initial}
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    own = getattr(objective, "module", None)  # an objective's own parameters (FactorVAE's discriminator)
+    if own is not None:
+        state.update({f"objective.{k}": v.clone() for k, v in own.state_dict().items()})
+    return {"state": state, "hash": state_hash(model) + (state_hash(own) if own is not None else ""), "initial": initial}
 
 
 def train_every_kind(global_batch: int, steps: int, device: str = "cpu") -> dict:

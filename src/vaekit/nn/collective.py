@@ -63,3 +63,55 @@ def global_batch_mean(values: torch.Tensor) -> torch.Tensor:
     size = world_size()
     total = sum_over_ranks(local)
     return total / (size * len(values)) + (local - local.detach()) / len(values)
+
+
+class _GatherBatch(torch.autograd.Function):
+    """all_gather along dim 0 whose backward returns this rank's rows of the summed gradient."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:
+        ctx.rows = len(tensor)
+        parts = [torch.empty_like(tensor) for _ in range(world_size())]
+        dist.all_gather(parts, tensor.contiguous())
+        return torch.cat(parts)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        # Every rank's loss may depend on these rows: their gradient is the sum over ranks
+        # (all_reduce, which every backend has; gloo lacks reduce_scatter).
+        total = grad.contiguous().clone()
+        dist.all_reduce(total)
+        start = rank() * ctx.rows
+        return total[start:start + ctx.rows]
+
+
+def gather_batch(tensor: torch.Tensor) -> torch.Tensor:
+    """The global batch (W * B, ...) from each rank's share (B, ...) of equal size, in rank order
+    (rank r's rows at r * B): the contiguous shares of ``ShardedBatches`` put back together.
+
+    Differentiable: the gradient reaching this rank's share is the sum of every rank's gradient
+    for those rows, so that DDP's average of the ranks' gradients is the gradient one process
+    holding the whole batch computes (an objective that couples the examples of a batch, such as
+    beta-TCVAE's minibatch estimate of q(z), stays the same function of the global batch)."""
+    if not active():
+        return tensor
+    return _GatherBatch.apply(tensor)
+
+
+def share_offset(rows: int) -> int:
+    """The index in the global batch of this rank's first row, for shares of ``rows`` rows."""
+    return rank() * rows
+
+
+def average_gradients(parameters) -> None:
+    """Replaces each parameter's gradient by its mean over the ranks, in one collective (in place;
+    parameters without a gradient are skipped, and must be the same on every rank): for a module
+    outside DDP, such as an objective's own discriminator."""
+    if not active():
+        return
+    grads = [parameter.grad for parameter in parameters if parameter.grad is not None]
+    flat = torch.cat([grad.flatten() for grad in grads])
+    dist.all_reduce(flat)
+    flat /= world_size()
+    for grad, part in zip(grads, flat.split([grad.numel() for grad in grads])):
+        grad.copy_(part.view_as(grad))

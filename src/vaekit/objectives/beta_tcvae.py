@@ -33,6 +33,7 @@ import torch
 from torch.distributions import Normal
 
 from ..errors import UserError
+from ..nn.collective import gather_batch, share_offset, world_size
 from .checks import check_weights, require_factorised_prior
 from .registry import OBJECTIVES
 from .terms import Output
@@ -60,16 +61,18 @@ def mss_log_weights(batch: int, data_size: int, like: torch.Tensor) -> torch.Ten
 
 
 def aggregate_log_densities(
-    z: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor, data_size: int, estimator: str = "mss"
+    z: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor, data_size: int, estimator: str = "mss", offset: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(log q(z_i), sum_d log q(z_id)), each (B,) nats, estimated from the batch itself (z_i drawn
-    from the posterior N(loc_i, scale_i^2) of example i of a training set of ``data_size``)."""
-    pairs = pairwise_log_density(z, loc, scale)  # (B, B, D)
-    batch = z.shape[0]
+    """(log q(z_i), sum_d log q(z_id)), each (b,) nats, estimated from the batch itself: loc, scale
+    (B, D) the posteriors N(loc_j, scale_j^2) of the batch's B examples of a training set of
+    ``data_size``; z (b, D) drawn from those of rows offset .. offset + b - 1 (all of them, b = B,
+    in one process; this rank's share under data parallelism)."""
+    pairs = pairwise_log_density(z, loc, scale)  # (b, B, D)
+    batch = loc.shape[0]
     if estimator == "mws":
         log_nm = math.log(data_size * batch)
         return pairs.sum(2).logsumexp(1) - log_nm, (pairs.logsumexp(1) - log_nm).sum(1)
-    log_w = mss_log_weights(batch, data_size, z)  # (B, B)
+    log_w = mss_log_weights(batch, data_size, z)[offset:offset + len(z)]  # (b, B)
     return (log_w + pairs.sum(2)).logsumexp(1), (log_w.unsqueeze(2) + pairs).logsumexp(1).sum(1)
 
 
@@ -112,7 +115,9 @@ class BetaTCVAE:
         z = q.rsample()  # (B, D)
         log_px_z = model.decode(z).log_prob(x)  # (B,)
         normal = q.base_dist
-        log_qz, log_qz_product = aggregate_log_densities(z, normal.loc, normal.scale, n, self.estimator)
+        # Under data parallelism the estimate uses the global batch, as one process does.
+        loc, scale = gather_batch(normal.loc), gather_batch(normal.scale)  # (global B, D)
+        log_qz, log_qz_product = aggregate_log_densities(z, loc, scale, n, self.estimator, share_offset(len(z)))
         mi = q.log_prob(z) - log_qz
         tc = log_qz - log_qz_product
         dimension_kl = log_qz_product - model.prior_distribution().base_dist.log_prob(z).sum(1)
@@ -123,6 +128,7 @@ class BetaTCVAE:
         return Output(loss, terms)
 
     def check_data_size(self, batch: int) -> int:
+        batch *= world_size()  # the global batch
         if self.data_size is None:
             raise UserError("objective 'beta_tcvae' needs the training set size N; the trainer gives it before "
                             "the first step (call objective.prepare(N) to use the objective on its own)")

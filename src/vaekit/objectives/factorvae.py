@@ -20,6 +20,7 @@ from torch.func import functional_call
 from torch.nn import functional as F
 
 from ..errors import UserError
+from ..nn.collective import average_gradients, broadcast_from_first, gather_batch, share_offset
 from .checks import check_weights, latent_dim, require_gaussian_posterior
 from .registry import OBJECTIVES
 from .terms import Output, reconstruction_and_kl
@@ -45,9 +46,14 @@ class Discriminator(nn.Module):
 
 def permute_dims(z: torch.Tensor) -> torch.Tensor:
     """(B, D): each column of z shuffled by its own random permutation of the batch, a draw from the
-    product of the batch's marginals."""
-    order = torch.rand(z.shape, device=z.device).argsort(0)  # (B, D), one permutation per column
-    return z.gather(0, order)
+    product of the batch's marginals.
+
+    Under data parallelism z is this rank's share (b, D) and the result its rows of the shuffled
+    global batch: the columns are permuted across all ranks' codes, by rank 0's draw."""
+    codes = gather_batch(z.detach())  # (global B, D)
+    order = broadcast_from_first(torch.rand(codes.shape, device=z.device).argsort(0))  # one permutation per column
+    start = share_offset(len(z))
+    return codes.gather(0, order)[start:start + len(z)]
 
 
 @OBJECTIVES.register("factorvae")
@@ -106,4 +112,5 @@ class FactorVAE:
         """One Adam step of the discriminator on the step's ``discriminator_loss`` (after the model's step)."""
         self.optimizer.zero_grad(set_to_none=True)
         output.terms["discriminator_loss"].mean().backward()
+        average_gradients(self.module.parameters())  # under data parallelism: the global batch's gradient
         self.optimizer.step()
