@@ -85,7 +85,7 @@ def main() -> None:
                 runs.append(result)
     best = {name: max(r["best_rate"] for r in runs if r["system"] == name) for name in LAUNCH}
     elbo = {name: [r["train_elbo_last"] for r in runs if r["system"] == name] for name in LAUNCH}
-    result = {"machine": common.machine(), "args": vars(args), "runs": runs, "best_rate": best, "train_elbo_last": elbo,
+    result = {"machine": common.machine(), "args": {**vars(args), "data": str(args.data)}, "runs": runs, "best_rate": best, "train_elbo_last": elbo,
               "ddp1_over_plain": best["ddp-1"] / best["plain"], "gloo2_over_ddp1": best["gloo-2"] / best["ddp-1"]}
     path = common.save_result("distributed" + (f"-{args.name}" if args.name else ""), result)
     common.log(f"wrote {path}")
