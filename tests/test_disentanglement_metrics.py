@@ -102,6 +102,18 @@ def test_dci_on_a_tiny_array_of_exact_factor_copies():
     assert importance[0, 1] > 0.99 * importance[:, 1].sum() and importance[1, 0] > 0.99 * importance[:, 0].sum()
 
 
+def test_dci_in_parallel_processes_gives_the_numbers_of_one_process():
+    """Factors handed out with the most values first (three, two, four values here) come back in
+    the factors' own order: the importance columns and accuracies equal the sequential run's."""
+    rng = np.random.default_rng(0)
+    factors = np.stack([rng.integers(3, size=120), rng.integers(2, size=120), rng.integers(4, size=120)], 1)
+    codes = factors[:, [2, 0, 1]] + 0.3 * rng.normal(size=(120, 3))
+    sequential = dm.dci(codes[:80], factors[:80], codes[80:], factors[80:], n_jobs=1)
+    parallel = dm.dci(codes[:80], factors[:80], codes[80:], factors[80:], n_jobs=2)
+    assert parallel == sequential
+    assert np.argmax(sequential["importance"], 0).tolist() == [1, 2, 0]  # column k: factor k's own code
+
+
 def test_aligned_codes_score_near_one_and_independent_codes_near_zero(sets):
     aligned_mig, independent_mig = dm.mig(*sets["aligned"][:2]), dm.mig(*sets["independent"][:2])
     assert aligned_mig > 0.8

@@ -55,6 +55,22 @@ def test_each_epochs_shards_are_disjoint_equal_and_cover_the_data(n, batch, worl
     assert not torch.equal(per_rank[0].order(0), per_rank[0].order(1))  # a new permutation each epoch
 
 
+def test_steps_per_epoch_takes_the_first_global_batches_of_each_epochs_permutation():
+    """train.steps_per_epoch on several processes: each epoch is its first S global batches, the
+    ranks' shares disjoint and together exactly those batches; the next epoch draws afresh."""
+    data = binary_data(200)
+    per_rank = [ShardedBatches(data, 16, False, seed=3, rank=r, world=2, steps=3) for r in range(2)]
+    assert [len(b) for b in per_rank] == [3, 3]
+    for epoch in (0, 1):
+        shares = [b.shares(epoch) for b in per_rank]
+        taken = torch.cat([torch.cat(s) for s in shares])
+        assert len(taken) == 48 and len(set(taken.tolist())) == 48
+        assert set(taken.tolist()) == set(per_rank[0].order(epoch)[:48].tolist())
+    first, second = (set(torch.cat(per_rank[0].shares(e)).tolist()) for e in (0, 1))
+    assert first != second
+    assert len(ShardedBatches(data, 16, False, seed=3, rank=0, world=2, steps=50)) == 12  # capped at a full pass
+
+
 def test_a_batch_size_that_does_not_split_over_the_processes_is_refused():
     with pytest.raises(ValueError, match="multiple of the 3 processes"):
         ShardedBatches(binary_data(10), 8, False, seed=0, rank=0, world=3)

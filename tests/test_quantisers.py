@@ -139,6 +139,22 @@ def test_kmeans_initialisation_puts_the_codes_at_the_cluster_centres():
     assert torch.equal(book.codebook.detach(), before)
 
 
+def test_a_cosine_codebook_chooses_by_angle_and_gives_unit_codes():
+    """Code 0 is nearer in Euclidean distance, code 1 points the same way as the input: the cosine
+    codebook takes code 1 and returns it at unit length; the Euclidean one takes code 0."""
+    codebook = torch.tensor([[0.9, 0.5], [3.0, 0.0]])
+    z = torch.tensor([[1.0, 0.0]])
+    cosine, euclidean = Codebook(2, 2, restart_after=0, cosine=True), Codebook(2, 2, restart_after=0)
+    for book in (cosine, euclidean):
+        book.codebook.data.copy_(codebook)
+        book.eval()
+    codes, z_q = cosine(cosine.prepare(z))
+    assert codes.tolist() == [1]
+    torch.testing.assert_close(z_q, torch.tensor([[1.0, 0.0]]))
+    assert euclidean(euclidean.prepare(z))[0].tolist() == [0]
+    torch.testing.assert_close(cosine.vectors().norm(dim=1), torch.ones(2))
+
+
 def test_a_restarted_dead_code_restarts_its_moving_averages():
     book = Codebook(3, 2, ema=True, restart_after=2)
     codebook = torch.tensor([[100.0, 100.0], [1.0, 0.0], [-1.0, 0.0]])  # code 0: far from every input

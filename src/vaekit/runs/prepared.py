@@ -112,11 +112,17 @@ def prepare_data(config: Config, data_spec, device: torch.device) -> PreparedDat
     return PreparedData(on(train), val_on_device, test_on_device, mode, likelihood_name)
 
 
+def checked_steps(steps: int) -> int:
+    """train.steps_per_epoch, refused when negative."""
+    if steps < 0:
+        raise UserError(f"train.steps_per_epoch must be >= 0 (0: each epoch a full pass), got {steps}")
+    return steps
+
+
 def make_batches(prepared: PreparedData, batch_size: int, device: torch.device, steps: int = 0):
     """The fast path for data held in memory, the streaming path for data read from files; ``steps``
     > 0 cuts each epoch to that many batches (train.steps_per_epoch)."""
-    if steps < 0:
-        raise UserError(f"train.steps_per_epoch must be >= 0 (0: each epoch a full pass), got {steps}")
+    steps = checked_steps(steps)
     dynamic = prepared.binarize == "dynamic"
     if isinstance(prepared.train, StreamedData):
         return StreamingBatches(prepared.train, batch_size, dynamic, device, steps=steps)

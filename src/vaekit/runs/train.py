@@ -39,7 +39,7 @@ from ..training.checkpoint import hardware, load_model, load_tensors, save_model
 from ..training.tensorboard import EpochWriter
 from ..training.trainer import Trainer, TrainState, make_optimizer, make_schedule
 from .open import evaluation_data
-from .prepared import PreparedData, make_batches, prepare_data, resolve_device, training_inputs
+from .prepared import PreparedData, checked_steps, make_batches, prepare_data, resolve_device, training_inputs
 from .stages import finish_training
 
 # The common settings as keyword arguments / command-line flags: name -> (section, key).
@@ -263,11 +263,8 @@ def check_parallel(config: Config, prepared: PreparedData) -> None:
     if distributed.joined() and isinstance(prepared.train, StreamedData):
         raise UserError(f"{prepared.train.name}: training on several processes needs the data in memory, but this run "
                         "streams it from the files; set data.stream=never (if it fits) or train on one process")
-    if distributed.joined() and config.train.steps_per_epoch:
-        raise UserError("train.steps_per_epoch is not supported on several processes yet (each epoch is a full pass "
-                        "there); set train.steps_per_epoch=0 or train on one process")
-    if distributed.joined():
-        distributed.ShardedBatches(prepared.train, config.train.batch_size, False, 0)  # checks the batch size
+    if distributed.joined():  # checks the batch size and the steps
+        distributed.ShardedBatches(prepared.train, config.train.batch_size, False, 0, steps=checked_steps(config.train.steps_per_epoch))
 
 
 def run_batches(prepared: PreparedData, config: Config, device):
@@ -275,7 +272,8 @@ def run_batches(prepared: PreparedData, config: Config, device):
     if not distributed.joined():
         return make_batches(prepared, config.train.batch_size, device, config.train.steps_per_epoch)
     dynamic = prepared.binarize == "dynamic"
-    return distributed.ShardedBatches(prepared.train, config.train.batch_size, dynamic, config.train.seed)
+    return distributed.ShardedBatches(prepared.train, config.train.batch_size, dynamic, config.train.seed,
+                                      steps=checked_steps(config.train.steps_per_epoch))
 
 
 def parallel_metadata() -> dict:

@@ -156,21 +156,23 @@ class ShardedBatches(ResidentBatches):
     """This rank's shares of each global batch: (B / W, *shape) float32 on the data's device.
 
     ``batch_size`` is the share (B / W), the size of every full step; set ``epoch`` before each pass.
+    ``steps`` > 0 (train.steps_per_epoch): an epoch is the first ``steps`` global batches of its permutation.
     """
 
     def __init__(self, data, global_batch_size: int, dynamic_binarize: bool, seed: int,
-                 rank: int | None = None, world: int | None = None):
+                 rank: int | None = None, world: int | None = None, steps: int = 0):
         self.rank = collective.rank() if rank is None else rank
         self.world = collective.world_size() if world is None else world
         if global_batch_size % self.world:
             raise UserError(f"train.batch_size {global_batch_size} is the global batch and must be a multiple of the "
                             f"{self.world} processes; use e.g. --batch-size {global_batch_size - global_batch_size % self.world or self.world}")
-        super().__init__(data, global_batch_size // self.world, dynamic_binarize)
+        super().__init__(data, global_batch_size // self.world, dynamic_binarize, steps)
         self.global_batch_size, self.seed, self.epoch = global_batch_size, seed, 0
 
     def __len__(self) -> int:
         full, rest = divmod(len(self.data), self.global_batch_size)
-        return full + (rest >= self.world)
+        count = full + (rest >= self.world)
+        return min(count, self.steps) if self.steps > 0 else count
 
     def order(self, epoch: int) -> torch.Tensor:
         """(N,) int64: the epoch's permutation of the examples, the same on every rank (drawn on the CPU)."""
@@ -180,7 +182,10 @@ class ShardedBatches(ResidentBatches):
     def shares(self, epoch: int) -> list[torch.Tensor]:
         """This rank's index tensor of each step: its contiguous share of each global batch."""
         shares = []
-        for batch in self.order(epoch).split(self.global_batch_size):
+        order = self.order(epoch)
+        if self.steps > 0:
+            order = order[: self.steps * self.global_batch_size]
+        for batch in order.split(self.global_batch_size):
             size = len(batch) // self.world  # the last batch loses its len % W trailing examples
             if size:
                 shares.append(batch[self.rank * size:(self.rank + 1) * size])

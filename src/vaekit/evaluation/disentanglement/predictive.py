@@ -66,12 +66,17 @@ def fit_boosted_trees(codes, column, codes_test, column_test, seed):
 
 def importance_matrix(codes, factors, codes_test, factors_test, seed: int = 0, n_jobs: int = 1):
     """((D, K) importances, mean train accuracy, mean test accuracy) of one boosted-tree classifier
-    per factor; ``n_jobs`` factors are fitted in parallel processes (the same numbers)."""
+    per factor; ``n_jobs`` factors are fitted in parallel processes (the same numbers).
+
+    A factor with C values costs C trees per boosting stage (C = 2: one), so the factors are handed
+    out with the most values first: the longest fits start at once and the short ones fill the gaps."""
     columns = [(codes, factors[:, k], codes_test, factors_test[:, k], seed) for k in range(factors.shape[1])]
     if n_jobs > 1 and len(columns) > 1:
         from joblib import Parallel, delayed
 
-        fitted = Parallel(n_jobs=min(n_jobs, len(columns)))(delayed(fit_boosted_trees)(*c) for c in columns)
+        order = sorted(range(len(columns)), key=lambda k: -len(np.unique(factors[:, k])))
+        done = Parallel(n_jobs=min(n_jobs, len(columns)))(delayed(fit_boosted_trees)(*columns[k]) for k in order)
+        fitted = [done[order.index(k)] for k in range(len(columns))]
     else:
         fitted = [fit_boosted_trees(*c) for c in columns]
     importances = np.stack([f[0] for f in fitted], 1)  # (D, K)
