@@ -157,7 +157,7 @@ def evaluate(out: Path, names: list[str], full: bool, tiny: bool = False) -> Non
             continue
         model, _, _ = load_model(run / "model.safetensors")
         started = time.perf_counter()
-        metrics = disentanglement_metrics(model, data, seed=0, fast=not full)
+        metrics = disentanglement_metrics(model, data, seed=0, fast=not full, n_jobs=os.cpu_count() or 1)
         (run / "disentanglement.json").write_text(json.dumps(metrics, indent=1))
         terms = mean_terms(model, held, k=0, batch_size=500, seed=0)
         row = {"objective": MODELS[name][0], "setting": MODELS[name][1], **budget(run),
