@@ -12,7 +12,7 @@ seconds; about half of them for the parts that use both cores). DCI runs in --jo
 as ``vaekit disentangle`` runs it (default one per CPU; their CPU seconds are not this process's, so
 such a row is judged by its wall clock), or with --jobs 1 in this process, every CPU second counted. Writes results/disentanglement_speed.json.
 
-    python benchmarks/disentanglement_speed.py [--trunk mlp conv] [--sizes default fast] [--threads N]
+    python benchmarks/disentanglement_speed.py [--trunk mlp conv] [--sizes default fast] [--threads N] [--jobs N]
 """
 
 from __future__ import annotations

@@ -78,7 +78,9 @@ class _GatherBatch(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
         # Every rank's loss may depend on these rows: their gradient is the sum over ranks
-        # (all_reduce, which every backend has; gloo lacks reduce_scatter).
+        # (all_reduce, which every backend has; gloo lacks reduce_scatter). torch's own
+        # differentiable all_gather (torch.distributed.nn.functional) is deprecated, and its
+        # suggested replacement is a private module.
         total = grad.contiguous().clone()
         dist.all_reduce(total)
         start = rank() * ctx.rows

@@ -264,7 +264,8 @@ def check_parallel(config: Config, prepared: PreparedData) -> None:
         raise UserError(f"{prepared.train.name}: training on several processes needs the data in memory, but this run "
                         "streams it from the files; set data.stream=never (if it fits) or train on one process")
     if distributed.joined():  # checks the batch size and the steps
-        distributed.ShardedBatches(prepared.train, config.train.batch_size, False, 0, steps=checked_steps(config.train.steps_per_epoch))
+        steps = checked_steps(config.train.steps_per_epoch)
+        distributed.ShardedBatches(prepared.train, config.train.batch_size, False, 0, steps=steps)
 
 
 def run_batches(prepared: PreparedData, config: Config, device):
@@ -273,7 +274,7 @@ def run_batches(prepared: PreparedData, config: Config, device):
         return make_batches(prepared, config.train.batch_size, device, config.train.steps_per_epoch)
     dynamic = prepared.binarize == "dynamic"
     return distributed.ShardedBatches(prepared.train, config.train.batch_size, dynamic, config.train.seed,
-                                      steps=checked_steps(config.train.steps_per_epoch))
+                                      steps=config.train.steps_per_epoch)  # checked by check_parallel
 
 
 def parallel_metadata() -> dict:
