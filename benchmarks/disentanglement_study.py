@@ -253,6 +253,10 @@ def collect(out: Path) -> dict:
     """OUT/study.json: every evaluated model's row, in the order of MODELS."""
     study = {name: json.loads((out / name / "study_row.json").read_text())
              for name in MODELS if (out / name / "study_row.json").exists()}
+    if (out / "mig_default.json").exists():  # from evaluate-mig
+        for name, row in json.loads((out / "mig_default.json").read_text()).items():
+            if name in study:
+                study[name]["mig_default_points"] = row
     (out / "study.json").write_text(json.dumps(study, indent=1))
     return study
 
@@ -262,13 +266,15 @@ SCORES = ["beta_vae_score", "factor_vae_score", "mig", "dci_disentanglement", "s
 
 def table(out: Path) -> str:
     study = collect(out)
-    header = ["model", "steps", "train min", "BetaVAE", "FactorVAE", "MIG", "DCI dis.", "SAP", "modularity",
-              "recon. nats", "KL nats", "published"]
+    header = ["model", "steps", "train min", "BetaVAE", "FactorVAE", "MIG", "MIG, 10,000 points", "DCI dis.", "SAP",
+              "modularity", "recon. nats", "KL nats", "published"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, row in study.items():
         published = ", ".join(f"{key} {value}" for key, value in PUBLISHED.get(name, {}).items()) or "—"
-        cells = [name, f"{row['steps']:,}", f"{row['train_seconds'] / 60:.0f}",
-                 *(f"{row[key]:.2f}" if not math.isnan(row[key]) else "not run" for key in SCORES),
+        scores = [f"{row[key]:.2f}" if not math.isnan(row[key]) else "not run" for key in SCORES]
+        many = row.get("mig_default_points")
+        scores.insert(3, f"{many['mig_mean']:.3f} ({many['mig_min']:.3f}–{many['mig_max']:.3f})" if many else "not run")
+        cells = [name, f"{row['steps']:,}", f"{row['train_seconds'] / 60:.0f}", *scores,
                  f"{row['reconstruction_nats']:.1f}", f"{row['kl_nats']:.1f}", published]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
