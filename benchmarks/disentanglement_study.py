@@ -140,6 +140,26 @@ def use_tiny_counts() -> None:
             suite.FAST[key] = value
 
 
+def trained_runs(out: Path, names: list[str]):
+    """(name, OUT/NAME) of each named run that has written its model, in the given order."""
+    for name in names:
+        if (out / name / "model.safetensors").exists():
+            yield name, out / name
+
+
+def rendered_draw(n: int, seed: int):
+    """(codes (n, 5) int, images (n, 1, 64, 64) float32 in {0, 1}): factor codes drawn uniformly and
+    independently over dSprites' factor space, drawn by vaekit's renderer (so the 737,280 images need
+    not be in memory)."""
+    import torch
+
+    from vaekit.data import dsprites
+
+    rng = np.random.default_rng(seed)
+    codes = np.stack([rng.integers(0, size, n) for size in dsprites.SIZES], 1)
+    return codes, torch.from_numpy(dsprites.render(codes)).float().unsqueeze(1)
+
+
 def evaluate(out: Path, names: list[str], full: bool, tiny: bool = False) -> None:
     """OUT/NAME/disentanglement.json for each model, then OUT/study.json: metrics, reconstruction, KL."""
     sys.path.insert(0, str(ROOT / "src"))
@@ -154,10 +174,7 @@ def evaluate(out: Path, names: list[str], full: bool, tiny: bool = False) -> Non
         use_tiny_counts()
     data = load_data("dsprites", None).train
     held = data.subset(torch.from_numpy(np.random.default_rng(1).choice(len(data), 10_000, replace=False)))
-    for name in names:
-        run = out / name
-        if not (run / "model.safetensors").exists():
-            continue
+    for name, run in trained_runs(out, names):
         model, _, _ = load_model(run / "model.safetensors")
         started = time.perf_counter()
         metrics = disentanglement_metrics(model, data, seed=0, fast=not full, n_jobs=os.cpu_count() or 1)
@@ -182,18 +199,12 @@ def evaluate_light(out: Path, names: list[str]) -> None:
     import torch
 
     from vaekit import ELBO, load_model
-    from vaekit.data import dsprites
     from vaekit.disentanglement import mig, modularity, sap
 
-    rng = np.random.default_rng(LIGHT["seed"])
     n = LIGHT["num_train"] + LIGHT["num_test"]
-    codes = np.stack([rng.integers(0, size, n) for size in dsprites.SIZES], 1)  # (n, 5) uniform over the factor space
-    x = torch.from_numpy(dsprites.render(codes)).float().unsqueeze(1)  # (n, 1, 64, 64) in {0, 1}
+    codes, x = rendered_draw(n, LIGHT["seed"])
     train, test = slice(0, LIGHT["num_train"]), slice(LIGHT["num_train"], n)
-    for name in names:
-        run = out / name
-        if not (run / "model.safetensors").exists():
-            continue
+    for name, run in trained_runs(out, names):
         started = time.perf_counter()
         model, _, _ = load_model(run / "model.safetensors")
         with torch.no_grad(), torch.random.fork_rng():
@@ -215,26 +226,18 @@ MIG_DRAWS = {"num_train": 10_000, "seeds": [0, 1, 2]}
 
 def evaluate_mig(out: Path, names: list[str]) -> dict:
     """MIG and modularity at disentanglement_lib's default 10,000 points, on three independent
-    draws of uniform dSprites factor codes (seeds 0, 1, 2; rendered, so the 737,280 images need
-    not be in memory): mean and spread over the draws, to size the sampling noise of the --fast
-    table's MIG. OUT/mig_default.json."""
+    draws of uniform dSprites factor codes (seeds 0, 1, 2; ``rendered_draw``): mean and spread over
+    the draws, to size the sampling noise of the --fast table's MIG. OUT/mig_default.json."""
     sys.path.insert(0, str(ROOT / "src"))
     import torch
 
     from vaekit import load_model
-    from vaekit.data import dsprites
     from vaekit.disentanglement import mig, modularity
 
-    draws = []
-    for seed in MIG_DRAWS["seeds"]:
-        rng = np.random.default_rng(seed)
-        codes = np.stack([rng.integers(0, size, MIG_DRAWS["num_train"]) for size in dsprites.SIZES], 1)  # (n, 5)
-        draws.append((codes, torch.from_numpy(dsprites.render(codes)).float().unsqueeze(1)))  # (n, 1, 64, 64)
+    draws = [rendered_draw(MIG_DRAWS["num_train"], seed) for seed in MIG_DRAWS["seeds"]]
     results = {}
-    for name in names:
-        if not (out / name / "model.safetensors").exists():
-            continue
-        model, _, _ = load_model(out / name / "model.safetensors")
+    for name, run in trained_runs(out, names):
+        model, _, _ = load_model(run / "model.safetensors")
         scores = []
         for codes, x in draws:
             with torch.no_grad():
@@ -273,7 +276,7 @@ def table(out: Path) -> str:
         published = ", ".join(f"{key} {value}" for key, value in PUBLISHED.get(name, {}).items()) or "—"
         scores = [f"{row[key]:.2f}" if not math.isnan(row[key]) else "not run" for key in SCORES]
         many = row.get("mig_default_points")
-        scores.insert(3, f"{many['mig_mean']:.3f} ({many['mig_min']:.3f}–{many['mig_max']:.3f})" if many else "not run")
+        scores.insert(SCORES.index("mig") + 1, f"{many['mig_mean']:.3f} ({many['mig_min']:.3f}–{many['mig_max']:.3f})" if many else "not run")
         cells = [name, f"{row['steps']:,}", f"{row['train_seconds'] / 60:.0f}", *scores,
                  f"{row['reconstruction_nats']:.1f}", f"{row['kl_nats']:.1f}", published]
         lines.append("| " + " | ".join(cells) + " |")
