@@ -224,7 +224,7 @@ def test_a_vqvae_decodes_edited_code_grids_and_samples_its_code_prior(tmp_path_f
         shown = client.ok("GET", "/api/example?index=2")
         assert shown["codes"] == explorer.model.codes(explorer.data.inputs(slice(2, 3)))[0].tolist()
         codes = [[1, 2, 3, 4], [7, 7, 0, 0]]
-        codebook = explorer.model.quantiser.codebook.detach()
+        codebook = explorer.model.quantizer.codebook.detach()
         with torch.no_grad():
             expected = explorer.model.decode(codebook[torch.tensor(codes)].flatten(1)).mean
         assert torch.equal(array(client.ok("POST", "/api/decode_codes", {"codes": codes})["x"]), expected)

@@ -1,6 +1,6 @@
-"""The quantisers of a VQ-VAE: gradient estimators (straight-through and the rotation trick against
+"""The quantizers of a VQ-VAE: gradient estimators (straight-through and the rotation trick against
 its closed form), FSQ's grid, residual stages, k-means initialisation, restarts with moving
-averages, and the options a quantiser refuses."""
+averages, and the options a quantizer refuses."""
 
 import math
 
@@ -11,17 +11,17 @@ import vaekit
 from vaekit import ModelConfig, build_model
 from vaekit.cli import main
 from vaekit.models.code_prior import CodePrior
-from vaekit.models.quantisers import build_quantiser
-from vaekit.models.quantisers.base import rotation, straight_through
-from vaekit.models.quantisers.codebook import Codebook
+from vaekit.models.quantizers import build_quantizer
+from vaekit.models.quantizers.base import rotation, straight_through
+from vaekit.models.quantizers.codebook import Codebook
 from vaekit.seeding import seeded
 from vaekit.training.checkpoint import load_tensors
 
 
-def quantiser(**options):
+def quantizer(**options):
     torch.manual_seed(0)
     size = {} if options.get("quantizer") == "fsq" else {"codebook_size": 8}  # fsq has no codebook to size
-    return build_quantiser(ModelConfig(name="vqvae", latent_dim=4, **size, **options))
+    return build_quantizer(ModelConfig(name="vqvae", latent_dim=4, **size, **options))
 
 
 def explicit_rotation(e: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
@@ -45,7 +45,7 @@ def test_both_estimators_give_the_code_exactly_and_pass_a_gradient_to_the_input(
 
 def test_the_rotation_trick_gradient_matches_its_closed_form_and_differs_from_straight_through():
     e, q = torch.tensor([[1.0, 0.0]], requires_grad=True), torch.tensor([[0.0, 2.0]])
-    g = torch.tensor([[1.0, 0.0]])  # the gradient arriving at the quantised output
+    g = torch.tensor([[1.0, 0.0]])  # the gradient arriving at the quantized output
     (rotation(e, q) * g).sum().backward()
     # e points along x, q along y with twice the length: R turns by +90 degrees, lambda = 2, so the
     # gradient is lambda R^T g = 2 (0, -1), where straight-through would pass g = (1, 0) unchanged.
@@ -69,7 +69,7 @@ def test_a_vqvae_with_either_gradient_gives_the_codes_and_trains_its_encoder(gra
     model = build_model(config, (1, 8, 8))
     x = (torch.rand(6, 1, 8, 8, generator=torch.Generator().manual_seed(0)) < 0.5).float()
     q = model.encode(x)
-    assert torch.equal(q.mean.view(6, -1, 3), model.quantiser.codebook[q.codes])
+    assert torch.equal(q.mean.view(6, -1, 3), model.quantizer.codebook[q.codes])
     (-model.decode(q.rsample()).log_prob(x).sum()).backward()
     for name, parameter in [*model.encoder.named_parameters(), *model.head.project.named_parameters()]:
         assert parameter.grad is not None and parameter.grad.abs().max() > 0, name
@@ -77,9 +77,9 @@ def test_a_vqvae_with_either_gradient_gives_the_codes_and_trains_its_encoder(gra
 
 def test_fsq_outputs_lie_on_the_grid_cover_every_code_and_round_trip_through_their_indices():
     levels = (3, 4, 5, 2)
-    fsq = quantiser(quantizer="fsq", fsq_levels=levels)  # latent_dim 4 = len(levels): no projections
+    fsq = quantizer(quantizer="fsq", fsq_levels=levels)  # latent_dim 4 = len(levels): no projections
     z = 3 * torch.randn(20_000, 4, generator=torch.Generator().manual_seed(0))
-    out = fsq.quantise(z)
+    out = fsq.quantize(z)
     steps = torch.tensor(levels) // 2
     integers = out.value * steps  # each coordinate an integer in the level's range
     assert torch.equal(integers, integers.round())
@@ -93,32 +93,32 @@ def test_fsq_outputs_lie_on_the_grid_cover_every_code_and_round_trip_through_the
 
 
 def test_fsq_indices_of_the_grid_points_are_their_positions():
-    fsq = quantiser(quantizer="fsq", fsq_levels=(3, 5))
+    fsq = quantizer(quantizer="fsq", fsq_levels=(3, 5))
     codes = torch.arange(fsq.size)
     points = fsq.grid(codes)  # (15, 2)
     digits = (points * torch.tensor([1, 2])).round().long() + torch.tensor([1, 2])  # back to 0..L-1
     assert torch.equal(digits[:, 0] + 3 * digits[:, 1], codes)
 
 
-def test_residual_quantisation_error_does_not_grow_with_more_stages():
+def test_residual_quantization_error_does_not_grow_with_more_stages():
     z = torch.randn(400, 4, generator=torch.Generator().manual_seed(0))
-    residual = quantiser(quantizer="residual", codebooks=4, codebook_init="kmeans")
+    residual = quantizer(quantizer="residual", codebooks=4, codebook_init="kmeans")
     with seeded(0, "cpu"):
-        residual.train().quantise(z)  # each stage's codebook: k-means of what the stages before left
+        residual.train().quantize(z)  # each stage's codebook: k-means of what the stages before left
     residual.eval()
-    errors = [float((residual.quantise(z, stages=s).value - z).pow(2).sum()) for s in range(1, 5)]
+    errors = [float((residual.quantize(z, stages=s).value - z).pow(2).sum()) for s in range(1, 5)]
     assert all(later <= earlier for earlier, later in zip(errors, errors[1:])), errors
     assert errors[-1] < 0.5 * errors[0]
-    out = residual.quantise(z)
+    out = residual.quantize(z)
     assert out.codes.shape == (400, 4) and out.inputs.shape == (400, 4, 4)
     prior = CodePrior(residual.code_vectors(), positions=1)  # the prior decodes the 4 code maps to the same vectors
     torch.testing.assert_close(prior.vectors(out.codes), out.value)
 
 
 def test_a_narrower_codebook_decodes_through_its_projection_as_the_code_prior_sees_it():
-    narrow = quantiser(codebook_dim=2, codebooks=3, quantizer="residual").eval()
+    narrow = quantizer(codebook_dim=2, codebooks=3, quantizer="residual").eval()
     z = torch.randn(50, 4, generator=torch.Generator().manual_seed(0))
-    out = narrow.quantise(z)
+    out = narrow.quantize(z)
     assert out.inputs.shape == (50, 3, 2) and out.value.shape == (50, 4)
     torch.testing.assert_close(CodePrior(narrow.code_vectors(), positions=1).vectors(out.codes), out.value)
 
@@ -180,7 +180,7 @@ def test_a_restarted_dead_code_restarts_its_moving_averages():
     ("model.gradient=sideways", "gradient"),
     ("model.quantizer=lattice", "quantizer"),
 ])
-def test_bad_quantiser_options_are_one_line_errors(tmp_path, capsys, setting, message):
+def test_bad_quantizer_options_are_one_line_errors(tmp_path, capsys, setting, message):
     extra = ["--set", "model.quantizer=fsq"] if "fsq_levels" in setting else []
     assert main(["train", "--model", "vqvae", "--epochs", "1", "--set", setting, *extra, "--out", str(tmp_path / "r")]) == 2
     error = capsys.readouterr().err.strip()
@@ -194,7 +194,7 @@ def test_bad_quantiser_options_are_one_line_errors(tmp_path, capsys, setting, me
     ("fsq", "model.codebook_size=64"),
     ("fsq", "model.commitment=0.5"),
 ])
-def test_an_option_the_chosen_quantiser_does_not_use_is_refused(tmp_path, capsys, quantizer, setting):
+def test_an_option_the_chosen_quantizer_does_not_use_is_refused(tmp_path, capsys, quantizer, setting):
     assert main(["train", "--model", "vqvae", "--epochs", "1", "--set", f"model.quantizer={quantizer}",
                  "--set", setting, "--out", str(tmp_path / "r")]) == 2
     error = capsys.readouterr().err.strip()
@@ -226,22 +226,22 @@ def test_an_interrupted_code_prior_fit_resumes_to_the_same_prior(tmp_path, small
     assert len(metadata["code_prior"]["history"]) == 3
 
 
-QUANTISER_CASES = {  # every registered quantiser, with the options that change its parts
+QUANTIZER_CASES = {  # every registered quantizer, with the options that change its parts
     "nearest": [{}, {"codebook_dim": 2, "codebook_cosine": True, "gradient": "rotation"}],
     "residual": [{"codebooks": 3}, {"codebooks": 2, "codebook_dim": 2, "codebook_ema": True}],
     "fsq": [{"fsq_levels": (3, 4)}],
 }
 
 
-def quantiser_cases():
-    from vaekit.models.quantisers import QUANTISERS
+def quantizer_cases():
+    from vaekit.models.quantizers import QUANTIZERS
 
-    assert sorted(QUANTISER_CASES) == QUANTISERS.names()  # a new quantiser adds its cases here
-    return [(name, options) for name, cases in QUANTISER_CASES.items() for options in cases]
+    assert sorted(QUANTIZER_CASES) == QUANTIZERS.names()  # a new quantizer adds its cases here
+    return [(name, options) for name, cases in QUANTIZER_CASES.items() for options in cases]
 
 
-@pytest.mark.parametrize("name, options", quantiser_cases())
-def test_every_quantiser_trains_its_parameters_round_trips_and_decodes_its_codes_as_the_prior_does(name, options, tmp_path):
+@pytest.mark.parametrize("name, options", quantizer_cases())
+def test_every_quantizer_trains_its_parameters_round_trips_and_decodes_its_codes_as_the_prior_does(name, options, tmp_path):
     size = {} if name == "fsq" else {"codebook_size": 8}
     config = vaekit.Config(model=ModelConfig(name="vqvae", trunk="conv", latent_dim=3, channels=(4, 6), likelihood="bernoulli",
                                              quantizer=name, code_prior_hidden=8, **size, **options))

@@ -1,4 +1,4 @@
-"""VQ-VAE: the quantiser (nearest code, straight-through gradients, EMA updates, dead-code restarts),
+"""VQ-VAE: the quantizer (nearest code, straight-through gradients, EMA updates, dead-code restarts),
 its statistics, its objective and the bound with a code prior, and the command line end to end."""
 
 import csv
@@ -17,7 +17,7 @@ from vaekit.cli import main
 from vaekit.data.array import ArrayData
 from vaekit.evaluation.likelihood import evaluate, per_example_terms
 from vaekit.models.code_prior import fit_code_prior
-from vaekit.models.quantisers.codebook import EMA_DECAY, EMA_EPSILON, Codebook
+from vaekit.models.quantizers.codebook import EMA_DECAY, EMA_EPSILON, Codebook
 from vaekit.models.vq import perplexity
 from vaekit.seeding import seeded
 from vaekit.training.checkpoint import load_tensors
@@ -38,35 +38,35 @@ def test_straight_through_passes_the_reconstruction_gradient_to_the_encoder():
     model = small_vqvae()
     x = binary_batch()
     q = model.encode(x)
-    assert torch.equal(q.mean, q.z_q.flatten(1))  # the forward value is exactly the quantised grid
+    assert torch.equal(q.mean, q.z_q.flatten(1))  # the forward value is exactly the quantized grid
     (-model.decode(q.rsample()).log_prob(x).sum()).backward()  # the reconstruction term alone
     for name, parameter in [*model.encoder.named_parameters(), *model.head.project.named_parameters()]:
         assert parameter.grad is not None and parameter.grad.abs().max() > 0, name
-    codebook = model.quantiser.codebook.grad
+    codebook = model.quantizer.codebook.grad
     assert codebook is None or codebook.abs().max() == 0  # the codebook learns from its own term only
 
 
-def test_quantisation_picks_the_nearest_code():
-    quantiser = Codebook(7, 4, restart_after=0).eval()
+def test_quantization_picks_the_nearest_code():
+    quantizer = Codebook(7, 4, restart_after=0).eval()
     generator = torch.Generator().manual_seed(1)
     with torch.no_grad():
-        quantiser.codebook.copy_(torch.randn(7, 4, generator=generator))
+        quantizer.codebook.copy_(torch.randn(7, 4, generator=generator))
     z = torch.randn(50, 4, generator=generator)
-    codes, z_q = quantiser(z)
-    brute = ((z[:, None, :] - quantiser.codebook[None]) ** 2).sum(-1).argmin(1)  # (50,)
+    codes, z_q = quantizer(z)
+    brute = ((z[:, None, :] - quantizer.codebook[None]) ** 2).sum(-1).argmin(1)  # (50,)
     assert torch.equal(codes, brute)
-    assert torch.equal(z_q, quantiser.codebook[brute])
+    assert torch.equal(z_q, quantizer.codebook[brute])
 
 
 def test_ema_update_matches_the_closed_form_and_moves_codes_toward_their_assigned_means():
-    quantiser = Codebook(3, 2, ema=True, restart_after=0)
+    quantizer = Codebook(3, 2, ema=True, restart_after=0)
     codebook = torch.tensor([[0.0, 0.0], [5.0, 5.0], [-5.0, 5.0]])
     count = torch.tensor([1.0, 1.0, 1e-4])  # code 2 almost never seen: there the smoothing shows
-    quantiser.codebook.copy_(codebook)
-    quantiser.ema_count.copy_(count)
-    quantiser.ema_sum.copy_(codebook * count[:, None])
+    quantizer.codebook.copy_(codebook)
+    quantizer.ema_count.copy_(count)
+    quantizer.ema_sum.copy_(codebook * count[:, None])
     z = torch.tensor([[1.0, 0.0], [0.0, 2.0], [4.0, 4.0], [6.0, 5.0], [5.0, 7.0]])  # codes 0, 0, 1, 1, 1
-    codes, _ = quantiser(z)
+    codes, _ = quantizer(z)
     assert codes.tolist() == [0, 0, 1, 1, 1]
     n_k = torch.tensor([2.0, 3.0, 0.0])
     sums = torch.stack([z[:2].sum(0), z[2:].sum(0), torch.zeros(2)])
@@ -74,20 +74,20 @@ def test_ema_update_matches_the_closed_form_and_moves_codes_toward_their_assigne
     count = EMA_DECAY * count + (1 - EMA_DECAY) * n_k
     n = count.sum()
     expected = ema_sum / ((count + EMA_EPSILON) / (n + 3 * EMA_EPSILON) * n)[:, None]
-    torch.testing.assert_close(quantiser.codebook, expected)
+    torch.testing.assert_close(quantizer.codebook, expected)
     for k, members in [(0, z[:2]), (1, z[2:])]:
         mean = members.mean(0)
-        assert (quantiser.codebook[k] - mean).norm() < (codebook[k] - mean).norm()
-    quantiser.eval()  # evaluation changes nothing
-    before = quantiser.codebook.clone()
-    quantiser(z)
-    assert torch.equal(quantiser.codebook, before)
+        assert (quantizer.codebook[k] - mean).norm() < (codebook[k] - mean).norm()
+    quantizer.eval()  # evaluation changes nothing
+    before = quantizer.codebook.clone()
+    quantizer(z)
+    assert torch.equal(quantizer.codebook, before)
 
 
 def test_with_an_ema_codebook_the_codebook_is_a_buffer_and_its_loss_term_is_dropped():
     model = small_vqvae(codebook_ema=True)
-    assert "head.quantiser.book.codebook" not in dict(model.named_parameters())
-    assert "head.quantiser.book.codebook" in model.state_dict()
+    assert "head.quantizer.book.codebook" not in dict(model.named_parameters())
+    assert "head.quantizer.book.codebook" in model.state_dict()
     output = build_objective(ObjectiveConfig(), model)(model, binary_batch())
     assert "vq_codebook" not in output.terms and "vq_commitment" in output.terms
     output.loss.backward()
@@ -96,32 +96,32 @@ def test_with_an_ema_codebook_the_codebook_is_a_buffer_and_its_loss_term_is_drop
 
 
 def test_a_dead_code_is_restarted_at_an_encoder_output_and_used_in_the_next_batch():
-    quantiser = Codebook(3, 2, restart_after=3)
+    quantizer = Codebook(3, 2, restart_after=3)
     with torch.no_grad():
-        quantiser.codebook.copy_(torch.tensor([[100.0, 100.0], [1.0, 0.0], [-1.0, 0.0]]))  # code 0: far away
+        quantizer.codebook.copy_(torch.tensor([[100.0, 100.0], [1.0, 0.0], [-1.0, 0.0]]))  # code 0: far away
     z = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
     for _ in range(3):
-        codes, _ = quantiser(z)
+        codes, _ = quantizer(z)
         assert 0 not in codes.tolist()
-    assert quantiser.unused_steps.tolist()[0] == 3
+    assert quantizer.unused_steps.tolist()[0] == 3
     with seeded(0, "cpu"):
-        quantiser(z)  # the restart happens here: code 0 moves to one of the batch's encoder outputs
-    revived = quantiser.codebook[0].detach()
+        quantizer(z)  # the restart happens here: code 0 moves to one of the batch's encoder outputs
+    revived = quantizer.codebook[0].detach()
     assert (z == revived).all(1).any()
-    assert quantiser.codebook[1:].tolist() == [[1.0, 0.0], [-1.0, 0.0]]  # live codes are left alone
-    assert 0 in quantiser.eval()(z)[0].tolist()  # and it is chosen in the next batch
+    assert quantizer.codebook[1:].tolist() == [[1.0, 0.0], [-1.0, 0.0]]  # live codes are left alone
+    assert 0 in quantizer.eval()(z)[0].tolist()  # and it is chosen in the next batch
 
 
 def test_dead_code_restarts_are_reproducible_from_the_torch_generator():
     def restarted() -> torch.Tensor:
-        quantiser = Codebook(4, 2, restart_after=1)
+        quantizer = Codebook(4, 2, restart_after=1)
         with torch.no_grad():
-            quantiser.codebook.copy_(torch.tensor([[50.0, 50.0], [60.0, 60.0], [1.0, 0.0], [-1.0, 0.0]]))
+            quantizer.codebook.copy_(torch.tensor([[50.0, 50.0], [60.0, 60.0], [1.0, 0.0], [-1.0, 0.0]]))
         z = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
         with seeded(3, "cpu"):
-            quantiser(z)
-            quantiser(z)
-        return quantiser.codebook.detach().clone()
+            quantizer(z)
+            quantizer(z)
+        return quantizer.codebook.detach().clone()
 
     assert torch.equal(restarted(), restarted())
 
@@ -137,7 +137,7 @@ def test_epoch_statistics_report_usage_and_perplexity_of_the_codes_chosen_over_t
     model = small_vqvae(shape=(2,), trunk="mlp", code_positions=1, codebook_size=4, latent_dim=2, codebook_restart=0)
     model.encoder, model.head.project = nn.Identity(), nn.Unflatten(1, (1, 2))  # z_e = x, one position
     with torch.no_grad():
-        model.quantiser.codebook.copy_(torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]]))
+        model.quantizer.codebook.copy_(torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]]))
     x = torch.tensor([[0.1, 0.0], [0.0, 0.2], [9.0, 0.0], [10.0, 1.0], [9.0, 9.0], [10.0, 9.5], [11, 10], [10, 11]])
     statistics = model.epoch_statistics(ArrayData(x, None, "constructed"))  # codes 0, 0, 1, 1, 3, 3, 3, 3
     assert statistics["codebook_usage"] == pytest.approx(3 / 4)
@@ -205,7 +205,7 @@ def test_a_fitted_code_prior_survives_save_and_load_and_weights_without_one_drop
     loaded, _, _ = load_model(tmp_path / "m.safetensors")
     codes = model.codes(data.inputs())
     assert torch.equal(loaded.prior.log_prob_codes(codes), model.prior.log_prob_codes(codes))
-    assert torch.equal(loaded.prior.codebook, model.quantiser.codebook)  # the prior's frozen copy
+    assert torch.equal(loaded.prior.codebook, model.quantizer.codebook)  # the prior's frozen copy
     with seeded(0, "cpu"):
         expected = model.sample(3)
     with seeded(0, "cpu"):
@@ -256,7 +256,7 @@ def test_without_a_code_prior_epoch_sampling_says_how_to_fit_one(tmp_path, capsy
 
 
 def test_resume_of_a_vqvae_with_ema_and_restarts_is_bit_identical(tmp_path, small_config):
-    """The quantiser's buffers (EMA averages, unused counts) are in the checkpoint, and restarts draw
+    """The quantizer's buffers (EMA averages, unused counts) are in the checkpoint, and restarts draw
     from the torch generator, which the checkpoint restores."""
     config = small_config.replace(model={"name": "vqvae", "codebook_size": 64, "codebook_ema": True,
                                          "codebook_restart": 5}, train={"epochs": 3})
@@ -266,6 +266,6 @@ def test_resume_of_a_vqvae_with_ema_and_restarts_is_bit_identical(tmp_path, smal
     resumed = vaekit.train(resume=tmp_path / "cut")
     expected, _ = load_tensors(whole.dir / "last.safetensors")
     got, _ = load_tensors(resumed.dir / "last.safetensors")
-    assert "head.quantiser.book.ema_sum" in expected and expected.keys() == got.keys()
+    assert "head.quantizer.book.ema_sum" in expected and expected.keys() == got.keys()
     for name in expected:
         assert torch.equal(expected[name], got[name]), name

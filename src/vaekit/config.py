@@ -39,10 +39,10 @@ class ModelConfig:
     codebook_restart: int = 100  # vqvae: training batches a code may go unused before it is reset to an encoder output; 0: never
     code_prior_hidden: int = 128  # vqvae: width of the code prior (a GRU over the code grid), see vaekit fit-code-prior
     code_prior_layers: int = 1  # vqvae: GRU layers of the code prior
-    # vqvae quantisers (vaekit.models.quantisers); an option the chosen quantiser does not use must keep its default
-    quantizer: str = "nearest"  # vqvae: a registered quantiser: nearest (one codebook), residual (codebooks stages), fsq
+    # vqvae quantizers (vaekit.models.quantizers); an option the chosen quantizer does not use must keep its default
+    quantizer: str = "nearest"  # vqvae: a registered quantizer: nearest (one codebook), residual (codebooks stages), fsq
     fsq_levels: tuple[int, ...] = (8, 5, 5, 5)  # fsq: levels per dimension (each >= 2); codes = their product
-    codebooks: int = 1  # residual: stages, each quantising what the ones before left, with its own codebook
+    codebooks: int = 1  # residual: stages, each quantizing what the ones before left, with its own codebook
     codebook_init: str = "uniform"  # nearest, residual: uniform (small random codes) or kmeans (on the first batch's encoder outputs)
     codebook_cosine: bool = False  # nearest, residual: unit-norm codes chosen by cosine similarity to the normalised input
     codebook_dim: int = 0  # nearest, residual: codebook width with linear projections in and out; 0: latent_dim, none

@@ -1,5 +1,5 @@
 """Models: the composed latent-variable model and its parts (posterior heads, priors, likelihoods), the
-hierarchical and VQ models, the VQ-VAE's quantisers (``models/quantisers``) and its code prior.
+hierarchical and VQ models, the VQ-VAE's quantizers (``models/quantizers``) and its code prior.
 
 Each part registers by name next to its definition (``models/registry.py``); importing this package
 imports every part's module, so the registries are full.

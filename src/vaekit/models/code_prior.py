@@ -1,7 +1,7 @@
 """A learned prior over the code grid of a VQ-VAE: an autoregressive model of the codes.
 
 The grid of P code indices (h x w for the conv trunk, ``code_positions`` otherwise) is read in
-raster order c_1, ..., c_L, L = P S with the S code maps of a residual quantiser read together (the
+raster order c_1, ..., c_L, L = P S with the S code maps of a residual quantizer read together (the
 S stages of position 1, then of position 2, ...), and
 
     log p(c) = sum_l log p(c_l | c_<l),     each factor a softmax over the K codes,
@@ -12,7 +12,7 @@ that row boundaries of a 2-D grid and the stage of each code are known); small e
 CPU in minutes.
 
 As a prior p(z) of the model the code grid is mapped to vectors with a frozen copy of the code
-vectors taken when the prior was fitted (``Quantiser.code_vectors``): z = (v_1, ..., v_P) flattened
+vectors taken when the prior was fitted (``Quantizer.code_vectors``): z = (v_1, ..., v_P) flattened
 to (P * D,), v_p the sum over stages of the vectors of position p's codes.
 """
 
@@ -92,7 +92,7 @@ class CodePrior(nn.Module):
     def codes_of(self, z: torch.Tensor) -> torch.Tensor:
         """z (*lead, P * D) -> codes (*lead, L): the nearest code of each position's vector (exact for
         vectors taken from one codebook; robust to the rounding of a straight-through estimator);
-        with stages, the nearest code of what the stages before left (the residual quantiser's rule)."""
+        with stages, the nearest code of what the stages before left (the residual quantizer's rule)."""
         residual = z.reshape(-1, self.table.shape[-1])  # (N * P, D)
         codes = []
         for vectors in self.table:  # (K, D)

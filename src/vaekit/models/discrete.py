@@ -176,14 +176,14 @@ class DiscretizedLogisticEvents(EventDistribution):
         pick = lambda t: t.movedim(self.axis, -1).gather(-1, k).squeeze(-1)  # noqa: E731  (*lead, *data_shape)
         u = torch.rand(tuple(k.shape[:-1]), device=k.device, dtype=self.loc.dtype).clamp(1e-5, 1 - 1e-5)
         noise = torch.exp(pick(self.log_scale)) * (torch.log(u) - torch.log1p(-u))
-        x = self.quantise(pick(self.loc) + noise)
+        x = self.quantize(pick(self.loc) + noise)
         if self.coeffs is not None:  # green given red, then blue given red and green
             for _ in range(2):
-                x = self.quantise(pick(self.coupled_loc(x)) + noise)
+                x = self.quantize(pick(self.coupled_loc(x)) + noise)
         return x
 
     @staticmethod
-    def quantise(y: torch.Tensor) -> torch.Tensor:
+    def quantize(y: torch.Tensor) -> torch.Tensor:
         return levels_of(y).to(y.dtype) / (LEVELS - 1)
 
 

@@ -1,6 +1,6 @@
-"""VQ-VAE (van den Oord et al., 2017): a grid of code vectors, quantised to a learned codebook.
+"""VQ-VAE (van den Oord et al., 2017): a grid of code vectors, quantized to a learned codebook.
 
-    x --encoder trunk--> z_e (B, P, D) --quantiser--> z_q = e_c (B, P, D) --decoder trunk--> p(x|z_q)
+    x --encoder trunk--> z_e (B, P, D) --quantizer--> z_q = e_c (B, P, D) --decoder trunk--> p(x|z_q)
 
 The grid: for the conv trunk, each position of the deepest feature map (P = h * w) is projected
 to a D = ``latent_dim`` vector by a 1x1 convolution (and back, on the decoder side); for any other
@@ -13,11 +13,11 @@ grid (squared latent units, added to the nats of the reconstruction term as in t
 
     -log p(x | z_q) + ||sg[z_e] - e||^2 + commitment * ||z_e - sg[e]||^2
 
-The quantiser is a registered part (``model.quantizer``, ``vaekit.models.quantisers``): ``nearest``
+The quantizer is a registered part (``model.quantizer``, ``vaekit.models.quantizers``): ``nearest``
 (the paper's: one codebook; moving averages, dead-code restarts, k-means start, cosine codes, a
 narrower codebook, straight-through or rotation-trick gradients), ``residual`` (S stages of
 codebooks, S code maps per grid) or ``fsq`` (a fixed grid: no codebook, no codebook or commitment
-term). The decoder's gradient reaches the encoder by the quantiser's gradient estimator.
+term). The decoder's gradient reaches the encoder by the quantizer's gradient estimator.
 Under data-parallel training the usage counts and moving averages are summed over the ranks (the
 statistics of the global batch) and restarted or k-means codes take rank 0's values, so every rank
 holds the same codebook.
@@ -25,7 +25,7 @@ holds the same codebook.
 Likelihood: the paper's prior over codes is uniform and fixed, so no ELBO is reported while
 the model has no prior. Training ends by fitting an autoregressive prior p(c) over the code grid
 (``model.code_prior_epochs``; ``training_stages``; ``vaekit fit-code-prior`` fits one again), with the
-S code maps of a residual quantiser read together; with it, q(c|x) being one code grid with probability 1,
+S code maps of a residual quantizer read together; with it, q(c|x) being one code grid with probability 1,
 
     log p(x) >= log p(x | z_q(x)) + log p(c(x))     (the ELBO: KL(q || p) = -log p(c(x)))
 
@@ -50,7 +50,7 @@ from .code_prior import CodePrior, PriorFitting
 from .heads import PointMass
 from .likelihoods import build_likelihood
 from .model import LatentVariableModel
-from .quantisers import Quantiser, build_quantiser
+from .quantizers import Quantizer, build_quantizer
 from .registry import MODELS
 
 CODEBOOK_INITS = ("uniform", "kmeans")
@@ -58,13 +58,13 @@ CODEBOOK_INITS = ("uniform", "kmeans")
 # --- posterior and head ---------------------------------------------------------------------------
 
 
-class QuantisedPosterior(PointMass):
-    """q(z|x) of a VQ-VAE: all mass on the quantised grid, flattened to z (B, P * D).
+class QuantizedPosterior(PointMass):
+    """q(z|x) of a VQ-VAE: all mass on the quantized grid, flattened to z (B, P * D).
 
     ``value`` equals the code vectors exactly in the forward pass, and its gradient goes to the
-    encoder by the quantiser's estimator (straight-through or rotation). Also holds the codes
+    encoder by the quantizer's estimator (straight-through or rotation). Also holds the codes
     (B, P * S) int64, position-major (the S stages of position 1, then of position 2, ...), and, for
-    a quantiser with codebooks, z_e and z_q (B, P, S, d): each codebook's input and chosen code
+    a quantizer with codebooks, z_e and z_q (B, P, S, d): each codebook's input and chosen code
     (None for FSQ), which the VQ loss needs.
     """
 
@@ -78,18 +78,18 @@ class QuantisedPosterior(PointMass):
 
 
 class VQHead(nn.Module):
-    """Encoder features (B, F) -> ``project`` -> z_e (B, P, D) -> quantiser -> ``QuantisedPosterior``."""
+    """Encoder features (B, F) -> ``project`` -> z_e (B, P, D) -> quantizer -> ``QuantizedPosterior``."""
 
-    def __init__(self, project: nn.Module, quantiser: Quantiser):
+    def __init__(self, project: nn.Module, quantizer: Quantizer):
         super().__init__()
-        self.project, self.quantiser = project, quantiser
+        self.project, self.quantizer = project, quantizer
 
-    def forward(self, h: torch.Tensor) -> QuantisedPosterior:
+    def forward(self, h: torch.Tensor) -> QuantizedPosterior:
         z_e = self.project(h)  # (B, P, D)
         lead = z_e.shape[:-1]  # (B, P)
-        out = self.quantiser.quantise(z_e.reshape(-1, z_e.shape[-1]))  # codes (B * P, S), value (B * P, D)
+        out = self.quantizer.quantize(z_e.reshape(-1, z_e.shape[-1]))  # codes (B * P, S), value (B * P, D)
         grid = lambda t: None if t is None else t.view(*lead, *t.shape[1:])  # noqa: E731  (B * P, ...) -> (B, P, ...)
-        return QuantisedPosterior(grid(out.value), out.codes.view(lead[0], -1), grid(out.inputs), grid(out.targets))
+        return QuantizedPosterior(grid(out.value), out.codes.view(lead[0], -1), grid(out.inputs), grid(out.targets))
 
 
 # --- code layouts: how a trunk's features become a grid of code vectors ---------------------------
@@ -171,8 +171,8 @@ class VQVAE(LatentVariableModel):
         self.prior_epochs = config.code_prior_epochs
 
     @property
-    def quantiser(self) -> Quantiser:
-        return self.head.quantiser
+    def quantizer(self) -> Quantizer:
+        return self.head.quantizer
 
     def check_objective(self, name: str) -> None:
         """A VQ-VAE trains with objective 'vq' only: its codebook learns from no other loss."""
@@ -206,7 +206,7 @@ class VQVAE(LatentVariableModel):
 
     def new_prior(self) -> CodePrior:
         hidden, layers = self.prior_size
-        vectors = self.quantiser.code_vectors().detach()  # (S, K, D)
+        vectors = self.quantizer.code_vectors().detach()  # (S, K, D)
         table = vectors[0] if len(vectors) == 1 else vectors  # one codebook: (K, D), as the prior always took
         return CodePrior(table, self.positions, hidden, layers).to(vectors.device)
 
@@ -218,7 +218,9 @@ class VQVAE(LatentVariableModel):
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         """Weights with a fitted code prior ('prior.*') give the model one to hold them (a model is
-        built without); weights without drop any prior this model had."""
+        built without); weights without drop any prior this model had. Weights saved by 0.1 name the
+        quantizer 'head.quantiser.*'; they load as 'head.quantizer.*'."""
+        state_dict = {key.replace("head.quantiser.", "head.quantizer.", 1): value for key, value in state_dict.items()}
         fitted = any(key.startswith("prior.") for key in state_dict)
         if fitted and self.prior is None:
             self.prior = self.new_prior()
@@ -242,14 +244,14 @@ def check_config(config) -> None:
 
 @MODELS.register("vqvae")
 def build_vqvae(config, data_shape) -> VQVAE:
-    """VQ-VAE: a grid of ``latent_dim``-wide vectors, each quantised by the registered quantiser
+    """VQ-VAE: a grid of ``latent_dim``-wide vectors, each quantized by the registered quantizer
     ``config.quantizer``; objective 'vq'."""
     check_config(config)
-    quantiser = build_quantiser(config)  # first: a bad option fails before the networks are built
+    quantizer = build_quantizer(config)  # first: a bad option fails before the networks are built
     likelihood = build_likelihood(config, data_shape)
     layout = LAYOUTS.get(config.trunk) if config.trunk in LAYOUTS else flat_layout
     encoder, project, decoder, positions = layout(config, tuple(data_shape), likelihood.params)
-    return VQVAE(encoder, VQHead(project, quantiser), decoder, likelihood, data_shape, positions, config)
+    return VQVAE(encoder, VQHead(project, quantizer), decoder, likelihood, data_shape, positions, config)
 
 
 # --- statistics -----------------------------------------------------------------------------------
@@ -260,7 +262,7 @@ def code_counts(model: VQVAE, data, batch_size: int = 1024) -> torch.Tensor:
     """(S, K) int64 CPU: how often each code of each of the S codebooks is chosen over every position
     of every example of ``data``."""
     parameter = next(model.parameters())
-    stages, size = model.quantiser.stages, model.quantiser.size
+    stages, size = model.quantizer.stages, model.quantizer.size
     offsets = torch.arange(stages, device=parameter.device) * size  # stage s counts in [s K, (s + 1) K)
     counts = torch.zeros(stages * size, dtype=torch.long, device=parameter.device)
     for x in batches(data, batch_size, parameter):

@@ -1,4 +1,4 @@
-"""The VQ-VAE loss (van den Oord et al., 2017); the model and its quantiser are in ``models/vq.py``."""
+"""The VQ-VAE loss (van den Oord et al., 2017); the model and its quantizer are in ``models/vq.py``."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ class VQLoss:
     """The VQ-VAE loss (see the module docstring): mean over the batch of
     -log p(x|z_q) + vq_codebook + vq_commitment.
 
-    Terms, (B,) each: log_px_z (nats); for a quantiser with codebooks vq_codebook = ||sg[z_e] - e||^2
+    Terms, (B,) each: log_px_z (nats); for a quantizer with codebooks vq_codebook = ||sg[z_e] - e||^2
     (left out with an EMA codebook) and vq_commitment = commitment * ||z_e - sg[e]||^2 (both in squared
-    units of the codebook's space, summed over the stages of a residual quantiser, as they enter the
+    units of the codebook's space, summed over the stages of a residual quantizer, as they enter the
     loss); FSQ has neither. With a fitted code prior also kl = -log p(codes) and elbo = log_px_z - kl.
     There is no KL weight: beta, warm-up and free bits are refused; the commitment weight is model.commitment.
     """
@@ -44,11 +44,11 @@ class VQLoss:
 
     def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
         q = model.encode(x)  # z_e, z_q (B, P, S, d) or None, codes (B, P * S)
-        log_px_z = model.decode(q.rsample()).log_prob(x)  # (B,); the quantiser's estimator carries it to the encoder
+        log_px_z = model.decode(q.rsample()).log_prob(x)  # (B,); the quantizer's estimator carries it to the encoder
         terms = {"log_px_z": log_px_z}
         if q.z_e is not None:
             terms["vq_commitment"] = model.commitment * squared_distance(q.z_e, q.z_q.detach())
-            if not model.quantiser.ema:
+            if not model.quantizer.ema:
                 terms["vq_codebook"] = squared_distance(q.z_e.detach(), q.z_q)
         loss = -log_px_z.mean() + sum(terms[name].mean() for name in terms if name != "log_px_z")
         if model.prior is not None:  # the bound on log p(x) (module docstring); not part of the loss

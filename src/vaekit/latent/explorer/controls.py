@@ -67,7 +67,7 @@ class CodeGrid:
 
     def __init__(self, model: VQVAE):
         self.model = model
-        codebook = model.quantiser.codebook.detach()
+        codebook = model.quantizer.codebook.detach()
         self.size, self.dim = codebook.shape  # K codes of D numbers
         self.positions = model.positions
         project = model.head.project
@@ -75,7 +75,7 @@ class CodeGrid:
 
     def vectors(self, codes: torch.Tensor) -> torch.Tensor:
         """codes (n, P) int64 -> z (n, P * D): the codebook vectors in position order."""
-        codebook = self.model.quantiser.codebook.detach()
+        codebook = self.model.quantizer.codebook.detach()
         return codebook[codes.to(codebook.device)].flatten(-2).cpu()
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:

@@ -1,8 +1,8 @@
-"""What every quantiser of a VQ-VAE shares: the ``Quantised`` result, the interface, the gradient
+"""What every quantizer of a VQ-VAE shares: the ``Quantized`` result, the interface, the gradient
 estimators, the projections of a narrower codebook, and the check of its options.
 
-A quantiser maps encoder outputs z_e (N, D) to S code indices per vector (S = 1, or the stages of
-a residual quantiser), each from K codes, and to the vectors (N, D) the decoder takes. Its value in
+A quantizer maps encoder outputs z_e (N, D) to S code indices per vector (S = 1, or the stages of
+a residual quantizer), each from K codes, and to the vectors (N, D) the decoder takes. Its value in
 the forward pass is exactly the code vectors; the gradient reaching z_e is the estimator's.
 """
 
@@ -16,21 +16,21 @@ from torch.nn import functional as F
 
 from ...errors import UserError
 
-# The ModelConfig fields that configure a quantiser; one it does not use must keep its default.
+# The ModelConfig fields that configure a quantizer; one it does not use must keep its default.
 OPTIONS = ("codebook_size", "commitment", "codebook_ema", "codebook_restart", "fsq_levels", "codebooks",
            "codebook_init", "codebook_cosine", "codebook_dim", "gradient")
 
 
 @dataclass
-class Quantised:
-    """A quantiser's output for N vectors.
+class Quantized:
+    """A quantizer's output for N vectors.
 
     codes: (N, S) int64, S code maps (one per stage), each index in [0, K).
     value: (N, D), the decoder's input: equal to the code vectors in the forward pass, with the
         gradient estimator's gradient to the encoder.
     inputs, targets: (N, S, d) or None: what entered each codebook (d wide) and the code chosen there
         (carrying the codebook's gradient), for the codebook and commitment terms of the VQ loss;
-        None for a quantiser without a codebook (FSQ).
+        None for a quantizer without a codebook (FSQ).
     """
 
     codes: torch.Tensor
@@ -39,21 +39,21 @@ class Quantised:
     targets: torch.Tensor | None = None
 
 
-class Quantiser(nn.Module):
+class Quantizer(nn.Module):
     """The interface the VQ head, the VQ loss and the code prior use.
 
-    ``stages`` (S) code maps of ``size`` (K) codes each; ``quantise`` (training mode may update
+    ``stages`` (S) code maps of ``size`` (K) codes each; ``quantize`` (training mode may update
     state kept in buffers); ``code_vectors`` (S, K, D): what each code adds to the decoder's input,
     so that a grid of codes decodes as the sum over stages; ``ema``: the codebook follows moving
     averages, so the VQ loss has no codebook term.
     """
 
-    options: tuple[str, ...] = ()  # the OPTIONS this quantiser uses
+    options: tuple[str, ...] = ()  # the OPTIONS this quantizer uses
     stages: int = 1
     size: int
     ema: bool = False
 
-    def quantise(self, z_e: torch.Tensor) -> Quantised:
+    def quantize(self, z_e: torch.Tensor) -> Quantized:
         raise NotImplementedError
 
     def code_vectors(self) -> torch.Tensor:
@@ -61,7 +61,7 @@ class Quantiser(nn.Module):
 
 
 def check_options(name: str, config, used: tuple[str, ...]) -> None:
-    """A UserError naming the first quantiser option of ``config`` that quantiser ``name`` does not
+    """A UserError naming the first quantizer option of ``config`` that quantizer ``name`` does not
     use (``used``) and that is not at its default (so no setting is silently ignored)."""
     defaults = type(config)()
     for option in OPTIONS:
@@ -112,7 +112,7 @@ def gradient_estimator(name: str):
 
 class Projections(nn.Module):
     """Linear maps D -> d into the codebook's space and d -> D out of it; identities when d == D
-    (no parameters, so a quantiser without them keeps the weights it always had)."""
+    (no parameters, so a quantizer without them keeps the weights it always had)."""
 
     def __init__(self, width: int, dim: int):
         super().__init__()

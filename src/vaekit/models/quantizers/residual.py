@@ -1,5 +1,5 @@
-"""Residual vector quantisation (Zeghidour et al., 2021; Lee et al., 2022): R stages, each with its
-own codebook, each quantising what the stages before it left:
+"""Residual vector quantization (Zeghidour et al., 2021; Lee et al., 2022): R stages, each with its
+own codebook, each quantizing what the stages before it left:
 
     r_1 = z,   c_s = nearest code of r_s in codebook s,   r_{s+1} = r_s - sg[e_{c_s}],   z_q = sum_s e_{c_s}
 
@@ -13,14 +13,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import Projections, Quantised, Quantiser, gradient_estimator
+from .base import Projections, Quantized, Quantizer, gradient_estimator
 from .nearest import CODEBOOK_OPTIONS, codebook_of
-from .registry import QUANTISERS
+from .registry import QUANTIZERS
 
 
-@QUANTISERS.register("residual")
-class ResidualQuantiser(Quantiser):
-    """z_e (N, D) -> [project in] -> R stages of nearest-code quantisation (N, R) codes -> sum -> [project out]."""
+@QUANTIZERS.register("residual")
+class ResidualQuantizer(Quantizer):
+    """z_e (N, D) -> [project in] -> R stages of nearest-code quantization (N, R) codes -> sum -> [project out]."""
 
     options = (*CODEBOOK_OPTIONS, "codebooks")
 
@@ -32,7 +32,7 @@ class ResidualQuantiser(Quantiser):
         self.projections = Projections(config.latent_dim, dim)
         self.estimator = gradient_estimator(config.gradient)
 
-    def quantise(self, z_e: torch.Tensor, stages: int | None = None) -> Quantised:
+    def quantize(self, z_e: torch.Tensor, stages: int | None = None) -> Quantized:
         """``stages``: use only the first ones (all by default)."""
         z = self.projections.into(z_e)  # (N, d)
         residual, codes, inputs, targets = z, [], [], []
@@ -43,7 +43,7 @@ class ResidualQuantiser(Quantiser):
             residual = residual - e.detach()
         total = torch.stack(targets, 1).sum(1)  # (N, d)
         value = self.projections.out(self.estimator(z, total))
-        return Quantised(torch.stack(codes, 1), value, torch.stack(inputs, 1), torch.stack(targets, 1))
+        return Quantized(torch.stack(codes, 1), value, torch.stack(inputs, 1), torch.stack(targets, 1))
 
     def code_vectors(self) -> torch.Tensor:
         return self.projections.out_table(torch.stack([book.vectors() for book in self.books]))  # (R, K, D)

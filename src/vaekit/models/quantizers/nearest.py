@@ -1,4 +1,4 @@
-"""The original VQ-VAE quantiser (van den Oord et al., 2017): each vector takes its nearest code of
+"""The original VQ-VAE quantizer (van den Oord et al., 2017): each vector takes its nearest code of
 one codebook; optional narrower codebook (projections in and out), cosine codes, k-means start,
 moving averages, dead-code restarts, and straight-through or rotation-trick gradients."""
 
@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import torch
 
-from .base import Projections, Quantised, Quantiser, gradient_estimator
+from .base import Projections, Quantized, Quantizer, gradient_estimator
 from .codebook import Codebook
-from .registry import QUANTISERS
+from .registry import QUANTIZERS
 
 CODEBOOK_OPTIONS = ("codebook_size", "commitment", "codebook_ema", "codebook_restart", "codebook_init",
                     "codebook_cosine", "codebook_dim", "gradient")
@@ -20,8 +20,8 @@ def codebook_of(config, dim: int) -> Codebook:
                     config.codebook_cosine)
 
 
-@QUANTISERS.register("nearest")
-class NearestQuantiser(Quantiser):
+@QUANTIZERS.register("nearest")
+class NearestQuantizer(Quantizer):
     """z_e (N, D) -> [project in] -> nearest of K codes (N, d) -> gradient estimator -> [project out] (N, D)."""
 
     options = CODEBOOK_OPTIONS
@@ -38,14 +38,14 @@ class NearestQuantiser(Quantiser):
     def codebook(self) -> torch.Tensor:
         return self.book.codebook
 
-    def quantise(self, z_e: torch.Tensor) -> Quantised:
+    def quantize(self, z_e: torch.Tensor) -> Quantized:
         z = self.book.prepare(self.projections.into(z_e))  # (N, d)
         codes, z_q = self.book(z)  # (N,), (N, d)
         value = self.projections.out(self.estimator(z, z_q))  # (N, D)
-        return Quantised(codes.unsqueeze(1), value, z.unsqueeze(1), z_q.unsqueeze(1))
+        return Quantized(codes.unsqueeze(1), value, z.unsqueeze(1), z_q.unsqueeze(1))
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        """Weights saved before the quantisers were parts of their own held the codebook's tensors
+        """Weights saved before the quantizers were parts of their own held the codebook's tensors
         directly (PREFIXcodebook, ...); they load into ``book``."""
         for name in ("codebook", "ema_count", "ema_sum", "unused_steps"):
             if prefix + name in state_dict:

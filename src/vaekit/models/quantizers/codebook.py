@@ -1,6 +1,6 @@
-"""One codebook of K vectors (K, d) and nearest-code quantisation against it, with the remedies for
+"""One codebook of K vectors (K, d) and nearest-code quantization against it, with the remedies for
 dead codes: moving-average (EMA) updates, restarts of unused codes, k-means initialisation and
-cosine similarity. The ``nearest`` and ``residual`` quantisers are built from it.
+cosine similarity. The ``nearest`` and ``residual`` quantizers are built from it.
 
 In training mode each call also updates the state kept in buffers (saved in checkpoints):
 ``unused_steps`` (K,), training batches since each code was last chosen; with ``ema`` the moving
@@ -23,7 +23,7 @@ KMEANS_ITERATIONS = 10  # Lloyd steps after the k-means++ seeding
 
 
 class Codebook(nn.Module):
-    """Nearest-code quantisation of vectors (N, d) against a codebook (K, d).
+    """Nearest-code quantization of vectors (N, d) against a codebook (K, d).
 
     ema: the codebook by moving averages of its assigned inputs (decay 0.99, Laplace smoothing).
     restart_after: training batches a code may go unused before it is reset to an input of the

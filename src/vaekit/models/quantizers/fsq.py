@@ -1,4 +1,4 @@
-"""Finite scalar quantisation (Mentzer et al., 2023): each of d = len(levels) dimensions is bounded
+"""Finite scalar quantization (Mentzer et al., 2023): each of d = len(levels) dimensions is bounded
 and rounded to one of L_i values, so the implicit codebook is the grid of prod_i L_i points. There is
 no codebook to learn or collapse, no codebook or commitment term; the gradient passes the rounding
 straight through (and the bound's tanh as it is).
@@ -18,14 +18,14 @@ import math
 import torch
 
 from ...errors import UserError
-from .base import Projections, Quantised, Quantiser
-from .registry import QUANTISERS
+from .base import Projections, Quantized, Quantizer
+from .registry import QUANTIZERS
 
 BOUND_EPS = 1e-3  # keeps tanh's range just wider than the outer levels, so they are reached
 
 
-@QUANTISERS.register("fsq")
-class FSQ(Quantiser):
+@QUANTIZERS.register("fsq")
+class FSQ(Quantizer):
     """z_e (N, D) -> one index (N, 1) of prod(levels) grid points, and the point (N, D)."""
 
     options = ("fsq_levels",)
@@ -48,12 +48,12 @@ class FSQ(Quantiser):
         shift = torch.atanh(offset / half)
         return torch.tanh(z + shift) * half - offset
 
-    def quantise(self, z_e: torch.Tensor) -> Quantised:
+    def quantize(self, z_e: torch.Tensor) -> Quantized:
         h = self.bound(self.projections.into(z_e))  # (N, d)
         rounded = h.round()
         grid = (rounded.detach() + (h - h.detach())) / (self.levels // 2)  # straight through the rounding
         digits = rounded.long() + self.levels // 2  # (N, d) in [0, L_i)
-        return Quantised((digits * self.basis).sum(-1, keepdim=True), self.projections.out(grid))
+        return Quantized((digits * self.basis).sum(-1, keepdim=True), self.projections.out(grid))
 
     def grid(self, codes: torch.Tensor) -> torch.Tensor:
         """codes (*lead,) -> the grid points (*lead, d) they index, in [-1, 1]."""
