@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 from .errors import UserError
 
@@ -20,15 +20,28 @@ class Registry(Generic[T]):
     def __init__(self, kind: str):
         self.kind = kind
         self._entries: dict[str, T] = {}
+        self._facts: dict[str, dict[str, Any]] = {}
 
-    def register(self, name: str) -> Callable[[T], T]:
+    def register(self, name: str, **facts: Any) -> Callable[[T], T]:
+        """Register under ``name``; ``facts`` are plain values other code asks about the entry by name
+        before building it (a model's default objective)."""
         def add(entry: T) -> T:
             if name in self._entries:
                 raise ValueError(f"{self.kind} {name!r} is already registered")
-            self._entries[name] = entry
+            self._entries[name], self._facts[name] = entry, facts
             return entry
 
         return add
+
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` (tests that register a part of their own take it out again)."""
+        self._entries.pop(name, None)
+        self._facts.pop(name, None)
+
+    def facts(self, name: str) -> dict[str, Any]:
+        """The facts ``name`` was registered with (a UserError listing the known names if unknown)."""
+        self.get(name)
+        return self._facts[name]
 
     def get(self, name: str) -> T:
         try:
