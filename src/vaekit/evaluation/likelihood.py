@@ -17,7 +17,7 @@ import time
 import torch
 from torch.distributions import Distribution
 
-from ..config import ObjectiveConfig
+from ..config.section import Section
 from ..data.array import ArrayData
 from ..errors import UserError
 from ..models.conditional import labelled_batches
@@ -163,7 +163,7 @@ def per_example_terms(
     """
     batch_size = check_request(model, data, k, batch_size)
     keep_freed_memory()
-    objective = build_objective(ObjectiveConfig(), model)
+    objective = build_objective(Section(name="auto"), model)
     parameter = next(model.parameters())
     likelihood = likelihood_name(model.likelihood)
     parts: dict[str, list[torch.Tensor]] = {}
@@ -203,7 +203,7 @@ def sharded_mean_terms(
     draw for draw."""
     batch_size = check_request(model, data, k, batch_size)
     keep_freed_memory()
-    objective = build_objective(ObjectiveConfig(), model)
+    objective = build_objective(Section(name="auto"), model)
     parameter = next(model.parameters())
     likelihood = likelihood_name(model.likelihood)
     sums: dict[str, torch.Tensor] = {}

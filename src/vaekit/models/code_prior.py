@@ -26,10 +26,12 @@ import torch
 from torch import nn
 from torch.distributions import Distribution, constraints
 
+from ..config.section import Section
 from ..data.array import batches
 from ..errors import UserError
 from ..nn.modes import eval_mode
 from ..seeding import seeded
+from .registry import CODE_PRIORS
 
 
 class CodePrior(nn.Module):
@@ -106,6 +108,26 @@ class CodePrior(nn.Module):
 
     def forward(self) -> Distribution:
         return CodeGridDistribution(self)
+
+
+@CODE_PRIORS.register("gru")
+def gru_code_prior(codebook: torch.Tensor, positions: int, *, hidden: int = 128, layers: int = 1,
+                   epochs: int = 5) -> CodePrior:
+    """The ``CodePrior`` (a GRU over the code grid) for ``codebook`` and ``positions``. Options
+    (model.code_prior): ``hidden`` width, GRU ``layers``, and the ``epochs`` of fitting it when training
+    ends (read by the VQ-VAE's training stages; 0: none, ``vaekit fit-code-prior`` fits one later)."""
+    check_code_prior(Section(hidden=hidden, layers=layers, epochs=epochs))
+    return CodePrior(codebook, positions, hidden, layers)
+
+
+def check_code_prior(code_prior: Section) -> None:
+    """The range checks of the code prior's options, run when the VQ-VAE is built (the prior is built
+    only when training ends, after the run folder is written)."""
+    for key in ("hidden", "layers"):
+        if code_prior.get(key, 1) < 1:
+            raise UserError(f"model.code_prior.{key} must be at least 1, got {code_prior[key]}")
+    if code_prior.get("epochs", 0) < 0:
+        raise UserError(f"model.code_prior.epochs must be >= 0 (0: none), got {code_prior['epochs']}")
 
 
 class CodeGridDistribution(Distribution):

@@ -1,5 +1,5 @@
 """Conditional models: the one-hot class label y enters the encoder, q(z|x, y), and the decoder,
-p(x|z, y); with ``model.prior=conditional`` the prior is a learned Gaussian p(z|y) per class.
+p(x|z, y); with ``model.prior.name=conditional`` the prior is a learned Gaussian p(z|y) per class.
 
 How y enters: the conv trunk gets y as L extra constant input channels (every pixel sees the label
 from the first layer on, and the trunk stays a plain stack of convolutions); other trunks get the
@@ -17,7 +17,6 @@ summing to 1, e.g. a path between two one-hots).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from typing import Iterator
 
 import torch
@@ -27,7 +26,9 @@ from torch.distributions import Distribution, Independent, Normal
 
 from ..data.array import ArrayData, batches
 from ..errors import UserError
-from .priors import Prior, components
+from ..config.section import Section
+from ..nn.registry import TRUNKS
+from .priors import Prior
 from .registry import PRIORS
 
 
@@ -57,14 +58,13 @@ class LabelledDecoder(nn.Module):
         return self.trunk(torch.cat([z, y], -1))
 
 
-def labelled_trunks(build_trunk, config, data_shape: tuple[int, ...], params: int):
-    """(encoder, decoder) of a registered trunk widened for L = config.classes label inputs."""
-    classes = config.classes
-    channels = config.trunk == "conv"
+def labelled_trunks(trunk: Section, classes: int, data_shape: tuple[int, ...], latent_dim: int, params: int):
+    """(encoder, decoder) of the registered trunk ``trunk`` widened for L = ``classes`` label inputs."""
+    build_trunk = TRUNKS.get(trunk.name)
+    channels = trunk.name == "conv"
     encoder_shape = (data_shape[0] + classes, *data_shape[1:]) if channels else (int(torch.Size(data_shape).numel()) + classes,)
-    encoder, _ = build_trunk(encoder_shape, config, params)
-    wide = dataclasses.replace(config, latent_dim=config.latent_dim + classes)
-    _, decoder = build_trunk(tuple(data_shape), wide, params)
+    encoder, _ = build_trunk(encoder_shape, latent_dim, params, **trunk.options)
+    _, decoder = build_trunk(tuple(data_shape), latent_dim + classes, params, **trunk.options)
     return LabelledEncoder(encoder, channels), LabelledDecoder(decoder)
 
 
@@ -153,8 +153,8 @@ def training_batches(batches, model, data):
     return LabelledBatches(batches, model, data_labels(model, data).to(data.values.device))
 
 
-def label_count(config, data) -> int:
-    """The classes of a conditional model: ``config.classes``, or max label + 1 of the training data;
+def label_count(model: Section, data) -> int:
+    """The classes of a conditional model: ``model.classes``, or max label + 1 of the training data;
     a UserError for data without labels or with a single class."""
     labels = getattr(data, "labels", None)
     if labels is None:
@@ -166,10 +166,10 @@ def label_count(config, data) -> int:
     if int(seen.min()) < 0:
         raise UserError(f"{data.name}: class labels must be >= 0, got {int(seen.min())}")
     needed = int(seen.max()) + 1
-    if config.classes and config.classes < needed:
-        raise UserError(f"{data.name}: labels go up to {needed - 1}, but model.classes is {config.classes}; "
+    if model.classes and model.classes < needed:
+        raise UserError(f"{data.name}: labels go up to {needed - 1}, but model.classes is {model.classes}; "
                         f"set model.classes={needed} or leave it at 0")
-    return config.classes or needed
+    return model.classes or needed
 
 
 @PRIORS.register("conditional")
@@ -179,13 +179,12 @@ class ClassConditionalNormal(Prior):
 
     needs_labels = True
 
-    def __init__(self, latent_dim: int, config=None):
+    def __init__(self, latent_dim: int, classes: int = 0):
         super().__init__()
-        components(config, "conditional", None)
-        if config is None or not config.conditional or config.classes < 1:
-            raise UserError("model.prior=conditional is a prior per class: it needs model.conditional=true")
-        self.loc = nn.Parameter(torch.zeros(config.classes, latent_dim))
-        self.log_scale = nn.Parameter(torch.zeros(config.classes, latent_dim))
+        if classes < 1:
+            raise UserError("model.prior.name=conditional is a prior per class: it needs model.conditional=true")
+        self.loc = nn.Parameter(torch.zeros(classes, latent_dim))
+        self.log_scale = nn.Parameter(torch.zeros(classes, latent_dim))
 
     def forward(self, labels: torch.Tensor | None = None) -> Distribution:
         """p(z|y): batch shape (B,) for class indices (B,); soft labels (B, L) mix the parameters."""

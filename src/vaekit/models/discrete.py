@@ -189,21 +189,20 @@ class DiscretizedLogisticEvents(EventDistribution):
 
 @LIKELIHOODS.register("discretized_logistic")
 class DiscretizedLogistic(DiscreteLikelihood):
-    """8-bit data; a mixture of ``model.mixtures`` discretised logistics per sub-pixel (PixelCNN++),
-    with ``model.channel_coupling`` the PixelCNN++ dependence of green and blue on red for RGB.
+    """8-bit data; a mixture of ``mixtures`` discretised logistics per sub-pixel (PixelCNN++),
+    with ``channel_coupling`` the PixelCNN++ dependence of green and blue on red for RGB.
 
     Decoder outputs per sub-pixel: K logits, K means, K log-scales (and K coupling coefficients)."""
 
-    def __init__(self, data_shape, config=None):
+    def __init__(self, data_shape, *, mixtures: int = 1, channel_coupling: bool = False):
         super().__init__(data_shape)
-        self.mixtures = getattr(config, "mixtures", 1)
-        self.coupled = bool(getattr(config, "channel_coupling", False))
+        self.mixtures, self.coupled = mixtures, channel_coupling
         if self.mixtures < 1:
-            raise UserError(f"model.mixtures must be at least 1, got {self.mixtures}")
+            raise UserError(f"model.likelihood.mixtures must be at least 1, got {self.mixtures}")
         if self.coupled and (len(self.data_shape) != 3 or self.data_shape[0] != 3):
             shape = "x".join(map(str, self.data_shape))
-            raise UserError(f"model.channel_coupling needs RGB images (3 x H x W), got {shape}; "
-                            "set model.channel_coupling=false")
+            raise UserError(f"model.likelihood.channel_coupling needs RGB images (3 x H x W), got {shape}; "
+                            "set model.likelihood.channel_coupling=false")
         self.params = (4 if self.coupled else 3) * self.mixtures
 
     def forward(self, decoded):

@@ -15,7 +15,7 @@ from torch import nn
 from torch.distributions import Distribution
 
 from ..errors import UserError
-from .priors import Prior, components, gaussian_mixture, sample_mixture
+from .priors import Prior, check_components, gaussian_mixture, sample_mixture
 from .registry import PRIORS
 
 
@@ -27,7 +27,7 @@ class ExemplarPrior(Prior):
     exemplars: buffer (M, *data_shape) in the model's input units, created (zeros, ``filled`` False)
     by ``bind`` and filled from the training split by ``take_exemplars`` before the first step of
     a fresh run; both are saved with the weights, so a loaded or resumed model needs no data.
-    M is ``model.prior_components`` (500 when 0). log_scale: a scalar parameter, log sigma.
+    M is ``model.prior.components`` (500 by default). log_scale: a scalar parameter, log sigma.
 
     sigma starts at 1: at initialisation the posterior standard deviations are about 1 (the
     Gaussian head's log-variance starts near 0) and the exemplar means lie close together, so the
@@ -44,9 +44,9 @@ class ExemplarPrior(Prior):
     be an exemplar sees itself in its prior).
     """
 
-    def __init__(self, latent_dim: int, config=None):
+    def __init__(self, latent_dim: int, classes: int = 0, *, components: int = 500):
         super().__init__()
-        self.count = components(config, "exemplar", 500)
+        self.count = check_components(components)
         self.latent_dim = latent_dim
         self.log_scale = nn.Parameter(torch.zeros(()))  # log sigma; sigma = 1 to start (see above)
         self.encode = None  # the model's q(z|x), set by bind; a plain attribute, not a submodule (no cycle)

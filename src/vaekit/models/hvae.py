@@ -18,21 +18,21 @@ q(z1|x, z2 = mean of q(z2|x)) and the mean of q(z2|x).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Callable
 
 import torch
 from torch import nn
 from torch.distributions import Distribution
 
+from ..config.section import Section, part
 from ..errors import UserError
 from ..nn.mlp import dense_stack
-from ..nn.registry import TRUNKS
+from ..nn.registry import TRUNKS, Trunk
 from .heads import GaussianHead
 from .likelihoods import build_likelihood
-from .model import LatentVariableModel
+from .model import LatentVariableModel, check_model_options
 from .priors import Prior, build_prior
-from .registry import MODELS
+from .registry import MODELS, LikelihoodPart, PriorPart
 
 
 class TwoLevel(Distribution):
@@ -133,31 +133,43 @@ class HierarchicalPrior(Prior):
         return torch.cat([p_z1.mean + temperature * p_z1.stddev * noise, z2], -1)
 
 
-def build_hierarchy(config, data_shape: tuple[int, ...]) -> LatentVariableModel:
-    """The two-level model on the trunk ``config.trunk``; its decoder reads z = (z1, z2)."""
-    likelihood = build_likelihood(config, data_shape)
-    pair = dataclasses.replace(config, latent_dim=2 * config.latent_dim)
-    encoder, decoder = TRUNKS.get(config.trunk)(data_shape, pair, likelihood.params)
-    width = config.hidden[-1]
-    head = HierarchicalHead(encoder.out_features, config.latent_dim, width, config.gated)
-    prior = HierarchicalPrior(build_prior(config), config.latent_dim, width, config.gated)
+def build_hierarchy(data_shape: tuple[int, ...], latent_dim: int, trunk: Section, prior: Section,
+                    likelihood: Section, width: int) -> LatentVariableModel:
+    """The two-level model on the registered trunk ``trunk``; its decoder reads z = (z1, z2)."""
+    check_model_options(latent_dim)
+    if width < 0:
+        raise UserError(f"model.width must be >= 0 (0: the trunk's last hidden width, or 256), got {width}")
+    likelihood = build_likelihood(likelihood, data_shape)
+    encoder, decoder = TRUNKS.get(trunk.name)(data_shape, 2 * latent_dim, likelihood.params, **trunk.options)
+    width = width or trunk.get("hidden", (DEFAULT_WIDTH,))[-1]
+    gated = trunk.get("gated", False)
+    head = HierarchicalHead(encoder.out_features, latent_dim, width, gated)
+    prior = HierarchicalPrior(build_prior(prior, latent_dim), latent_dim, width, gated)
     return LatentVariableModel(encoder, head, decoder, likelihood, prior, data_shape, "elbo")
 
 
-@MODELS.register("hvae")
-def build_hvae(config, data_shape) -> LatentVariableModel:
-    """Two-level hierarchical VAE on the trunk ``model.trunk`` (mlp by default), trained with the ELBO."""
-    return build_hierarchy(config, data_shape)
+DEFAULT_WIDTH = 256  # of the head's and the prior's layers for a trunk without hidden widths (0.1's hidden[-1])
 
 
-@MODELS.register("conv_hvae")
-def build_conv_hvae(config, data_shape) -> LatentVariableModel:
+@MODELS.register("hvae", objective="elbo")
+def build_hvae(data_shape: tuple[int, ...], *, latent_dim: int = 16, trunk: Trunk = part("mlp"),
+               prior: PriorPart = part("normal"), likelihood: LikelihoodPart = part("auto"),
+               width: int = 0) -> LatentVariableModel:
+    """Two-level hierarchical VAE on the trunk ``model.trunk`` (mlp by default), trained with the ELBO.
+    ``width``: of the layers of q(z1|x, z2) and p(z1|z2); 0: the trunk's last hidden width (256 for conv)."""
+    return build_hierarchy(tuple(data_shape), latent_dim, trunk, prior, likelihood, width)
+
+
+@MODELS.register("conv_hvae", objective="elbo")
+def build_conv_hvae(data_shape: tuple[int, ...], *, latent_dim: int = 16, trunk: Trunk = part("conv"),
+                    prior: PriorPart = part("normal"), likelihood: LikelihoodPart = part("auto"),
+                    width: int = 0) -> LatentVariableModel:
     """The convolutional two-level VAE: images C x H x W and the conv trunk (the same as hvae with trunk conv)."""
     if len(data_shape) != 3:
         shape = "x".join(map(str, data_shape))
         raise UserError(f"model 'conv_hvae' needs images of shape C x H x W, got {shape}; "
                         "use model 'hvae' for other data")
-    if config.trunk != "conv":
-        raise UserError(f"model 'conv_hvae' is convolutional; set model.trunk=conv (got {config.trunk!r}), "
+    if trunk.name != "conv":
+        raise UserError(f"model 'conv_hvae' is convolutional; set model.trunk.name=conv (got {trunk.name!r}), "
                         "or use model 'hvae' with the trunk you want")
-    return build_hierarchy(config, data_shape)
+    return build_hierarchy(tuple(data_shape), latent_dim, trunk, prior, likelihood, width)

@@ -13,6 +13,8 @@ from torch import nn
 from torch.distributions import Bernoulli as _Bernoulli
 from torch.distributions import ContinuousBernoulli, Distribution, Independent, Normal
 
+from ..config.options import resolve_part
+from ..config.section import Section
 from ..errors import UserError
 from .registry import LIKELIHOODS
 
@@ -23,7 +25,7 @@ class Likelihood(nn.Module):
     params = 1
     support = "real numbers"
 
-    def __init__(self, data_shape: tuple[int, ...], config=None):
+    def __init__(self, data_shape: tuple[int, ...]):
         super().__init__()
         self.data_shape = tuple(data_shape)
 
@@ -96,13 +98,13 @@ class ContinuousBernoulliLikelihood(Likelihood):
 
 @LIKELIHOODS.register("gaussian")
 class FixedGaussian(Likelihood):
-    """Real values with a fixed standard deviation ``config.sigma`` (sigma = 1 is the plain L2 loss)."""
+    """Real values with a fixed standard deviation ``sigma`` (option model.likelihood.sigma; 1 is the
+    plain L2 loss)."""
 
-    def __init__(self, data_shape, config=None):
+    def __init__(self, data_shape, *, sigma: float = 1.0):
         super().__init__(data_shape)
-        sigma = 1.0 if config is None else config.sigma
         if not sigma > 0:
-            raise UserError(f"model.sigma must be positive, got {sigma}")
+            raise UserError(f"model.likelihood.sigma must be positive, got {sigma}")
         self.register_buffer("sigma", torch.tensor(float(sigma)))
 
     def distribution(self, decoded):
@@ -114,7 +116,7 @@ class FixedGaussian(Likelihood):
 class LearnedGaussian(Likelihood):
     """Real values with a standard deviation learned per feature (or per pixel), shared over examples."""
 
-    def __init__(self, data_shape, config=None):
+    def __init__(self, data_shape):
         super().__init__(data_shape)
         self.log_sigma = nn.Parameter(torch.zeros(self.data_shape))
 
@@ -123,10 +125,19 @@ class LearnedGaussian(Likelihood):
         return Normal(loc, self.log_sigma.exp().expand_as(loc), validate_args=False)
 
 
-def build_likelihood(config, data_shape: tuple[int, ...]) -> Likelihood:
-    if config.likelihood == "auto":
+def build_likelihood(likelihood: Section, data_shape: tuple[int, ...]) -> Likelihood:
+    """The registered likelihood ``likelihood.name`` for data of ``data_shape`` with its options."""
+    if likelihood.name == "auto":
         raise UserError(
-            "model.likelihood 'auto' is chosen from the data by vaekit.train; to build a model directly, "
+            "model.likelihood.name 'auto' is chosen from the data by vaekit.train; to build a model directly, "
             f"name the likelihood: one of {', '.join(LIKELIHOODS.names())}"
         )
-    return LIKELIHOODS.get(config.likelihood)(tuple(data_shape), config)
+    return LIKELIHOODS.get(likelihood.name)(tuple(data_shape), **likelihood.options)
+
+
+def chosen_likelihood(likelihood: Section, name: str) -> Section:
+    """``likelihood`` with the name 'auto' replaced by ``name`` (chosen from the data), its options
+    checked against that likelihood; a named one unchanged."""
+    if likelihood.name != "auto":
+        return likelihood
+    return resolve_part(LIKELIHOODS, {**likelihood, "name": name}, "model.likelihood")

@@ -6,18 +6,22 @@ Variants are new parts registered by name (``MODELS``), not new model classes.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import torch
 from torch import nn
 from torch.distributions import Distribution
 
+from ..config.options import resolve_part
+from ..config.section import Section, part
 from ..errors import UserError
 from ..nn.precision import at_least_float32, full_precision
-from ..nn.registry import TRUNKS
+from ..nn.registry import TRUNKS, Trunk
 from .conditional import check_labels, labelled_trunks, one_hot
 from .heads import GaussianHead, PointHead
 from .likelihoods import build_likelihood
 from .priors import Prior, build_prior
-from .registry import MODELS
+from .registry import MODELS, LikelihoodPart, PriorPart
 
 
 class LatentVariableModel(nn.Module):
@@ -132,46 +136,53 @@ class LatentVariableModel(nn.Module):
         return labels
 
 
-def _compose(config, data_shape, head_class, prior, default_objective) -> LatentVariableModel:
-    likelihood = build_likelihood(config, data_shape)
-    trunk = TRUNKS.get(config.trunk)
-    if config.conditional:
-        encoder, decoder = labelled_trunks(trunk, config, tuple(data_shape), likelihood.params)
+def _compose(data_shape, latent_dim: int, trunk: Section, likelihood: Section, conditional: bool, classes: int,
+             head_class, prior, default_objective: str) -> LatentVariableModel:
+    likelihood = build_likelihood(likelihood, data_shape)
+    if conditional:
+        encoder, decoder = labelled_trunks(trunk, classes, tuple(data_shape), latent_dim, likelihood.params)
     else:
-        encoder, decoder = trunk(tuple(data_shape), config, likelihood.params)
-    head = head_class(encoder.out_features, config.latent_dim)
-    classes = config.classes if config.conditional else 0
+        encoder, decoder = TRUNKS.get(trunk.name)(tuple(data_shape), latent_dim, likelihood.params, **trunk.options)
+    head = head_class(encoder.out_features, latent_dim)
+    classes = classes if conditional else 0
     return LatentVariableModel(encoder, head, decoder, likelihood, prior, data_shape, default_objective, classes)
 
 
-@MODELS.register("vae")
-def build_vae(config, data_shape) -> LatentVariableModel:
-    """Gaussian posterior, registered prior (standard normal by default), ELBO objective."""
-    prior = build_prior(config)
-    if config.conditional and type(prior).bind is not Prior.bind:
-        raise UserError(f"model.prior={config.prior} encodes inputs with the model's encoder, which a conditional model "
-                        "cannot do without their labels; use prior normal, mog or conditional")
-    return _compose(config, data_shape, GaussianHead, prior, "elbo")
-
-
-@MODELS.register("ae")
-def build_ae(config, data_shape) -> LatentVariableModel:
-    """Deterministic autoencoder: point-mass 'posterior', no prior, reconstruction objective."""
-    return _compose(config, data_shape, PointHead, None, "reconstruction")
-
-
-build_vae.conditional = build_ae.conditional = True  # the models that take model.conditional
-
-
-def build_model(config, data_shape) -> LatentVariableModel:
-    """Build the registered model ``config.name`` for data of shape ``data_shape`` (no batch dim)."""
-    if config.latent_dim < 1:
-        raise UserError(f"model.latent_dim must be at least 1, got {config.latent_dim}")
-    builder = MODELS.get(config.name)
-    if config.conditional and not getattr(builder, "conditional", False):
-        raise UserError(f"model.conditional applies to models vae and ae, not {config.name!r}")
-    if config.conditional and config.classes < 2:
-        raise UserError(f"model.classes must be at least 2 for a conditional model, got {config.classes} "
+def check_model_options(latent_dim: int, conditional: bool = False, classes: int = 0) -> None:
+    """The range checks every model builder shares: model.latent_dim, and model.classes when conditional."""
+    if latent_dim < 1:
+        raise UserError(f"model.latent_dim must be at least 1, got {latent_dim}")
+    if conditional and classes < 2:
+        raise UserError(f"model.classes must be at least 2 for a conditional model, got {classes} "
                         "(vaekit train sets it from the labels of the data)")
-    return builder(config, tuple(data_shape))
 
+
+@MODELS.register("vae", objective="elbo")
+def build_vae(data_shape: tuple[int, ...], *, latent_dim: int = 16, trunk: Trunk = part("mlp"),
+              prior: PriorPart = part("normal"), likelihood: LikelihoodPart = part("auto"), conditional: bool = False,
+              classes: int = 0) -> LatentVariableModel:
+    """Gaussian posterior, registered prior (standard normal by default), ELBO objective. ``conditional``:
+    encoder q(z|x, y) and decoder p(x|z, y) see the one-hot class label y of ``classes`` classes (0: set
+    from the training labels by vaekit.train)."""
+    check_model_options(latent_dim, conditional, classes)
+    built_prior = build_prior(prior, latent_dim, classes if conditional else 0)
+    if conditional and type(built_prior).bind is not Prior.bind:
+        raise UserError(f"model.prior.name={prior.name} encodes inputs with the model's encoder, which a conditional "
+                        "model cannot do without their labels; use prior normal, mog or conditional")
+    return _compose(data_shape, latent_dim, trunk, likelihood, conditional, classes, GaussianHead, built_prior, "elbo")
+
+
+@MODELS.register("ae", objective="reconstruction")
+def build_ae(data_shape: tuple[int, ...], *, latent_dim: int = 16, trunk: Trunk = part("mlp"),
+             likelihood: LikelihoodPart = part("auto"), conditional: bool = False,
+             classes: int = 0) -> LatentVariableModel:
+    """Deterministic autoencoder: point-mass 'posterior', no prior, reconstruction objective."""
+    check_model_options(latent_dim, conditional, classes)
+    return _compose(data_shape, latent_dim, trunk, likelihood, conditional, classes, PointHead, None, "reconstruction")
+
+
+def build_model(model: Mapping, data_shape) -> LatentVariableModel:
+    """Build the registered model ``model.name`` for data of shape ``data_shape`` (no batch dim) with
+    the options of the section ``model`` (validated here: a UserError names a bad one)."""
+    model = resolve_part(MODELS, model, "model")
+    return MODELS.get(model.name)(tuple(data_shape), **model.options)

@@ -7,6 +7,9 @@ deviations (of each component, for mixtures). The mixtures are ``MixtureSameFami
 ``Independent(Normal)``, so ``log_prob`` is exact; their KL to a Gaussian posterior has no closed
 form, and the ELBO uses the Monte Carlo estimate of ``objectives.kl_per_example``.
 
+A prior's constructor takes the context ``(latent_dim, classes)`` (classes: of a conditional model, 0
+otherwise) and its options as keyword-only arguments (``model.prior.components``).
+
 A prior that needs the model (the VampPrior encodes its pseudo-inputs with the model's encoder)
 receives it through ``bind(encode, data_shape)``, which the model calls once when it is composed.
 """
@@ -20,6 +23,7 @@ import torch
 from torch import nn
 from torch.distributions import Categorical, Distribution, Independent, MixtureSameFamily, Normal
 
+from ..config.section import Section
 from ..errors import UserError
 from .registry import PRIORS
 
@@ -45,9 +49,8 @@ class Prior(nn.Module):
 class StandardNormal(Prior):
     """N(0, I) over z of shape (latent_dim,)."""
 
-    def __init__(self, latent_dim: int, config=None):
+    def __init__(self, latent_dim: int, classes: int = 0):
         super().__init__()
-        components(config, "normal", None)  # rejects model.prior_components: a single Gaussian has none
         self.register_buffer("loc", torch.zeros(latent_dim))
         self.register_buffer("scale", torch.ones(latent_dim))
 
@@ -68,9 +71,9 @@ class MixtureOfGaussians(Prior):
     standard normal prior would cover; the scales start at 1 and the weights uniform.
     """
 
-    def __init__(self, latent_dim: int, config=None):
+    def __init__(self, latent_dim: int, classes: int = 0, *, components: int = 10):
         super().__init__()
-        count = components(config, "mog", 10)
+        count = check_components(components)
         self.logits = nn.Parameter(torch.zeros(count))
         self.loc = nn.Parameter(torch.randn(count, latent_dim))
         self.log_scale = nn.Parameter(torch.zeros(count, latent_dim))
@@ -93,9 +96,9 @@ class VampPrior(Prior):
     the encoder accepts any real input.
     """
 
-    def __init__(self, latent_dim: int, config=None):
+    def __init__(self, latent_dim: int, classes: int = 0, *, components: int = 500):
         super().__init__()
-        self.count = components(config, "vamp", 500)
+        self.count = check_components(components)
         self.latent_dim = latent_dim
         self.encode = None  # the model's q(z|x), set by bind; a plain attribute, not a submodule (no cycle)
 
@@ -116,14 +119,11 @@ class VampPrior(Prior):
         return sample_mixture(self(), n, temperature, generator)
 
 
-def components(config, prior: str, default: int | None) -> int | None:
-    """K from ``config.prior_components`` (0: ``default``); a UserError for priors without components."""
-    count = 0 if config is None else config.prior_components
-    if count < 0:
-        raise UserError(f"model.prior_components must be >= 0 (0: the prior's default), got {count}")
-    if default is None and count:
-        raise UserError(f"model.prior_components applies to the mixture priors (exemplar, mog, vamp), not to prior {prior!r}")
-    return count or default
+def check_components(count: int) -> int:
+    """``count``, the K of a mixture prior, or a UserError naming model.prior.components."""
+    if count < 1:
+        raise UserError(f"model.prior.components must be at least 1, got {count}")
+    return count
 
 
 class ChunkedMixture(MixtureSameFamily):
@@ -173,6 +173,8 @@ def sample_mixture(
     return loc + temperature * scale * noise
 
 
-def build_prior(config) -> nn.Module:
-    return PRIORS.get(config.prior)(config.latent_dim, config)
+def build_prior(prior: Section, latent_dim: int, classes: int = 0) -> nn.Module:
+    """The registered prior ``prior.name`` over z (latent_dim,) with ``prior``'s options; ``classes``
+    of a conditional model (0 otherwise)."""
+    return PRIORS.get(prior.name)(latent_dim, classes, **prior.options)
 

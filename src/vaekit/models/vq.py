@@ -24,7 +24,7 @@ holds the same codebook.
 
 Likelihood: the paper's prior over codes is uniform and fixed, so no ELBO is reported while
 the model has no prior. Training ends by fitting an autoregressive prior p(c) over the code grid
-(``model.code_prior_epochs``; ``training_stages``; ``vaekit fit-code-prior`` fits one again), with the
+(``model.code_prior.epochs``; ``training_stages``; ``vaekit fit-code-prior`` fits one again), with the
 S code maps of a residual quantizer read together; with it, q(c|x) being one code grid with probability 1,
 
     log p(x) >= log p(x | z_q(x)) + log p(c(x))     (the ELBO: KL(q || p) = -log p(c(x)))
@@ -35,25 +35,23 @@ which evaluation reports as elbo (nats) and bits per dimension; importance sampl
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import torch
 from torch import nn
 
 from ..data.array import batches
+from ..config.section import Section, part
 from ..errors import UserError
 from ..nn.modes import eval_mode
-from ..nn.registry import TRUNKS
+from ..nn.registry import TRUNKS, Trunk
 from ..registry import Registry
-from .code_prior import CodePrior, PriorFitting
+from .code_prior import CodePrior, PriorFitting, check_code_prior
 from .heads import PointMass
 from .likelihoods import build_likelihood
-from .model import LatentVariableModel
-from .quantizers import Quantizer, build_quantizer
-from .registry import MODELS
-
-CODEBOOK_INITS = ("uniform", "kmeans")
+from .model import LatentVariableModel, check_model_options
+from .quantizers import Quantizer, QuantizerPart, build_quantizer
+from .registry import CODE_PRIORS, MODELS, CodePriorPart, LikelihoodPart
 
 # --- posterior and head ---------------------------------------------------------------------------
 
@@ -94,7 +92,7 @@ class VQHead(nn.Module):
 
 # --- code layouts: how a trunk's features become a grid of code vectors ---------------------------
 
-# trunk name -> (config, data_shape, params) -> (encoder, projection, decoder, positions); a trunk
+# trunk name -> (trunk, data_shape, latent_dim, params, positions) -> (encoder, projection, decoder, positions); a trunk
 # without an entry gets ``flat_layout``.
 LAYOUTS: Registry = Registry("code layout")
 
@@ -110,12 +108,10 @@ class FlatCodes(nn.Module):
         return self.linear(h).view(-1, *self.grid)
 
 
-def flat_layout(config, data_shape, params):
-    """Any trunk: ``code_positions`` vectors from the features; the decoder trunk takes (P * D,) as its z."""
-    positions = config.code_positions
-    wide = dataclasses.replace(config, latent_dim=positions * config.latent_dim)
-    encoder, decoder = TRUNKS.get(config.trunk)(data_shape, wide, params)
-    return encoder, FlatCodes(encoder.out_features, positions, config.latent_dim), decoder, positions
+def flat_layout(trunk: Section, data_shape, latent_dim: int, params: int, positions: int):
+    """Any trunk: ``positions`` vectors from the features; the decoder trunk takes (P * D,) as its z."""
+    encoder, decoder = TRUNKS.get(trunk.name)(data_shape, positions * latent_dim, params, **trunk.options)
+    return encoder, FlatCodes(encoder.out_features, positions, latent_dim), decoder, positions
 
 
 class MapToCodes(nn.Module):
@@ -147,13 +143,13 @@ class CodesToMap(nn.Module):
 
 
 @LAYOUTS.register("conv")
-def conv_layout(config, data_shape, params):
-    """A code vector at each position of the deepest feature map; the conv decoder's first layer
-    (its ``project``, which maps z to that map) becomes the matching 1x1 convolution."""
-    encoder, decoder = TRUNKS.get("conv")(data_shape, config, params)
+def conv_layout(trunk: Section, data_shape, latent_dim: int, params: int, positions: int):
+    """A code vector at each position of the deepest feature map (``positions`` unused); the conv
+    decoder's first layer (its ``project``, which maps z to that map) becomes the matching 1x1 convolution."""
+    encoder, decoder = TRUNKS.get("conv")(data_shape, latent_dim, params, **trunk.options)
     map_shape = decoder.start_shape  # (C, h, w) of the deepest map, shared by encoder and decoder
-    decoder.project = CodesToMap(map_shape, config.latent_dim)
-    return encoder, MapToCodes(map_shape, config.latent_dim), decoder, map_shape[1] * map_shape[2]
+    decoder.project = CodesToMap(map_shape, latent_dim)
+    return encoder, MapToCodes(map_shape, latent_dim), decoder, map_shape[1] * map_shape[2]
 
 
 # --- model ----------------------------------------------------------------------------------------
@@ -164,11 +160,14 @@ class VQVAE(LatentVariableModel):
     at the end of training: ``training_stages``), and codebook health as its epoch statistics.
     z: (B, positions * latent_dim)."""
 
-    def __init__(self, encoder, head: VQHead, decoder, likelihood, data_shape, positions: int, config):
+    def __init__(self, encoder, head: VQHead, decoder, likelihood, data_shape, positions: int, code_prior: Section):
         super().__init__(encoder, head, decoder, likelihood, None, data_shape, "vq")
-        self.positions, self.commitment = positions, config.commitment
-        self.prior_size = (config.code_prior_hidden, config.code_prior_layers)
-        self.prior_epochs = config.code_prior_epochs
+        self.positions, self.code_prior = positions, code_prior  # the code prior's section (model.code_prior)
+
+    @property
+    def commitment(self) -> float:
+        """The weight of the VQ loss's commitment term: the quantizer's option (0 without a codebook)."""
+        return self.quantizer.commitment
 
     @property
     def quantizer(self) -> Quantizer:
@@ -183,7 +182,7 @@ class VQVAE(LatentVariableModel):
         if self.prior is None:
             raise UserError(
                 "this VQ-VAE has no code prior (its codes are uniform, so there is nothing to sample or weigh; training "
-                "fits one unless model.code_prior_epochs=0); fit one with 'vaekit fit-code-prior RUN_DIR --epochs N'"
+                "fits one unless model.code_prior.epochs=0); fit one with 'vaekit fit-code-prior RUN_DIR --epochs N'"
             )
         return self.prior()
 
@@ -205,16 +204,16 @@ class VQVAE(LatentVariableModel):
         return {**health(counts), "code_counts": counts.tolist()}
 
     def new_prior(self) -> CodePrior:
-        hidden, layers = self.prior_size
         vectors = self.quantizer.code_vectors().detach()  # (S, K, D)
         table = vectors[0] if len(vectors) == 1 else vectors  # one codebook: (K, D), as the prior always took
-        return CodePrior(table, self.positions, hidden, layers).to(vectors.device)
+        return CODE_PRIORS.get(self.code_prior.name)(table, self.positions, **self.code_prior.options).to(vectors.device)
 
     def training_stages(self, data, seed: int) -> list:
-        """Fitting the code prior to the codes of ``data.train`` (model.code_prior_epochs; none when 0)."""
-        if self.prior_epochs == 0:
+        """Fitting the code prior to the codes of ``data.train`` (model.code_prior.epochs; none when 0)."""
+        epochs = self.code_prior.get("epochs", 0)
+        if epochs == 0:
             return []
-        return [PriorFitting(self, data.train, data.val, self.prior_epochs, seed=seed)]
+        return [PriorFitting(self, data.train, data.val, epochs, seed=seed)]
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         """Weights with a fitted code prior ('prior.*') give the model one to hold them (a model is
@@ -229,29 +228,23 @@ class VQVAE(LatentVariableModel):
         return super().load_state_dict(state_dict, strict, assign)
 
 
-def check_config(config) -> None:
-    sizes = {"codebook_size": config.codebook_size, "code_positions": config.code_positions, "codebooks": config.codebooks,
-             "code_prior_hidden": config.code_prior_hidden, "code_prior_layers": config.code_prior_layers}
-    for key, value in sizes.items():
-        if value < 1:
-            raise UserError(f"model.{key} must be at least 1, got {value}")
-    if config.commitment < 0 or config.codebook_restart < 0 or config.codebook_dim < 0 or config.code_prior_epochs < 0:
-        raise UserError("model.commitment, model.codebook_restart, model.codebook_dim and model.code_prior_epochs "
-                        "must be >= 0")
-    if config.codebook_init not in CODEBOOK_INITS:
-        raise UserError(f"model.codebook_init {config.codebook_init!r} is not one of: {', '.join(CODEBOOK_INITS)}")
-
-
-@MODELS.register("vqvae")
-def build_vqvae(config, data_shape) -> VQVAE:
+@MODELS.register("vqvae", objective="vq")
+def build_vqvae(data_shape: tuple[int, ...], *, latent_dim: int = 16, trunk: Trunk = part("mlp"),
+                likelihood: LikelihoodPart = part("auto"), code_positions: int = 8,
+                quantizer: QuantizerPart = part("nearest"), code_prior: CodePriorPart = part("gru")) -> VQVAE:
     """VQ-VAE: a grid of ``latent_dim``-wide vectors, each quantized by the registered quantizer
-    ``config.quantizer``; objective 'vq'."""
-    check_config(config)
-    quantizer = build_quantizer(config)  # first: a bad option fails before the networks are built
-    likelihood = build_likelihood(config, data_shape)
-    layout = LAYOUTS.get(config.trunk) if config.trunk in LAYOUTS else flat_layout
-    encoder, project, decoder, positions = layout(config, tuple(data_shape), likelihood.params)
-    return VQVAE(encoder, VQHead(project, quantizer), decoder, likelihood, data_shape, positions, config)
+    ``quantizer``; objective 'vq'. ``code_positions``: code vectors per example with a trunk other than
+    conv (conv: one per position of its deepest feature map). ``code_prior``: fitted when training ends."""
+    check_model_options(latent_dim)
+    if code_positions < 1:
+        raise UserError(f"model.code_positions must be at least 1, got {code_positions}")
+    check_code_prior(code_prior)
+    built = build_quantizer(quantizer, latent_dim)  # first: a bad option fails before the networks are built
+    built_likelihood = build_likelihood(likelihood, data_shape)
+    layout = LAYOUTS.get(trunk.name) if trunk.name in LAYOUTS else flat_layout
+    encoder, project, decoder, positions = layout(trunk, tuple(data_shape), latent_dim, built_likelihood.params,
+                                                  code_positions)
+    return VQVAE(encoder, VQHead(project, built), decoder, built_likelihood, data_shape, positions, code_prior)
 
 
 # --- statistics -----------------------------------------------------------------------------------

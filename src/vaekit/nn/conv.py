@@ -13,6 +13,7 @@ from torch import nn
 
 from ..errors import UserError
 from .gated import gated_conv2d, gated_conv_transpose2d, gated_dense
+from .mlp import check_widths
 from .registry import TRUNKS
 
 
@@ -82,12 +83,16 @@ class ConvDecoder(nn.Module):
 
 
 @TRUNKS.register("conv")
-def build_conv(data_shape, config, params):
-    """(encoder, decoder) pair for images; ``config.channels`` sets the depth and widths."""
+def build_conv(data_shape: tuple[int, ...], latent_dim: int, params: int, *,
+               channels: tuple[int, ...] = (32, 64), gated: bool = False):
+    """(encoder, decoder) pair for images C x H x W and latents of width ``latent_dim``, the decoder
+    giving ``params`` values per sub-pixel. Options (model.trunk): ``channels``, input side first,
+    each layer halving H and W; ``gated`` convolutions."""
     if len(data_shape) != 3:
         shape = "x".join(map(str, data_shape))
-        raise UserError(f"trunk 'conv' needs images of shape C x H x W, got {shape}; use model.trunk=mlp")
+        raise UserError(f"trunk 'conv' needs images of shape C x H x W, got {shape}; use model.trunk.name=mlp")
+    check_widths("model.trunk.channels", channels)
     return (
-        ConvEncoder(data_shape, config.channels, config.gated),
-        ConvDecoder(data_shape, config.channels, config.latent_dim, params, config.gated),
+        ConvEncoder(data_shape, channels, gated),
+        ConvDecoder(data_shape, channels, latent_dim, params, gated),
     )

@@ -7,6 +7,7 @@ import math
 import torch
 from torch import nn
 
+from ..errors import UserError
 from .gated import gated_dense
 from .registry import TRUNKS
 
@@ -49,9 +50,19 @@ class MLPDecoder(nn.Module):
 
 
 @TRUNKS.register("mlp")
-def build_mlp(data_shape, config, params):
-    """(encoder, decoder) pair for ``config.hidden`` widths; gated layers when ``config.gated``."""
+def build_mlp(data_shape: tuple[int, ...], latent_dim: int, params: int, *,
+              hidden: tuple[int, ...] = (512, 256), gated: bool = False):
+    """(encoder, decoder) pair for inputs of ``data_shape`` and latents of width ``latent_dim``, the
+    decoder giving ``params`` values per data element. Options (model.trunk): ``hidden`` widths, input
+    side first; ``gated`` layers h = (W1 x + b1) * sigmoid(W2 x + b2) instead of Linear + ReLU."""
+    check_widths("model.trunk.hidden", hidden)
     return (
-        MLPEncoder(data_shape, config.hidden, config.gated),
-        MLPDecoder(data_shape, config.hidden, config.latent_dim, params, config.gated),
+        MLPEncoder(data_shape, hidden, gated),
+        MLPDecoder(data_shape, hidden, latent_dim, params, gated),
     )
+
+
+def check_widths(key: str, widths: tuple[int, ...]) -> None:
+    """A UserError naming ``key`` unless every width is at least 1."""
+    if any(width < 1 for width in widths):
+        raise UserError(f"{key} must be widths of at least 1 each, got {list(widths)}")

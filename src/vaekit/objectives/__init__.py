@@ -25,7 +25,7 @@ from . import (  # noqa: F401  (each registers its objective)
     vq,
 )
 from .beta_tcvae import BetaTCVAE
-from .build import build_objective, objective_options
+from .build import build_objective
 from .capacity import CapacityELBO
 from .dip_vae import DIPVAE1, DIPVAE2
 from .elbo import ELBO
@@ -39,4 +39,4 @@ from .vq import VQLoss
 
 __all__ = ["DIPVAE1", "DIPVAE2", "ELBO", "IWAE", "OBJECTIVES", "BetaTCVAE", "CapacityELBO", "FactorVAE", "Output",
            "Reconstruction", "VQLoss", "build_objective", "kl_levels", "kl_per_dimension", "kl_per_example",
-           "linear_warmup", "log_weights", "log_weights_at", "objective_options"]
+           "linear_warmup", "log_weights", "log_weights_at"]

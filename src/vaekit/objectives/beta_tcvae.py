@@ -90,7 +90,7 @@ class BetaTCVAE:
     log_px_z - kl.
     """
 
-    def __init__(self, alpha: float = 1.0, beta: float = 1.0, gamma: float = 1.0, tc_estimator: str = "mss"):
+    def __init__(self, *, alpha: float = 1.0, beta: float = 1.0, gamma: float = 1.0, tc_estimator: str = "mss"):
         check_weights("beta_tcvae", alpha=alpha, beta=beta, gamma=gamma)
         if tc_estimator not in ESTIMATORS:
             raise UserError(f"objective.tc_estimator {tc_estimator!r} is not one of: {', '.join(ESTIMATORS)}")

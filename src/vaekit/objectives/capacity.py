@@ -36,7 +36,7 @@ class CapacityELBO:
 
     compilable = False  # the target moves with the step count
 
-    def __init__(self, gamma: float = 1.0, capacity_max: float = 25.0, capacity_steps: int = 100_000):
+    def __init__(self, *, gamma: float = 1.0, capacity_max: float = 25.0, capacity_steps: int = 100_000):
         check_weights("capacity", gamma=gamma, capacity_max=capacity_max)
         if capacity_steps < 1:
             raise UserError(f"objective 'capacity': objective.capacity_steps must be at least 1, got {capacity_steps}")

@@ -38,7 +38,7 @@ class DIPVAE:
     aggregate = False  # DIP-VAE-II adds the posterior variances
     name = "dip_vae_i"
 
-    def __init__(self, lambda_od: float = 10.0, lambda_d: float = 100.0):
+    def __init__(self, *, lambda_od: float = 10.0, lambda_d: float = 100.0):
         check_weights(self.name, lambda_od=lambda_od, lambda_d=lambda_d)
         self.lambda_od, self.lambda_d = lambda_od, lambda_d
 

@@ -20,7 +20,7 @@ class ELBO:
     model adds its KL per level (kl_z1, kl_z2: one-sample, at the same z, summing to kl).
     """
 
-    def __init__(self, beta: float = 1.0, warmup_epochs: int = 0, free_bits: float = 0.0):
+    def __init__(self, *, beta: float = 1.0, warmup_epochs: int = 0, free_bits: float = 0.0):
         if beta < 0 or warmup_epochs < 0 or free_bits < 0:
             raise UserError("objective.beta, objective.warmup_epochs and objective.free_bits must be >= 0")
         self.beta, self.warmup_epochs, self.free_bits = beta, warmup_epochs, free_bits

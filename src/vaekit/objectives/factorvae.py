@@ -68,7 +68,7 @@ class FactorVAE:
 
     compilable = False  # the discriminator's own update runs between steps
 
-    def __init__(self, gamma: float = 1.0, discriminator_hidden: int = 1000, discriminator_layers: int = 6,
+    def __init__(self, *, gamma: float = 1.0, discriminator_hidden: int = 1000, discriminator_layers: int = 6,
                  discriminator_lr: float = 1e-4):
         check_weights("factorvae", gamma=gamma, discriminator_lr=discriminator_lr)
         for field, value in (("discriminator_hidden", discriminator_hidden),

@@ -28,7 +28,7 @@ class IWAE:
     read). There is no KL weight: beta, warm-up and free bits are the ELBO's and are refused here.
     """
 
-    def __init__(self, k: int = 5, beta: float = 1.0, warmup_epochs: int = 0, free_bits: float = 0.0):
+    def __init__(self, *, k: int = 5, beta: float = 1.0, warmup_epochs: int = 0, free_bits: float = 0.0):
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise UserError(f"objective.k, the importance samples of objective 'iwae', must be an integer >= 1, "
                             f"got {k!r}")

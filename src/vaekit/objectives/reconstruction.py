@@ -11,14 +11,8 @@ from .terms import Output
 
 @OBJECTIVES.register("reconstruction")
 class Reconstruction:
-    """Reconstruction only: loss = mean_B[-log p(x | z = encoder point)] (the autoencoder's loss)."""
-
-    def __init__(self, beta: float = 1.0, warmup_epochs: int = 0, free_bits: float = 0.0):
-        if (beta, warmup_epochs, free_bits) != (1.0, 0, 0.0):
-            raise UserError(
-                "objective 'reconstruction' has no KL term, so objective.beta, objective.warmup_epochs and "
-                "objective.free_bits do not apply; leave them at their defaults or train model 'vae'"
-            )
+    """Reconstruction only: loss = mean_B[-log p(x | z = encoder point)] (the autoencoder's loss).
+    No options: there is no KL term, so objective.beta and the like are unknown keys here."""
 
     @staticmethod
     def check_model(model) -> None:

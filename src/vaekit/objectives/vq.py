@@ -24,15 +24,9 @@ class VQLoss:
     (left out with an EMA codebook) and vq_commitment = commitment * ||z_e - sg[e]||^2 (both in squared
     units of the codebook's space, summed over the stages of a residual quantizer, as they enter the
     loss); FSQ has neither. With a fitted code prior also kl = -log p(codes) and elbo = log_px_z - kl.
-    There is no KL weight: beta, warm-up and free bits are refused; the commitment weight is model.commitment.
+    No options: there is no KL weight (objective.beta and the like are unknown keys here); the
+    commitment weight is the quantizer's (model.quantizer.commitment).
     """
-
-    def __init__(self, beta: float = 1.0, warmup_epochs: int = 0, free_bits: float = 0.0):
-        if (beta, warmup_epochs, free_bits) != (1.0, 0, 0.0):
-            raise UserError(
-                "objective 'vq' has no KL term, so objective.beta, objective.warmup_epochs and objective.free_bits "
-                "do not apply; its commitment weight is model.commitment"
-            )
 
     @staticmethod
     def check_model(model) -> None:

@@ -1,17 +1,15 @@
-"""The quantizers of a VQ-VAE, one per module, registered by name (``model.quantizer``): ``nearest``
-(one codebook), ``residual`` (stages of codebooks), ``fsq`` (a fixed grid). ``build_quantizer``
-checks the config's options against the chosen one."""
+"""The quantizers of a VQ-VAE, one per module, registered by name (``model.quantizer.name``): ``nearest``
+(one codebook), ``residual`` (stages of codebooks), ``fsq`` (a fixed grid). Each one's keyword-only
+constructor arguments are its options (``model.quantizer.codebook_size``, ``model.quantizer.levels``)."""
 
 from . import fsq, nearest, residual  # noqa: F401  (each registers its quantizer)
-from .base import Quantized, Quantizer, check_options
-from .registry import QUANTIZERS
+from .base import Quantized, Quantizer
+from .registry import QUANTIZERS, QuantizerPart
 
 
-def build_quantizer(config) -> Quantizer:
-    """The registered quantizer ``config.quantizer``, for encoder outputs of width ``config.latent_dim``."""
-    factory = QUANTIZERS.get(config.quantizer)
-    check_options(config.quantizer, config, factory.options)
-    return factory(config)
+def build_quantizer(quantizer, latent_dim: int) -> Quantizer:
+    """The registered quantizer ``quantizer.name`` with its options, for encoder outputs of width ``latent_dim``."""
+    return QUANTIZERS.get(quantizer.name)(latent_dim, **quantizer.options)
 
 
-__all__ = ["QUANTIZERS", "Quantized", "Quantizer", "build_quantizer"]
+__all__ = ["QUANTIZERS", "Quantized", "Quantizer", "QuantizerPart", "build_quantizer"]

@@ -9,17 +9,13 @@ the forward pass is exactly the code vectors; the gradient reaching z_e is the e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from ...errors import UserError
-
-# The ModelConfig fields that configure a quantizer; one it does not use must keep its default.
-OPTIONS = ("codebook_size", "commitment", "codebook_ema", "codebook_restart", "fsq_levels", "codebooks",
-           "codebook_init", "codebook_cosine", "codebook_dim", "gradient")
-
 
 @dataclass
 class Quantized:
@@ -48,8 +44,8 @@ class Quantizer(nn.Module):
     averages, so the VQ loss has no codebook term.
     """
 
-    options: tuple[str, ...] = ()  # the OPTIONS this quantizer uses
     stages: int = 1
+    commitment: float = 0.0  # the weight of the VQ loss's commitment term (0: no codebook, no term)
     size: int
     ema: bool = False
 
@@ -60,15 +56,13 @@ class Quantizer(nn.Module):
         raise NotImplementedError
 
 
-def check_options(name: str, config, used: tuple[str, ...]) -> None:
-    """A UserError naming the first quantizer option of ``config`` that quantizer ``name`` does not
-    use (``used``) and that is not at its default (so no setting is silently ignored)."""
-    defaults = type(config)()
-    for option in OPTIONS:
-        value, default = getattr(config, option), getattr(defaults, option)
-        if option not in used and value != default:
-            raise UserError(f"quantizer {name!r} does not use model.{option}; leave it at its default ({default!r}) "
-                            "or choose a quantizer that does")
+def check_codebook_options(codebook_size: int, codebook_dim: int, commitment: float, restart: int) -> None:
+    """The range checks of the options of the quantizers with codebooks (nearest, residual)."""
+    if codebook_size < 1:
+        raise UserError(f"model.quantizer.codebook_size must be at least 1, got {codebook_size}")
+    for key, value in (("codebook_dim", codebook_dim), ("commitment", commitment), ("restart", restart)):
+        if value < 0:
+            raise UserError(f"model.quantizer.{key} must be >= 0, got {value}")
 
 
 # --- gradient estimators: z_e (N, d) and the chosen codes z_q (N, d) -> the value (N, d) ------------
@@ -99,11 +93,12 @@ def rotation(z_e: torch.Tensor, z_q: torch.Tensor, eps: float = 1e-12) -> torch.
 
 
 GRADIENTS = {"straight_through": straight_through, "rotation": rotation}
+Gradient = Literal["straight_through", "rotation"]  # the option model.quantizer.gradient: a key of GRADIENTS
 
 
 def gradient_estimator(name: str):
     if name not in GRADIENTS:
-        raise UserError(f"model.gradient {name!r} is not one of: {', '.join(GRADIENTS)}")
+        raise UserError(f"model.quantizer.gradient {name!r} is not one of: {', '.join(GRADIENTS)}")
     return GRADIENTS[name]
 
 

@@ -28,15 +28,15 @@ BOUND_EPS = 1e-3  # keeps tanh's range just wider than the outer levels, so they
 class FSQ(Quantizer):
     """z_e (N, D) -> one index (N, 1) of prod(levels) grid points, and the point (N, D)."""
 
-    options = ("fsq_levels",)
-
-    def __init__(self, config):
+    def __init__(self, latent_dim: int, *, levels: tuple[int, ...] = (8, 5, 5, 5)):
+        """latent_dim: the width D of the encoder's vectors. Option (model.quantizer): ``levels`` per
+        dimension of the grid (each >= 2); codes = their product."""
         super().__init__()
-        levels = tuple(config.fsq_levels)
+        levels = tuple(levels)
         if not levels or min(levels) < 2:
-            raise UserError(f"model.fsq_levels must be one or more levels, each at least 2; got {list(levels)}")
+            raise UserError(f"model.quantizer.levels must be one or more levels, each at least 2; got {list(levels)}")
         self.size = math.prod(levels)
-        self.projections = Projections(config.latent_dim, len(levels))
+        self.projections = Projections(latent_dim, len(levels))
         self.register_buffer("levels", torch.tensor(levels), persistent=False)
         basis = torch.cumprod(torch.tensor((1, *levels[:-1])), 0)
         self.register_buffer("basis", basis, persistent=False)  # (d,) mixed-radix place values

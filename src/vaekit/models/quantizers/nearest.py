@@ -6,33 +6,35 @@ from __future__ import annotations
 
 import torch
 
-from .base import Projections, Quantized, Quantizer, gradient_estimator
+from typing import Literal
+
+from .base import Gradient, Projections, Quantized, Quantizer, check_codebook_options, gradient_estimator
 from .codebook import Codebook
 from .registry import QUANTIZERS
 
-CODEBOOK_OPTIONS = ("codebook_size", "commitment", "codebook_ema", "codebook_restart", "codebook_init",
-                    "codebook_cosine", "codebook_dim", "gradient")
-
-
-def codebook_of(config, dim: int) -> Codebook:
-    """A ``Codebook`` of config.codebook_size vectors of width ``dim`` with the config's remedies."""
-    return Codebook(config.codebook_size, dim, config.codebook_ema, config.codebook_restart, config.codebook_init,
-                    config.codebook_cosine)
+Init = Literal["uniform", "kmeans"]  # small random codes, or k-means on the first batch's encoder outputs
 
 
 @QUANTIZERS.register("nearest")
 class NearestQuantizer(Quantizer):
     """z_e (N, D) -> [project in] -> nearest of K codes (N, d) -> gradient estimator -> [project out] (N, D)."""
 
-    options = CODEBOOK_OPTIONS
-
-    def __init__(self, config):
+    def __init__(self, latent_dim: int, *, codebook_size: int = 512, codebook_dim: int = 0, commitment: float = 0.25,
+                 ema: bool = False, restart: int = 100, init: Init = "uniform", cosine: bool = False,
+                 gradient: Gradient = "straight_through"):
+        """latent_dim: the width D of the encoder's vectors. Options (model.quantizer): ``codebook_size``
+        K codes; ``codebook_dim`` d, a narrower codebook with linear projections in and out (0: D, none);
+        ``commitment`` weight of ||z_e - sg[e]||^2; ``ema`` codebook by moving averages (decay 0.99)
+        instead of its loss term; ``restart`` training batches a code may go unused before it is reset
+        to an encoder output (0: never); ``init``; ``cosine`` unit-norm codes chosen by cosine
+        similarity; ``gradient`` straight_through or rotation (the rotation trick)."""
         super().__init__()
-        dim = config.codebook_dim or config.latent_dim
-        self.size, self.ema = config.codebook_size, config.codebook_ema
-        self.book = codebook_of(config, dim)
-        self.projections = Projections(config.latent_dim, dim)
-        self.estimator = gradient_estimator(config.gradient)
+        check_codebook_options(codebook_size, codebook_dim, commitment, restart)
+        dim = codebook_dim or latent_dim
+        self.size, self.ema, self.commitment = codebook_size, ema, commitment
+        self.book = Codebook(codebook_size, dim, ema, restart, init, cosine)
+        self.projections = Projections(latent_dim, dim)
+        self.estimator = gradient_estimator(gradient)
 
     @property
     def codebook(self) -> torch.Tensor:

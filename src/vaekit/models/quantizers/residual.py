@@ -13,8 +13,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import Projections, Quantized, Quantizer, gradient_estimator
-from .nearest import CODEBOOK_OPTIONS, codebook_of
+from ...errors import UserError
+
+from .base import Gradient, Projections, Quantized, Quantizer, check_codebook_options, gradient_estimator
+from .codebook import Codebook
+from .nearest import Init
 from .registry import QUANTIZERS
 
 
@@ -22,15 +25,20 @@ from .registry import QUANTIZERS
 class ResidualQuantizer(Quantizer):
     """z_e (N, D) -> [project in] -> R stages of nearest-code quantization (N, R) codes -> sum -> [project out]."""
 
-    options = (*CODEBOOK_OPTIONS, "codebooks")
-
-    def __init__(self, config):
+    def __init__(self, latent_dim: int, *, codebooks: int = 1, codebook_size: int = 512, codebook_dim: int = 0,
+                 commitment: float = 0.25, ema: bool = False, restart: int = 100, init: Init = "uniform",
+                 cosine: bool = False, gradient: Gradient = "straight_through"):
+        """``codebooks``: the stages R, each with a codebook of its own; the other options as the
+        nearest quantizer's."""
         super().__init__()
-        dim = config.codebook_dim or config.latent_dim
-        self.size, self.ema, self.stages = config.codebook_size, config.codebook_ema, config.codebooks
-        self.books = nn.ModuleList(codebook_of(config, dim) for _ in range(config.codebooks))
-        self.projections = Projections(config.latent_dim, dim)
-        self.estimator = gradient_estimator(config.gradient)
+        check_codebook_options(codebook_size, codebook_dim, commitment, restart)
+        if codebooks < 1:
+            raise UserError(f"model.quantizer.codebooks must be at least 1, got {codebooks}")
+        dim = codebook_dim or latent_dim
+        self.size, self.ema, self.stages, self.commitment = codebook_size, ema, codebooks, commitment
+        self.books = nn.ModuleList(Codebook(codebook_size, dim, ema, restart, init, cosine) for _ in range(codebooks))
+        self.projections = Projections(latent_dim, dim)
+        self.estimator = gradient_estimator(gradient)
 
     def quantize(self, z_e: torch.Tensor, stages: int | None = None) -> Quantized:
         """``stages``: use only the first ones (all by default)."""
