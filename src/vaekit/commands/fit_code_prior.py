@@ -14,10 +14,10 @@ OWN_METADATA = ("config", "data_shape", "vaekit", "torch")
 
 @COMMANDS.register("fit-code-prior")
 class FitCodePrior:
-    help = "fit the prior over a VQ-VAE's codes again (training fits one unless model.code_prior_epochs=0)"
+    help = "fit the prior over a VQ-VAE's codes again (training fits one unless model.code_prior.epochs=0)"
     description = (
-        "Training a VQ-VAE ends by fitting its code prior (model.code_prior_epochs); this command fits a new one, "
-        "for a run trained with model.code_prior_epochs=0 or with other epochs, batch size or learning rate. "
+        "Training a VQ-VAE ends by fitting its code prior (model.code_prior.epochs); this command fits a new one, "
+        "for a run trained with model.code_prior.epochs=0 or with other epochs, batch size or learning rate. "
         "Encode the run's training split with the trained (frozen) VQ-VAE, fit an autoregressive prior "
         "over the code grids by maximum likelihood (a GRU over the grid in raster order, sized by "
         "model.code_prior_hidden and model.code_prior_layers), and store it in RUN_DIR/model.safetensors "

@@ -34,7 +34,7 @@ class Train:
                                              f"likelihood: {listed(LIKELIHOODS)}")
         p.add_argument("--trunk", help=f"registered trunk: {listed(TRUNKS, 'mlp')} (mlp: any shape; conv: images)")
         p.add_argument("--prior", help=f"registered prior p(z): {listed(PRIORS, 'normal')}; "
-                                        "--set model.prior_components=K sets the K of a mixture prior")
+                                        "--set model.prior.components=K sets the K of a mixture prior")
         p.add_argument("--conditional", action="store_true", default=None,
                        help="condition encoder and decoder on the class label (vae, ae; data with labels); "
                             "--prior conditional adds a learned prior per class")

@@ -114,7 +114,7 @@ def without_defaults(section: Mapping[str, Any], defaults: dict[str, Any], keep:
 def translate_flat_key(path: list[str], value: Any) -> list[str] | None:
     """The nested path of an old flat ``--set`` key (model.prior_components -> model.prior.components);
     other paths unchanged. None: nothing to set (prior_components=0 meant the prior's default)."""
-    if len(path) != 2 or path[0] != "model" or path[1] not in MOVED:
+    if len(path) != 2 or path[0] != "model" or path[1] not in MOVED or isinstance(value, Mapping):
         return path
     if path[1] == "prior_components" and value == 0:
         return None

@@ -97,8 +97,8 @@ def summary_section(context: ReportContext) -> Section:
     config, results, history = context.opened.config, context.results, context.history
     best = max(history, key=lambda row: row.get("val_elbo", row.get("train_elbo", float("-inf"))), default={})
     rows = [("data", f"{results.get('data')} (evaluated on the {results.get('split')} split)"),
-            ("model", f"{config.model.name}, trunk {config.model.trunk}, latent_dim {config.model.latent_dim}, "
-                      f"likelihood {config.model.likelihood}"),
+            ("model", f"{config.model.name}, trunk {config.model.trunk.name}, latent_dim {config.model.latent_dim}, "
+                      f"likelihood {config.model.likelihood.name}"),
             ("epochs run", str(len(history))), ("best epoch (validation)", str(best.get("epoch", "-")))]
     for key, label in [("elbo_nats", "test ELBO, nats per example"), ("nll_nats", "test NLL, nats per example"),
                        ("active_units", "active units"), ("probe_accuracy", "linear probe accuracy"),

@@ -63,8 +63,8 @@ class ExemplarPrior(Prior):
         under ``generator`` (a CPU generator); ``train_inputs()`` gives (N, *data_shape) in model units."""
         x = train_inputs()  # (N, *data_shape)
         if len(x) < self.count:
-            raise UserError(f"prior 'exemplar' takes model.prior_components={self.count} exemplars from the training "
-                            f"split, which has {len(x)} examples; set model.prior_components to at most {len(x)}")
+            raise UserError(f"prior 'exemplar' takes model.prior.components={self.count} exemplars from the training "
+                            f"split, which has {len(x)} examples; set model.prior.components to at most {len(x)}")
         index = torch.randperm(len(x), generator=generator)[: self.count]  # (M,)
         with torch.no_grad():
             self.exemplars.copy_(x[index.to(x.device)])

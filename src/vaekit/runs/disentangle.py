@@ -44,7 +44,7 @@ def factor_data(run_dir: Path, model, data_spec=None) -> ArrayData:
                         "with 'factors' (N, K) integer codes beside 'x'")
     if data.shape != model.data_shape:
         raise UserError(f"{data.name}: examples of shape {data.shape} do not fit this model's shape {model.data_shape}")
-    if resolve_mode(config.data.binarize, resolve_likelihood(config.model.likelihood, data), data) != "none":
+    if resolve_mode(config.data.binarize, resolve_likelihood(config.model.likelihood.name, data), data) != "none":
         data = binarize_once(data, binarize_seed(config, "test"))
     return data
 

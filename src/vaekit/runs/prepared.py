@@ -17,7 +17,7 @@ from ..data.array import ArrayData, holds_8_bit_levels
 from ..data.binarize import binarize_once, check_unit_interval, resolve_mode
 from ..data.streaming import StreamedData
 from ..errors import UserError
-from ..models.registry import LIKELIHOODS
+from ..models.likelihoods import build_likelihood, chosen_likelihood
 from ..training.batches import ResidentBatches, StreamingBatches
 
 
@@ -90,7 +90,7 @@ def prepare_data(config: Config, data_spec, device: torch.device) -> PreparedDat
     """Load, split, binarise and check the data once, before any training."""
     splits = load_data(config.data.source if data_spec is None else data_spec, config.data)
     train, val = choose_validation(splits, config.data)
-    likelihood_name = resolve_likelihood(config.model.likelihood, splits.train)
+    likelihood_name = resolve_likelihood(config.model.likelihood.name, splits.train)
     mode = resolve_mode(config.data.binarize, likelihood_name, splits.train)
     fixed = lambda part, split: None if part is None else binarize_once(part, binarize_seed(config, split))  # noqa: E731
     if mode in ("dynamic", "static"):
@@ -101,7 +101,7 @@ def prepare_data(config: Config, data_spec, device: torch.device) -> PreparedDat
             check_unit_interval(train)
     else:
         test = splits.test
-    likelihood = LIKELIHOODS.get(likelihood_name)(train.shape, config.model)
+    likelihood = build_likelihood(chosen_likelihood(config.model.likelihood, likelihood_name), train.shape)
     checked = [("validation", val), ("test", test)] + ([] if mode == "dynamic" else [("training", train)])
     for part_name, part in checked:
         if part is not None:
@@ -136,7 +136,7 @@ def training_inputs(config: Config, prepared: PreparedData) -> Callable[[], torc
     def inputs() -> torch.Tensor:
         train = prepared.train
         if isinstance(train, StreamedData):
-            raise UserError(f"{train.name}: prior {config.model.prior!r} takes exemplars from the training data and "
+            raise UserError(f"{train.name}: prior {config.model.prior.name!r} takes exemplars from the training data and "
                             "needs it in memory, but this run streams it from the files; set data.stream=never "
                             "(if it fits) or choose another prior")
         if prepared.binarize == "dynamic":

@@ -29,6 +29,7 @@ from ..figures.grids import comparison_grid, image_grid
 from ..io import atomic_write_json, atomic_write_text
 from ..models.conditional import label_count, training_batches
 from ..models.model import LatentVariableModel, build_model
+from ..models.registry import MODELS
 from ..models.priors import Prior
 from ..nn.precision import check_precision
 from ..objectives import build_objective
@@ -112,7 +113,23 @@ def data_metadata(data: PreparedData) -> dict:
 
 def resolved_classes(config: Config, data: PreparedData) -> dict:
     """{'classes': L} for a conditional model (from the training labels), else nothing."""
-    return {"classes": label_count(config.model, data.train)} if config.model.conditional else {}
+    return {"classes": label_count(config.model, data.train)} if config.model.get("conditional", False) else {}
+
+
+def stored_as_used(config: Config, data: PreparedData) -> Config:
+    """The config with what training chose filled in: the likelihood 'auto' named (its options checked
+    against it), a conditional model's classes, the objective 'auto' named."""
+    likelihood = {**config.model.likelihood, "name": data.likelihood}
+    objective = MODELS.facts(config.model.name).get("objective", "auto") if config.objective.name == "auto" else None
+    return config.replace(model={"likelihood": likelihood, **resolved_classes(config, data)},
+                          objective={"name": objective} if objective else {})
+
+
+def check_buildable(config: Config, data: PreparedData) -> None:
+    """Build the model and its objective once, on the CPU with the caller's random state kept, so that
+    a bad option (a part's own range check) is refused before anything is written."""
+    with torch.random.fork_rng(devices=[]):
+        build_objective(config.objective, build_model(config.model, data.train.shape))
 
 
 def label_metadata(train) -> dict:
@@ -183,10 +200,11 @@ def train(
             config = config.replace(data={"source": data})
     device = distributed.join(resolve_device(config.train.device))  # this rank's device under torchrun
     prepared = prepare_data(config, data, device)
-    config = config.replace(model={"likelihood": prepared.likelihood, **resolved_classes(config, prepared)})  # stored as used
+    config = stored_as_used(config, prepared)
     check_parallel(config, prepared)
     check_precision(config.train.precision)
     if resume is None:
+        check_buildable(config, prepared)  # a part's range check fails here, before the run folder exists
         run_dir = distributed.on_first(lambda: new_run_dir(config, out))  # rank 0 creates it, or every rank stops
     return _fit(config, prepared, run_dir, device, resume is not None, on_step, on_epoch)
 
