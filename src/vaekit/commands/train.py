@@ -96,15 +96,14 @@ def train_and_report(config, args, flags: dict) -> int:
 
 
 def train_config(args):
-    """Defaults, then --config, then --set, then the flags."""
+    """Defaults, then --config, then one layer of --set and the flags (a flag wins over a --set of the same key)."""
     from ..config import Config, load_config
     from ..runs.train import FLAG_FIELDS, apply_flags
 
     config = load_config(args.config) if args.config else Config()
-    config = config.override(args.set)
     data = {key: getattr(args, flag) for flag, key in DATA_FLAGS.items() if getattr(args, flag) is not None}
     config = config.replace(data=data)
-    return apply_flags(config, **{name: getattr(args, name) for name in FLAG_FIELDS})
+    return apply_flags(config, args.set, **{name: getattr(args, name) for name in FLAG_FIELDS})
 
 
 def report_run(run) -> None:

@@ -84,21 +84,26 @@ class Config:
     def override(self, assignments: list[str], where: str = "--set") -> "Config":
         """Apply 'section.key=value' strings (keys nest: model.prior.components=5); values are parsed as
         YAML scalars or lists. See ``_assign`` for part names and the layering rule."""
-        values, given = self.to_dict(), set()
-        for assignment in assignments:
-            path, value = _parse_assignment(assignment, where)
-            _assign(values, path, value, where, given)
-        return _from_tree(values, where, given)
+        return self.layer(assignments, where)
 
     def replace(self, **sections: dict[str, Any]) -> "Config":
         """A copy with some settings changed, in the layering of ``override``:
         ``cfg.replace(train={"epochs": 5}, model={"prior": {"name": "mog", "components": 3}})``."""
+        return self.layer([], "Config.replace", **sections)
+
+    def layer(self, assignments: list[str], where: str = "--set", **sections: dict[str, Any]) -> "Config":
+        """One layer over this config: the 'section.key=value' ``assignments``, then the ``sections``
+        (as ``replace``), validated together once all are applied (so ``--set objective.gamma=3`` and
+        ``--objective beta_tcvae`` may come in either order)."""
         values, given = self.to_dict(), set()
+        for assignment in assignments:
+            path, value = _parse_assignment(assignment, where)
+            _assign(values, path, value, where, given)
         for section, changes in sections.items():
-            _check_known(section, values, "Config.replace: config")
+            _check_known(section, values, f"{where}: config")
             for key, value in changes.items():
-                _assign(values, [section, key], value, "Config.replace", given)
-        return _from_tree(values, "Config.replace", given)
+                _assign(values, [section, key], value, where, given)
+        return _from_tree(values, where, given)
 
 
 def resolve_sections(model: Any, objective: Any, given: set[str] | None) -> tuple[Section, Section]:

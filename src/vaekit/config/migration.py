@@ -52,7 +52,9 @@ FLAT_OBJECTIVE_DEFAULTS: dict[str, Any] = {
 # the trunk and likelihood options of the 0.1 parts that do not read them, and the VQ-VAE's on other
 # models. Such a key is dropped, not refused, so every file 0.1 accepted still opens.
 USED_BY = {("trunk", "mlp"): {"hidden", "gated"}, ("trunk", "conv"): {"channels", "gated"},
-           ("likelihood", "gaussian"): {"sigma"}, ("likelihood", "discretized_logistic"): {"mixtures", "channel_coupling"}}
+           ("likelihood", "gaussian"): {"sigma"}, ("likelihood", "discretized_logistic"): {"mixtures", "channel_coupling"},
+           **{("likelihood", name): set() for name in ("bernoulli", "continuous_bernoulli", "gaussian_learned",
+                                                       "categorical256")}}
 VQVAE_ONLY = ("quantizer", "code_prior")  # parts of the vqvae only, with the model option code_positions
 HIERARCHICAL = ("hvae", "conv_hvae")  # 0.1 sized their head and prior by hidden[-1], whatever the trunk
 

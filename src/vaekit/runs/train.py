@@ -72,8 +72,14 @@ class Run:
     data: PreparedData
 
 
-def apply_flags(config: Config, **flags) -> Config:
-    """Config with the FLAG_FIELDS keyword arguments that are not None applied."""
+def apply_flags(config: Config, assignments: list[str] = (), **flags) -> Config:
+    """Config with ``assignments`` ('section.key=value', --set) and then the FLAG_FIELDS keyword
+    arguments that are not None applied, as one layer (``Config.layer``)."""
+    return config.layer(list(assignments), **flag_sections(**flags))
+
+
+def flag_sections(**flags) -> dict[str, dict]:
+    """The FLAG_FIELDS keyword arguments that are not None as {section: {key: value}}."""
     sections: dict[str, dict] = {}
     for flag, value in flags.items():
         if flag not in FLAG_FIELDS:
@@ -81,7 +87,7 @@ def apply_flags(config: Config, **flags) -> Config:
         if value is not None:
             section, key = FLAG_FIELDS[flag]
             sections.setdefault(section, {})[key] = value
-    return config.replace(**sections)
+    return sections
 
 
 def new_run_dir(config: Config, out: str | Path | None) -> Path:
