@@ -16,7 +16,7 @@ prior_epochs=${PRIOR_EPOCHS:-3}
 limit=${LIMIT:-3600}
 py=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
 common=(--data fashion-mnist --model vqvae --trunk mlp --latent-dim 8 --epochs "$epochs" --batch-size 128
-        --set model.code_positions=16 --set model.hidden=[256] --set "model.code_prior_epochs=$prior_epochs")
+        --set model.code_positions=16 --set model.trunk.hidden=[256] --set "model.code_prior.epochs=$prior_epochs")
 
 variant() {
     local name=$1; shift
@@ -34,11 +34,11 @@ variant() {
 }
 
 mkdir -p "$out"
-variant nearest --set model.codebook_size=256 --set model.codebook_restart=0
-variant fsq --set model.quantizer=fsq --set model.fsq_levels=[4,4,4,4]
-variant rotation --set model.codebook_size=256 --set model.codebook_restart=0 --set model.gradient=rotation
-variant nearest-restarts --set model.codebook_size=256
-variant kmeans-cosine --set model.codebook_size=256 --set model.codebook_restart=0 --set model.codebook_init=kmeans \
-    --set model.codebook_cosine=true
-variant residual --set model.codebook_size=16 --set model.codebook_restart=0 --set model.quantizer=residual \
-    --set model.codebooks=2
+variant nearest --set model.quantizer.codebook_size=256 --set model.quantizer.restart=0
+variant fsq --set model.quantizer.name=fsq --set model.quantizer.levels=[4,4,4,4]
+variant rotation --set model.quantizer.codebook_size=256 --set model.quantizer.restart=0 --set model.quantizer.gradient=rotation
+variant nearest-restarts --set model.quantizer.codebook_size=256
+variant kmeans-cosine --set model.quantizer.codebook_size=256 --set model.quantizer.restart=0 --set model.quantizer.init=kmeans \
+    --set model.quantizer.cosine=true
+variant residual --set model.quantizer.codebook_size=16 --set model.quantizer.restart=0 --set model.quantizer.name=residual \
+    --set model.quantizer.codebooks=2

@@ -40,10 +40,11 @@ def codebook_cells(results: dict) -> tuple[str, str, str]:
 
 
 def code_budget(model) -> str:
-    if model.quantizer == "fsq":
-        return f"{model.code_positions} x {'x'.join(map(str, model.fsq_levels))}"
-    stages = f"{model.codebooks} x " if model.quantizer == "residual" else ""
-    return f"{model.code_positions} x {stages}{model.codebook_size}"
+    quantizer = model.quantizer
+    if quantizer.name == "fsq":
+        return f"{model.code_positions} x {'x'.join(map(str, quantizer.levels))}"
+    stages = f"{quantizer.codebooks} x " if quantizer.name == "residual" else ""
+    return f"{model.code_positions} x {stages}{quantizer.codebook_size}"
 
 
 def row(run: Path) -> str:

@@ -131,7 +131,7 @@ def build_model(oracle: LinearGaussian, mean_shift: float = 0.0, log_var_shift: 
     with torch.no_grad():
         head.linear.weight.copy_(torch.cat([A + mean_shift * pattern, torch.zeros(D, d, dtype=DTYPE)]))
         head.linear.bias.copy_(torch.cat([c + mean_shift, log_var + log_var_shift]))
-    likelihood = FixedGaussian((d,), ModelConfig(likelihood="gaussian", sigma=oracle.sigma)).to(DTYPE)
+    likelihood = FixedGaussian((d,), sigma=oracle.sigma).to(DTYPE)
     prior = StandardNormal(D).to(DTYPE)
     decoder = LinearDecoder(oracle.W, oracle.b)
     return LatentVariableModel(FlatEncoder(d), head, decoder, likelihood, prior, (d,), "elbo")

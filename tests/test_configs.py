@@ -36,10 +36,12 @@ def test_one_config_per_row():
 @pytest.mark.parametrize("row", sorted(ROWS))
 def test_config_states_the_protocol(row):
     config = load_config(CONFIGS / f"{row}.yaml")
-    assert (config.model.name, config.model.prior) == ROWS[row]
-    assert config.model.latent_dim == 40 and config.model.hidden[-1] == 300 and config.model.gated
-    assert config.model.likelihood == "bernoulli" and config.data.binarize == "dynamic"
-    assert config.model.prior_components == (500 if config.model.prior in ("vamp", "exemplar") else 0)
+    model = config.model
+    assert (model.name, model.prior.name) == ROWS[row]
+    assert model.latent_dim == 40 and model.trunk.gated
+    assert (model.width or model.trunk.hidden[-1]) == 300 if model.name in ("hvae", "conv_hvae") else model.trunk.hidden[-1] == 300
+    assert model.likelihood.name == "bernoulli" and config.data.binarize == "dynamic"
+    assert model.prior.get("components") == (500 if model.prior.name in ("vamp", "exemplar") else None)
     assert config.data.source == "fashion-mnist" and round(config.data.val_fraction * 60_000) == 10_000
     assert (config.train.lr, config.train.batch_size, config.train.patience) == (5e-4, 100, 50)
     assert config.objective.warmup_epochs == 100 and config.train.epochs == 2000
@@ -48,8 +50,8 @@ def test_config_states_the_protocol(row):
 @pytest.mark.parametrize("row", sorted(ROWS))
 def test_config_trains_an_epoch(row, small_idx, tmp_path):
     config = load_config(CONFIGS / f"{row}.yaml").replace(train={"epochs": 1, "report": False})
-    if config.model.prior == "exemplar":  # its 500 exemplars come from the training split: 50 images here
-        config = config.replace(model={"prior_components": 20})
+    if config.model.prior.name == "exemplar":  # its 500 exemplars come from the training split: 50 images here
+        config = config.replace(model={"prior": {"components": 20}})
     run = train(config, data=f"idx:{small_idx}", out=tmp_path / row)
     assert run.state.epoch == 1 and (run.dir / "model.safetensors").stat().st_size > 0
     assert run.model.data_shape == (1, 28, 28)

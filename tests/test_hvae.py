@@ -89,8 +89,10 @@ def test_conv_hvae_takes_images_and_the_conv_trunk_only():
     assert build_model(images, (1, 9, 7)).decode(torch.zeros(5, 4)).mean.shape == (5, 1, 9, 7)
     with pytest.raises(UserError, match="needs images"):
         build_model(images, (30,))
-    with pytest.raises(UserError, match="model.trunk=conv"):
-        build_model(ModelConfig(name="conv_hvae", likelihood="bernoulli"), (1, 8, 8))
+    assert build_model(ModelConfig(name="conv_hvae", likelihood="bernoulli"), (1, 8, 8)).encoder  # its default trunk: conv
+    mlp = Config().replace(model={"name": "conv_hvae", "likelihood": "bernoulli"})  # keeps the lower layer's trunk mlp
+    with pytest.raises(UserError, match="model.trunk.name=conv"):
+        build_model(mlp.model, (1, 8, 8))
 
 
 def test_command_line_trains_the_hierarchy(tmp_path):

@@ -90,8 +90,8 @@ def test_built_from_the_config():
     (ObjectiveConfig(name="iwae", k=0), "objective.k"),
     (ObjectiveConfig(name="iwae", beta=2.0), "KL weight"),
     (ObjectiveConfig(name="iwae", warmup_epochs=10), "KL weight"),
-    (ObjectiveConfig(name="elbo", k=50), "does not use objective.k"),
-    (ObjectiveConfig(name="auto", k=50), "does not use objective.k"),
+    (ObjectiveConfig(name="elbo", k=50), "unknown key .k. .* for objective .elbo.; known keys: name, beta"),
+    (ObjectiveConfig(name="auto", k=50), "unknown key .k. .* for objective .elbo."),
 ])
 def test_refuses_settings_that_would_be_ignored(objective, message):
     model = build_model(ModelConfig(latent_dim=2, hidden=(4,), likelihood="gaussian"), (3,))
