@@ -133,8 +133,8 @@ def test_free_bits_are_refused_for_mixture_priors(prior):
 
 
 @pytest.mark.parametrize("prior, components, message", [
-    ("normal", 5, "applies to the mixture priors"),
-    ("mog", -1, "must be >= 0"),
+    ("normal", 5, r"model.prior: unknown key .components. \(= 5\) for prior .normal.; known keys: name$"),
+    ("mog", -1, "model.prior.components must be at least 1, got -1"),
     ("laplace", 0, "unknown prior 'laplace'; known: conditional, exemplar, mog, normal, vamp"),
 ])
 def test_bad_prior_settings_are_user_errors(prior, components, message):

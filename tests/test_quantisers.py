@@ -10,6 +10,7 @@ import torch
 import vaekit
 from vaekit import ModelConfig, build_model
 from vaekit.cli import main
+from vaekit.config.migration import MOVED
 from vaekit.models.code_prior import CodePrior
 from vaekit.models.quantizers import build_quantizer
 from vaekit.models.quantizers.base import rotation, straight_through
@@ -21,7 +22,8 @@ from vaekit.training.checkpoint import load_tensors
 def quantizer(**options):
     torch.manual_seed(0)
     size = {} if options.get("quantizer") == "fsq" else {"codebook_size": 8}  # fsq has no codebook to size
-    return build_quantizer(ModelConfig(name="vqvae", latent_dim=4, **size, **options))
+    model = ModelConfig(name="vqvae", latent_dim=4, **size, **options)
+    return build_quantizer(model.quantizer, model.latent_dim)
 
 
 def explicit_rotation(e: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
@@ -174,14 +176,17 @@ def test_a_restarted_dead_code_restarts_its_moving_averages():
 
 
 @pytest.mark.parametrize("setting, message", [
-    ("model.fsq_levels=[1,4]", "fsq_levels"),
-    ("model.codebooks=0", "codebooks"),
-    ("model.codebook_init=random", "codebook_init"),
-    ("model.gradient=sideways", "gradient"),
-    ("model.quantizer=lattice", "quantizer"),
+    ("model.fsq_levels=[1,4]", "model.quantizer.levels must be one or more levels, each at least 2; got [1, 4]"),
+    ("model.quantizer.levels=[1,4]", "model.quantizer.levels must be one or more levels, each at least 2"),
+    ("model.codebooks=0", "model.quantizer.codebooks must be at least 1, got 0"),
+    ("model.codebook_init=random", "model.quantizer.init: 'random' is not one of: uniform, kmeans"),
+    ("model.quantizer.gradient=sideways", "model.quantizer.gradient: 'sideways' is not one of: straight_through, rotation"),
+    ("model.quantizer=lattice", "model.quantizer.name: unknown quantizer 'lattice'; known: fsq, nearest, residual"),
+    ("model.quantizer.codebook_size=many", "model.quantizer.codebook_size: expected int, got 'many' (str)"),
 ])
 def test_bad_quantizer_options_are_one_line_errors(tmp_path, capsys, setting, message):
-    extra = ["--set", "model.quantizer=fsq"] if "fsq_levels" in setting else []
+    extra = ["--set", "model.quantizer.name=fsq"] if "levels" in setting else []
+    extra += ["--set", "model.quantizer.name=residual"] if "codebooks" in setting else []
     assert main(["train", "--model", "vqvae", "--epochs", "1", "--set", setting, *extra, "--out", str(tmp_path / "r")]) == 2
     error = capsys.readouterr().err.strip()
     assert message in error and len(error.splitlines()) == 1
@@ -198,7 +203,8 @@ def test_an_option_the_chosen_quantizer_does_not_use_is_refused(tmp_path, capsys
     assert main(["train", "--model", "vqvae", "--epochs", "1", "--set", f"model.quantizer={quantizer}",
                  "--set", setting, "--out", str(tmp_path / "r")]) == 2
     error = capsys.readouterr().err.strip()
-    assert f"quantizer {quantizer!r} does not use model.{setting.split('=')[0].split('.')[1]}" in error
+    key = MOVED[setting.split("=")[0].split(".")[1]][1]  # the flat key's name in the quantizer section
+    assert f"model.quantizer: unknown key {key!r}" in error and f"for quantizer {quantizer!r}; known keys: name, " in error
     assert len(error.splitlines()) == 1
 
 
