@@ -1,0 +1,99 @@
+"""The one validator of the model and objective sections (vaekit.config.options): unknown keys, wrong
+types, the parts' own range checks, the layering rule, and the resolved config a run stores."""
+
+import pytest
+import yaml
+
+from vaekit import Config, UserError
+from vaekit.cli import main
+from vaekit.config.section import Section
+
+TINY = ["--data", "digits", "--epochs", "1", "--batch-size", "64", "--latent-dim", "2",
+        "--set", "model.trunk.hidden=[8]", "--set", "train.report=false"]
+
+
+def test_an_unknown_key_is_named_with_the_part_and_the_keys_it_knows():
+    with pytest.raises(UserError) as error:
+        Config().override(["model.prior.name=mog", "model.prior.compnents=5"])
+    assert str(error.value) == ("--set: model.prior: unknown key 'compnents' (= 5) for prior 'mog'; "
+                                "known keys: name, components")
+
+
+def test_an_unknown_key_of_the_model_lists_the_models_options():
+    with pytest.raises(UserError, match=r"model: unknown key 'quantizer' \(= \{'name': 'fsq'\}\) for model 'vae'; "
+                                        r"known keys: name, latent_dim, trunk, prior, likelihood, conditional, classes$"):
+        Config().override(["model.quantizer.name=fsq"])
+
+
+@pytest.mark.parametrize("assignment, message", [
+    ("model.latent_dim=abc", "model.latent_dim: expected int, got 'abc' (str)"),
+    ("model.trunk.hidden=[8,wide]", "model.trunk.hidden: expected int, got 'wide' (str)"),
+    ("model.trunk.gated=3", "model.trunk.gated: expected bool, got 3 (int)"),
+    ("objective.beta=true", "objective.beta: expected float, got True (bool)"),
+    ("train.epochs=1.5", "train.epochs: expected int, got 1.5 (float)"),
+])
+def test_a_wrong_type_names_the_key_the_value_and_the_type(assignment, message):
+    with pytest.raises(UserError) as error:
+        Config().override([assignment])
+    assert str(error.value) == f"--set: {message}"
+
+
+def test_an_int_is_taken_for_a_float_and_a_single_value_for_a_tuple():
+    config = Config().override(["objective.beta=4", "model.trunk.hidden=64"])
+    assert config.objective.beta == 4.0 and isinstance(config.objective.beta, float)
+    assert config.model.trunk.hidden == (64,)
+
+
+def test_a_range_error_comes_from_the_part_before_the_run_folder_exists(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", *TINY, "--prior", "mog", "--set", "model.prior.components=0", "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.strip().endswith("model.prior.components must be at least 1, got 0") and error.count("\n") == 1
+    assert not out.exists()
+
+
+def test_the_flag_and_the_set_of_one_layer_are_checked_together_in_either_order():
+    config = Config().layer(["objective.gamma=3"], objective={"name": "beta_tcvae"})
+    assert (config.objective.name, config.objective.gamma) == ("beta_tcvae", 3.0)
+
+
+def test_changing_a_parts_name_drops_the_old_parts_options_the_new_one_does_not_take():
+    lower = Config().replace(model={"prior": {"name": "mog", "components": 5}})
+    assert lower.model.prior == {"name": "mog", "components": 5}
+    assert lower.override(["model.prior.name=normal"]).model.prior == {"name": "normal"}
+    assert lower.override(["model.prior.name=vamp"]).model.prior == {"name": "vamp", "components": 5}  # vamp takes it
+    vqvae = lower.override(["model.name=vqvae"]).model
+    assert "prior" not in vqvae and vqvae.quantizer.name == "nearest" and vqvae.latent_dim == lower.model.latent_dim
+
+
+def test_an_option_set_in_the_same_layer_as_the_name_is_checked_against_the_new_part():
+    lower = Config().replace(model={"prior": {"name": "mog", "components": 5}})
+    with pytest.raises(UserError, match="unknown key 'components' .* for prior 'normal'"):
+        lower.override(["model.prior.name=normal", "model.prior.components=3"])
+
+
+def test_objective_auto_is_checked_as_the_models_default_objective():
+    assert Config().objective == {"name": "auto", "beta": 1.0, "warmup_epochs": 0, "free_bits": 0.0}
+    autoencoder = Config().override(["model.name=ae"])
+    assert autoencoder.objective == {"name": "auto"}  # the ELBO's options dropped: reconstruction takes none
+    with pytest.raises(UserError, match="unknown key 'beta' .* for objective 'reconstruction'"):
+        autoencoder.override(["objective.beta=4"])
+
+
+def test_a_section_is_immutable_and_reads_its_options_as_attributes():
+    section = Section(name="mog", components=3)
+    assert (section.name, section.components, section.options) == ("mog", 3, {"components": 3})
+    with pytest.raises(AttributeError):
+        section.components = 4
+    with pytest.raises(AttributeError, match="no option 'scale'"):
+        section.scale
+
+
+def test_a_run_stores_the_resolved_tree_with_the_chosen_likelihood_and_objective(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", *TINY, "--objective", "auto", "--out", str(out)]) == 0
+    stored = yaml.safe_load((out / "config.yaml").read_text())
+    assert stored["model"]["likelihood"] == {"name": "bernoulli"}  # 'auto' chose it from the grey levels
+    assert stored["model"]["trunk"] == {"name": "mlp", "hidden": [8], "gated": False}  # every default filled in
+    assert stored["objective"] == {"name": "elbo", "beta": 1.0, "warmup_epochs": 0, "free_bits": 0.0}
+    assert Config.from_dict(stored).to_dict() == stored  # stored as it reads back
