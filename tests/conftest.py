@@ -4,14 +4,14 @@ import oracles
 import pytest
 import torch
 
-from vaekit import Config, ModelConfig, build_model
+from vaekit import Config, build_model
 
 
 @pytest.fixture
 def small_config() -> Config:
     """A small MLP VAE on digits: 4 epochs of batch 64, no report at the end (tests of the report ask for it)."""
     return Config().replace(
-        model={"hidden": [32], "latent_dim": 4},
+        model={"trunk": {"hidden": [32]}, "latent_dim": 4},
         train={"epochs": 4, "batch_size": 64, "report": False},
     )
 
@@ -32,4 +32,4 @@ def oracle_x(oracle) -> torch.Tensor:
 def vae():
     """A small float64 VAE: 3 latent dimensions, one hidden layer of 16, a unit Gaussian over 6 columns."""
     torch.manual_seed(0)
-    return build_model(ModelConfig(latent_dim=3, hidden=(16,), likelihood="gaussian"), (6,)).double()
+    return build_model({"latent_dim": 3, "trunk": {"hidden": [16]}, "likelihood": "gaussian"}, (6,)).double()

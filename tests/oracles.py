@@ -18,7 +18,6 @@ import torch
 from torch import nn
 from torch.distributions import Independent, MultivariateNormal, Normal
 
-from vaekit.config import ModelConfig
 from vaekit.models.heads import GaussianHead
 from vaekit.models.likelihoods import FixedGaussian
 from vaekit.models.model import LatentVariableModel

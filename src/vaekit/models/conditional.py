@@ -24,9 +24,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Distribution, Independent, Normal
 
+from ..config.section import Section
 from ..data.array import ArrayData, batches
 from ..errors import UserError
-from ..config.section import Section
 from ..nn.registry import TRUNKS
 from .priors import Prior
 from .registry import PRIORS
