@@ -188,8 +188,8 @@ def npz_without_labels(tmp_path):
 @pytest.mark.parametrize("case, message", [
     ("no labels", "needs class labels"),
     ("one class", "at least two classes"),
-    ("hvae", "model.conditional applies to models vae and ae"),
-    ("prior without conditional", "model.prior=conditional is a prior per class"),
+    ("hvae", "model: unknown key 'conditional' (= True) for model 'hvae'; known keys: name, latent_dim, trunk"),
+    ("prior without conditional", "model.prior.name=conditional is a prior per class"),
     ("vamp", "cannot do without their labels"),
 ])
 def test_bad_conditional_training_exits_2_with_one_line(case, message, tmp_path, capsys):
