@@ -6,6 +6,8 @@ import dataclasses
 import inspect
 
 from ..errors import UserError
+from ..models.protocols import ChecksObjective
+from .protocols import BindsModel, ChecksModel
 from .registry import OBJECTIVES
 
 
@@ -13,14 +15,14 @@ def build_objective(config, model) -> object:
     """The registered objective ``config.name`` ('auto': the model's default) with config's options."""
     name = model.default_objective if config.name == "auto" else config.name
     factory = OBJECTIVES.get(name)
-    if hasattr(model, "check_objective"):  # a model that trains with particular objectives only (a VQ-VAE)
+    if isinstance(model, ChecksObjective):  # a model that trains with particular objectives only (a VQ-VAE)
         model.check_objective(name)
-    if hasattr(factory, "check_model"):  # an objective that says which models it fits, instead of the rule below
+    if isinstance(factory, ChecksModel):  # an objective that says which models it fits, instead of the rule below
         factory.check_model(model)
     elif name != "reconstruction" and model.prior is None:
         raise UserError(f"objective {name!r} needs a prior; a plain autoencoder trains with objective 'reconstruction'")
     objective = factory(**objective_options(factory, config, name))
-    if hasattr(objective, "bind"):  # an objective with parts of its own (a discriminator) builds them here
+    if isinstance(objective, BindsModel):  # an objective with parts of its own (a discriminator) builds them here
         objective.bind(model)
     return objective
 

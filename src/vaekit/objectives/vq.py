@@ -6,6 +6,7 @@ import torch
 
 from ..errors import UserError
 from ..models.vq import VQVAE
+from ..data.batch import Batch
 from .registry import OBJECTIVES
 from .terms import Output
 
@@ -27,6 +28,8 @@ class VQLoss:
     There is no KL weight: beta, warm-up and free bits are refused; the commitment weight is model.commitment.
     """
 
+    compilable = False  # not known to trace cleanly (the quantiser's codebook updates): runs eagerly
+
     def __init__(self, beta: float = 1.0, warmup_epochs: int = 0, free_bits: float = 0.0):
         if (beta, warmup_epochs, free_bits) != (1.0, 0, 0.0):
             raise UserError(
@@ -42,7 +45,8 @@ class VQLoss:
     def beta_at(self, epoch: int) -> float:
         return 0.0
 
-    def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
+    def __call__(self, model, batch: Batch, beta: float | None = None) -> Output:
+        x = batch.x  # a VQ-VAE is never conditional: it takes no labels
         q = model.encode(x)  # z_e, z_q (B, P, S, d) or None, codes (B, P * S)
         log_px_z = model.decode(q.rsample()).log_prob(x)  # (B,); the quantiser's estimator carries it to the encoder
         terms = {"log_px_z": log_px_z}
