@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from functools import partial
 
 import torch
 
@@ -254,15 +255,17 @@ class Explorer:
         with self.lock:
             if "index" in body:
                 i = integer(body, "index", 0, len(self.data) - 1)
-                base = self.sliders.driven(posterior_mean(self.model, self.input(i), self.labels_at([i])))[0].cpu()
+                labels = self.labels_at([i])  # a conditional model: the example's own, for encoding and decoding
+                base = self.sliders.driven(posterior_mean(self.model, self.input(i), labels))[0].cpu()
             else:
                 z, single = vectors(body, "z", dims, MAX_ABS_Z)
                 if not single:
                     raise BadRequest("traverse takes one latent point z, not a list of them")
-                base = z[0]
-            key = (base.numpy().tobytes(), span, steps)
+                base, labels = z[0], None
+            key = (base.numpy().tobytes(), span, steps, None if labels is None else tuple(labels.tolist()))
             if key not in self.traversals:
-                self.traversals[key] = traverse_from(self.model, base, self.kl, None, span, steps, self.sliders.decode)
+                decode = partial(self.sliders.decode, labels=labels)
+                self.traversals[key] = traverse_from(self.model, base, self.kl, None, span, steps, decode)
             remember(self.traversals, key)
             result = self.traversals[key]
         row = int((result.dims == dim).nonzero()[0, 0])
