@@ -64,6 +64,14 @@ class LabelledPrior(Protocol):
     needs_labels: bool
 
 
+@runtime_checkable
+class Levelled(Protocol):
+    """A distribution over the latents of a hierarchy (q or p of a two-level VAE) that splits its
+    log-density by level: name -> (B,) nats (e.g. z1 and z2), summing to ``log_prob(z)``."""
+
+    def log_prob_levels(self, z: torch.Tensor) -> dict[str, torch.Tensor]: ...
+
+
 def prior_needs_labels(prior) -> bool:
     """Whether ``prior`` is p(z|y), to be called with each batch's labels (False for None, an autoencoder's)."""
     return isinstance(prior, LabelledPrior) and bool(prior.needs_labels)

@@ -13,6 +13,7 @@ from torch.distributions import Distribution, kl_divergence
 
 from ..data.batch import Batch
 from ..errors import UserError
+from ..models.protocols import Levelled
 
 
 @dataclass
@@ -48,7 +49,7 @@ def reconstruction_and_kl(model, batch: Batch) -> tuple[Distribution, Distributi
 def kl_levels(q: Distribution, p: Distribution, z: torch.Tensor) -> dict[str, torch.Tensor]:
     """'kl_LEVEL' -> (B,) one-sample KL of each level of a hierarchical q and p (both giving
     ``log_prob_levels(z)``, name -> (B,) nats, e.g. z1 and z2); they sum to the total KL at z. {} otherwise."""
-    if not (hasattr(q, "log_prob_levels") and hasattr(p, "log_prob_levels")):
+    if not (isinstance(q, Levelled) and isinstance(p, Levelled)):
         return {}
     q_levels, p_levels = q.log_prob_levels(z), p.log_prob_levels(z)
     return {f"kl_{name}": q_levels[name] - p_levels[name] for name in q_levels}
