@@ -6,6 +6,7 @@ import torch
 
 from vaekit.data.array import ArrayData
 from vaekit.data.batch import Batch
+from vaekit.data.streaming import StreamedData
 from vaekit.training.batches import (
     ResidentBatches,
     ShardedBatches,
@@ -41,7 +42,7 @@ def test_the_factory_chooses_the_strategy_from_the_data_and_the_sharding():
     assert type(training_batches(data, 4, torch.device("cpu"))) is ResidentBatches
     sharded = training_batches(data, 4, torch.device("cpu"), sharded=True, seed=3)
     assert type(sharded) is ShardedBatches and sharded.seed == 3
-    streamed = type("Streamed", (), {"__len__": lambda self: 5, "labels": None})()  # not an ArrayData: files
+    streamed = StreamedData(None, torch.arange(5), "files")  # read from files batch by batch
     assert type(training_batches(streamed, 4, torch.device("cpu"))) is StreamingBatches
 
 

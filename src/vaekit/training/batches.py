@@ -25,6 +25,7 @@ import torch
 
 from ..data.array import ArrayData
 from ..data.batch import Batch
+from ..data.streaming import StreamedData
 from ..errors import UserError
 from ..nn import collective
 
@@ -36,14 +37,15 @@ def training_batches(data, batch_size: int, device: torch.device, *, dynamic_bin
 
     ``batch_size``: the global batch. ``labels`` (N,): the split's labels for a conditional model, else
     None. ``steps`` > 0 cuts each epoch to that many batches. ``sharded``: this rank's shares under
-    torch.distributed, whose permutations are seeded with (``seed``, epoch); else data held in memory
-    (an ``ArrayData``) takes the fast path and data streamed from files the streaming one."""
-    if isinstance(data, ArrayData) and labels is not None:
+    torch.distributed, whose permutations are seeded with (``seed``, epoch) (data in memory only: the
+    caller refuses streamed data first); else data streamed from files takes the streaming path and data
+    held in memory the fast one."""
+    if isinstance(data, StreamedData):  # decoded from the files batch by batch; its order is on the CPU
+        return StreamingBatches(data, batch_size, dynamic_binarize, device, steps=steps, labels=labels)
+    if labels is not None:
         labels = labels.to(data.values.device)  # once: each step selects its labels where its index lives
     if sharded:
         return ShardedBatches(data, batch_size, dynamic_binarize, seed, steps=steps, labels=labels)
-    if not isinstance(data, ArrayData):  # streamed from files (``vaekit.data.streaming``)
-        return StreamingBatches(data, batch_size, dynamic_binarize, device, steps=steps, labels=labels)
     return ResidentBatches(data, batch_size, dynamic_binarize, steps, labels=labels)
 
 
