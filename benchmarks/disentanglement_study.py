@@ -199,6 +199,7 @@ def evaluate_light(out: Path, names: list[str]) -> None:
     import torch
 
     from vaekit import ELBO, load_model
+    from vaekit.data.batch import Batch
     from vaekit.disentanglement import mig, modularity, sap
 
     n = LIGHT["num_train"] + LIGHT["num_test"]
@@ -210,7 +211,7 @@ def evaluate_light(out: Path, names: list[str]) -> None:
         with torch.no_grad(), torch.random.fork_rng():
             torch.manual_seed(0)
             means = model.encode(x).mean.numpy()  # (n, 10): the representation is the posterior mean
-            terms = ELBO()(model, x).terms
+            terms = ELBO()(model, Batch(x)).terms
         row = {"objective": MODELS[name][0], "setting": MODELS[name][1], **budget(run),
                "reconstruction_nats": -float(terms["log_px_z"].mean()), "kl_nats": float(terms["kl"].mean()),
                "mig": mig(means[train], codes[train]), "modularity": modularity(means[train], codes[train]),

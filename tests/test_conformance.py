@@ -25,6 +25,8 @@ from vaekit import (
 from vaekit.objectives.importance import log_weights
 from vaekit.training import resume
 from vaekit.training.trainer import TrainState, make_optimizer, make_schedule
+from vaekit.data.batch import Batch
+from vaekit.objectives.protocols import NeedsDataSize, StepsAfterModel
 
 SHAPES = [
     ("mlp", (64,)), ("mlp", (5,)), ("mlp", (1, 8, 8)),
@@ -141,14 +143,14 @@ def case_and_objective(request, likelihood):
     model_name, objective_name, trunk, shape = request.param
     case = make_case(model_name, likelihood, trunk, shape)
     objective = build_objective(objective_config(objective_name), case[1])
-    if hasattr(objective, "prepare"):
+    if isinstance(objective, NeedsDataSize):
         objective.prepare(100)  # the training set size, as the trainer gives it
     return case, objective
 
 
 def test_loss_is_finite_and_terms_are_per_example(case_and_objective):
     (_, model, x), objective = case_and_objective
-    output = objective(model, x)
+    output = objective(model, Batch(x))
     assert output.loss.shape == () and torch.isfinite(output.loss)
     assert "log_px_z" in output.terms
     for name, term in output.terms.items():
@@ -158,7 +160,7 @@ def test_loss_is_finite_and_terms_are_per_example(case_and_objective):
 
 def test_every_parameter_gets_a_gradient(case_and_objective):
     (_, model, x), objective = case_and_objective
-    objective(model, x).loss.backward()
+    objective(model, Batch(x)).loss.backward()
     for name, parameter in model.named_parameters():
         assert parameter.grad is not None, f"{name} gets no gradient"
         assert torch.isfinite(parameter.grad).all(), f"{name} has a non-finite gradient"
@@ -169,10 +171,10 @@ def test_an_objectives_own_state_steps_and_round_trips_through_the_resume_state(
     """An objective with a step and its own module (FactorVAE's discriminator, a step count): the step
     changes that state, and the resume state restores it into a fresh objective exactly."""
     (_, model, x), objective = case_and_objective
-    if not hasattr(objective, "step"):
+    if not isinstance(objective, StepsAfterModel):
         return
     before = {name: value.clone() for name, value in resume.objective_tensors(objective).items()}
-    output = objective(model, x)
+    output = objective(model, Batch(x))
     output.loss.backward()
     objective.step(output)
     optimizer = make_optimizer(model, 1e-3, torch.device("cpu"))

@@ -15,6 +15,8 @@ from vaekit import ObjectiveConfig, build_objective
 from vaekit.cli import main
 from vaekit.objectives.factorvae import FactorVAE, permute_dims
 from vaekit.training.checkpoint import load_tensors
+from vaekit.data.batch import Batch
+from vaekit.objectives.protocols import NeedsDataSize
 
 SMALL_DISCRIMINATOR = {"discriminator_hidden": 16, "discriminator_layers": 2}
 
@@ -28,12 +30,12 @@ def loss_after(settings: dict, vae, x, steps: int = 0) -> torch.Tensor:
     """The loss of the objective ``settings`` on x after ``steps`` of its own update, all draws seeded."""
     torch.manual_seed(5)
     objective = build_objective(ObjectiveConfig(**settings), vae)
-    if hasattr(objective, "prepare"):
+    if isinstance(objective, NeedsDataSize):
         objective.prepare(1000)
     for _ in range(steps):
-        objective.step(objective(vae, x))
+        objective.step(objective(vae, Batch(x)))
     torch.manual_seed(6)
-    return objective(vae, x).loss
+    return objective(vae, Batch(x)).loss
 
 
 # (objective, its settings at the defaults, the knob changed, steps of the objective's own update first)
@@ -81,7 +83,7 @@ def test_capacity_target_rises_linearly_then_stays_and_the_loss_is_gamma_times_t
     for _ in range(6):
         targets.append(float(objective.capacity()))
         torch.manual_seed(0)
-        output = objective(vae, x)
+        output = objective(vae, Batch(x))
         objective.step(output)
     assert targets == [0.0, 0.5, 1.0, 1.5, 2.0, 2.0]
     expected = -output.terms["log_px_z"].mean() + 7.0 * (output.terms["kl"].mean() - 2.0).abs()
@@ -93,7 +95,7 @@ def test_capacity_target_rises_linearly_then_stays_and_the_loss_is_gamma_times_t
 def test_dip_penalties_are_the_covariance_of_the_means_or_of_the_aggregate_posterior(vae, x, name):
     objective = build_objective(ObjectiveConfig(name=name, lambda_od=3.0, lambda_d=5.0), vae)
     torch.manual_seed(0)
-    output = objective(vae, x)
+    output = objective(vae, Batch(x))
     q = vae.encode(x)
     covariance = torch.cov(q.mean.T, correction=0)  # (D, D): the batch covariance of the posterior means
     if name == "dip_vae_ii":  # Cov[z] under q(z) = Cov[mu] + E[diag sigma^2]
@@ -122,13 +124,13 @@ class CodesModel:
         self.head = torch.nn.Module()
         self.head.linear = torch.nn.Linear(1, 4)  # latent_dim 2, as the Gaussian head would say
 
-    def encode(self, x):
+    def encode(self, x, labels=None):
         return Independent(Normal(x, torch.full_like(x, 1e-3)), 1)
 
-    def decode(self, z):
+    def decode(self, z, labels=None):
         return Independent(Normal(z, torch.ones_like(z)), 1)
 
-    def prior_distribution(self):
+    def prior_distribution(self, labels=None):
         return Independent(Normal(torch.zeros(2), torch.ones(2)), 1)
 
 
@@ -142,16 +144,16 @@ def test_the_trained_discriminator_estimates_the_closed_form_tc_of_gaussian_code
     objective.bind(CodesModel())
     root = torch.linalg.cholesky(torch.tensor([[1.0, rho], [rho, 1.0]]))
     for _ in range(1500):
-        objective.step(objective(CodesModel(), torch.randn(256, 2) @ root.T))
+        objective.step(objective(CodesModel(), Batch(torch.randn(256, 2) @ root.T)))
     with torch.no_grad():
-        estimate = float(objective(CodesModel(), torch.randn(20000, 2) @ root.T).terms["tc"].mean())
+        estimate = float(objective(CodesModel(), Batch(torch.randn(20000, 2) @ root.T)).terms["tc"].mean())
     assert estimate == pytest.approx(-0.5 * math.log(1 - rho**2), abs=0.1)
 
 
 def test_the_vae_loss_does_not_train_the_discriminator_and_the_step_does(vae, x):
     objective = build_objective(ObjectiveConfig(name="factorvae", gamma=35.0, **SMALL_DISCRIMINATOR), vae)
     before = [p.clone() for p in objective.module.parameters()]
-    output = objective(vae, x)
+    output = objective(vae, Batch(x))
     output.loss.backward()
     assert all(p.grad is None for p in objective.module.parameters())
     assert vae.head.linear.weight.grad.abs().max() > 0

@@ -11,6 +11,7 @@ from torch.distributions import Independent, Normal, kl_divergence
 
 from vaekit import ModelConfig, UserError, build_model
 from vaekit.cli import main
+from vaekit.data.batch import Batch
 from vaekit.evaluation.likelihood import log_likelihood
 from vaekit.objectives import ELBO
 from vaekit.objectives.importance import log_weights
@@ -33,7 +34,7 @@ def x():
 
 def test_kl_terms_are_per_example_and_sum_to_the_elbo_gap(hvae, x):
     with seeded(0, "cpu"):
-        terms = ELBO()(hvae, x).terms
+        terms = ELBO()(hvae, Batch(x)).terms
     assert {"log_px_z", "kl", "kl_z1", "kl_z2", "elbo"} <= set(terms)
     assert all(term.shape == (len(x),) for term in terms.values())
     gap = terms["log_px_z"] - terms["elbo"]
@@ -45,7 +46,7 @@ def test_kl_terms_are_the_log_density_ratios_at_the_drawn_z(hvae, x):
     """Recomputed by hand from the same draw: kl_z2 = log q(z2|x) - log N(z2; 0, I) and
     kl_z1 = log q(z1|x, z2) - log p(z1|z2), each summed over the D dimensions (nats)."""
     with seeded(4, "cpu"):
-        terms = ELBO()(hvae, x).terms
+        terms = ELBO()(hvae, Batch(x)).terms
     with seeded(4, "cpu"):
         q = hvae.encode(x)
         z = q.rsample()  # the objective's draw: the same random stream
@@ -62,7 +63,7 @@ def test_top_level_kl_averages_to_its_closed_form(hvae, x):
     is KL(q(z2|x) || N(0, I)), summed over the dimensions."""
     repeated = x[:1].expand(4000, -1)
     with seeded(0, "cpu"), torch.no_grad():
-        kl_z2 = ELBO()(hvae, repeated).terms["kl_z2"]
+        kl_z2 = ELBO()(hvae, Batch(repeated)).terms["kl_z2"]
         q_top = hvae.encode(x[:1]).top
         exact = kl_divergence(q_top, Independent(Normal(torch.zeros(D).double(), 1.0), 1))
     assert abs(float(kl_z2.mean() - exact[0])) < 4 * float(kl_z2.std()) / math.sqrt(len(kl_z2))
@@ -71,7 +72,7 @@ def test_top_level_kl_averages_to_its_closed_form(hvae, x):
 def test_importance_sampling_tightens_the_elbo(hvae, x):
     assert log_weights(hvae, x, 5).shape == (5, len(x))
     with seeded(0, "cpu"), torch.no_grad():
-        elbo = torch.stack([ELBO()(hvae, x).terms["elbo"] for _ in range(50)]).mean(0)
+        elbo = torch.stack([ELBO()(hvae, Batch(x)).terms["elbo"] for _ in range(50)]).mean(0)
     assert (log_likelihood(hvae, x, k=500) > elbo).all()
 
 

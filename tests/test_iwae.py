@@ -12,6 +12,7 @@ from vaekit import Config, ModelConfig, ObjectiveConfig, UserError, build_model,
 from vaekit.cli import main
 from vaekit.objectives import ELBO, IWAE
 from vaekit.seeding import seeded
+from vaekit.data.batch import Batch
 
 
 def iwae_runs(model, x, k: int, seeds: int) -> torch.Tensor:
@@ -20,7 +21,7 @@ def iwae_runs(model, x, k: int, seeds: int) -> torch.Tensor:
         runs = []
         for seed in range(seeds):
             with seeded(seed, "cpu"):
-                runs.append(IWAE(k=k)(model, x).terms["iwae"].mean())
+                runs.append(IWAE(k=k)(model, Batch(x)).terms["iwae"].mean())
     return torch.stack(runs)
 
 
@@ -39,7 +40,7 @@ def test_one_sample_bound_is_the_elbo(oracle, oracle_x):
     """k = 1: the IWAE term is the ELBO term, and both average to the exact ELBO of the oracle."""
     model = oracles.approximate_model(oracle)
     with seeded(0, "cpu"), torch.no_grad():
-        terms = IWAE(k=1)(model, oracle_x).terms
+        terms = IWAE(k=1)(model, Batch(oracle_x)).terms
     torch.testing.assert_close(terms["iwae"], terms["elbo"], rtol=0, atol=1e-12)
     q = model.encode(oracle_x)
     with torch.no_grad():
@@ -52,7 +53,7 @@ def test_bound_is_above_the_elbo_of_the_same_draws(oracle, oracle_x):
     the reported elbo is log_px_z - kl, averaged over the same k draws."""
     model = oracles.approximate_model(oracle)
     with seeded(3, "cpu"), torch.no_grad():
-        terms = IWAE(k=5)(model, oracle_x).terms
+        terms = IWAE(k=5)(model, Batch(oracle_x)).terms
     assert set(terms) >= {"iwae", "elbo", "log_px_z", "kl"}
     assert all(term.shape == (len(oracle_x),) for term in terms.values())
     assert (terms["iwae"] > terms["elbo"]).all()
@@ -62,7 +63,7 @@ def test_bound_is_above_the_elbo_of_the_same_draws(oracle, oracle_x):
 def test_exact_posterior_makes_every_k_exact(oracle, oracle_x):
     """With q = p(z|x) every log-weight is log p(x): the bound is exact whatever k."""
     with seeded(0, "cpu"), torch.no_grad():
-        terms = IWAE(k=7)(oracles.build_model(oracle), oracle_x).terms
+        terms = IWAE(k=7)(oracles.build_model(oracle), Batch(oracle_x)).terms
     torch.testing.assert_close(terms["iwae"], oracle.log_px(oracle_x), rtol=0, atol=1e-8)
 
 
@@ -70,7 +71,7 @@ def test_loss_gradients_reach_the_encoder():
     torch.manual_seed(0)
     model = build_model(ModelConfig(latent_dim=3, hidden=(16,), likelihood="bernoulli"), (12,))
     x = (torch.rand(8, 12, generator=torch.Generator().manual_seed(1)) < 0.5).float()
-    build_objective(ObjectiveConfig(name="iwae", k=5), model)(model, x).loss.backward()
+    build_objective(ObjectiveConfig(name="iwae", k=5), model)(model, Batch(x)).loss.backward()
     for name, parameter in model.named_parameters():
         if name.startswith(("encoder.", "head.")):
             assert parameter.grad is not None and parameter.grad.abs().max() > 0, name

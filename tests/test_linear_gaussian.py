@@ -11,6 +11,7 @@ from torch.distributions import kl_divergence
 
 from vaekit import ELBO
 from vaekit.objectives.importance import log_weights
+from vaekit.data.batch import Batch
 
 
 def closed_form_elbo(oracle, model, x) -> torch.Tensor:
@@ -22,7 +23,7 @@ def closed_form_elbo(oracle, model, x) -> torch.Tensor:
 def repeated_elbo(model, x, samples: int) -> torch.Tensor:
     """(S, B): the objective's one-sample ELBO term for S independent draws per example, in one
     batch (x tiled S times) rather than S calls."""
-    return ELBO()(model, x.repeat(samples, 1)).terms["elbo"].view(samples, len(x))
+    return ELBO()(model, Batch(x.repeat(samples, 1))).terms["elbo"].view(samples, len(x))
 
 
 def test_the_encoder_represents_the_exact_posterior(oracle, oracle_x):

@@ -8,12 +8,13 @@ import pytest
 import torch
 
 from vaekit import ELBO, ModelConfig, ObjectiveConfig, Reconstruction, UserError, build_model, build_objective
+from vaekit.data.batch import Batch
 
 
 def seeded_call(objective, model, x, seed=0, **kwargs):
     """objective(model, x) after seeding, so two calls draw the same z."""
     torch.manual_seed(seed)
-    return objective(model, x, **kwargs)
+    return objective(model, Batch(x), **kwargs)
 
 
 @pytest.fixture
@@ -99,7 +100,7 @@ def test_autoencoder_with_unit_gaussian_is_half_squared_error_plus_constant(shap
     objective = build_objective(ObjectiveConfig(), model)
     assert isinstance(objective, Reconstruction)
     x = torch.randn(6, *shape)
-    output = objective(model, x)
+    output = objective(model, Batch(x))
     d = math.prod(shape)
     squared_error = ((x - model.reconstruct(x)) ** 2).flatten(1).sum(1)  # (B,): summed, not averaged
     expected = 0.5 * squared_error + 0.5 * d * math.log(2 * math.pi)

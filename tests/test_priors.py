@@ -23,6 +23,7 @@ from vaekit import (
 from vaekit.cli import main
 from vaekit.models import priors
 from vaekit.objectives import ELBO
+from vaekit.data.batch import Batch
 
 SHAPE, D = (1, 6, 5), 3
 
@@ -102,7 +103,7 @@ def test_every_prior_trains_and_round_trips(prior, name, tmp_path):
     model, config = model_with(prior, name, components=0 if prior == "normal" else 3)
     x = (torch.rand(4, *SHAPE, generator=torch.Generator().manual_seed(2)) < 0.5).float()
     model.prior.take_exemplars(lambda: x, torch.Generator().manual_seed(4))
-    build_objective(ObjectiveConfig(), model)(model, x).loss.backward()
+    build_objective(ObjectiveConfig(), model)(model, Batch(x)).loss.backward()
     for parameter_name, parameter in model.named_parameters():
         assert parameter.grad is not None and parameter.grad.abs().max() > 0, parameter_name
     save_model(tmp_path / "model.safetensors", model, Config(model=config))
@@ -127,9 +128,9 @@ def test_a_copied_model_uses_its_own_encoder():
 def test_free_bits_are_refused_for_mixture_priors(prior):
     model, _ = model_with(prior, components=3)
     x = torch.zeros(2, *SHAPE)
-    ELBO()(model, x)  # the plain ELBO works: Monte Carlo KL
+    ELBO()(model, Batch(x))  # the plain ELBO works: Monte Carlo KL
     with pytest.raises(UserError, match="free bits"):
-        ELBO(free_bits=0.5)(model, x)
+        ELBO(free_bits=0.5)(model, Batch(x))
 
 
 @pytest.mark.parametrize("prior, components, message", [

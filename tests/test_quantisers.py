@@ -17,6 +17,7 @@ from vaekit.models.quantizers.base import rotation, straight_through
 from vaekit.models.quantizers.codebook import Codebook
 from vaekit.seeding import seeded
 from vaekit.training.checkpoint import load_tensors
+from vaekit.data.batch import Batch
 
 
 def quantizer(**options):
@@ -256,7 +257,7 @@ def test_every_quantizer_trains_its_parameters_round_trips_and_decodes_its_codes
     with torch.no_grad():  # encoder outputs away from 0, where FSQ rounds every vector to the origin (no gradient to W_out)
         model.head.project.conv.weight.mul_(20)
     x = (torch.rand(6, 1, 8, 8, generator=torch.Generator().manual_seed(0)) < 0.5).float()
-    output = vaekit.build_objective(vaekit.ObjectiveConfig(), model)(model, x)
+    output = vaekit.build_objective(vaekit.ObjectiveConfig(), model)(model, Batch(x))
     assert torch.isfinite(output.loss) and all(term.shape == (6,) for term in output.terms.values())
     assert ("vq_commitment" in output.terms) == (name != "fsq")
     output.loss.backward()

@@ -79,8 +79,8 @@ def test_non_finite_loss_stops_with_epoch_and_step_and_keeps_the_last_good_check
         objective = real_build(config, model)
         calls = {"n": 0}
 
-        def call(model, x, beta=None):
-            output = objective(model, x, beta)
+        def call(model, batch, beta=None):
+            output = objective(model, batch, beta)
             calls["n"] += model.training  # count training steps, not validation batches
             if model.training and calls["n"] == steps_per_epoch + 3:  # epoch 2, step 3
                 output.loss = output.loss * float("nan")
@@ -124,10 +124,10 @@ def test_dynamic_binarisation_resamples_training_batches_and_fixes_the_test_set(
     train = prepared.train.subset(torch.arange(64))
     batches = ResidentBatches(train, batch_size=64, dynamic_binarize=True)
     torch.manual_seed(0)
-    first, second = next(iter(batches)), next(iter(batches))
+    first, second = next(iter(batches)).x, next(iter(batches)).x
     assert set(first.unique().tolist()) <= {0.0, 1.0}
     assert not torch.equal(first.sum(0), second.sum(0))  # new draws (the order is the same multiset)
-    draws = torch.stack([next(iter(batches)).sum(0) for _ in range(200)]).mean(0)
+    draws = torch.stack([next(iter(batches)).x.sum(0) for _ in range(200)]).mean(0)
     assert torch.allclose(draws, train.inputs().sum(0), atol=0.8)  # E[Bernoulli(x)] = x
 
 

@@ -16,7 +16,7 @@ def test_dynamic_binarisation_of_8_bit_levels_draws_bernoulli_of_level_over_255(
     batches = ResidentBatches(data, batch_size=4000, dynamic_binarize=True)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        bits = torch.cat([x for _ in range(5) for x in batches])  # (20000, 6)
+        bits = torch.cat([batch.x for _ in range(5) for batch in batches])  # (20000, 6)
     assert bits.dtype == torch.float32 and set(bits.unique().tolist()) <= {0.0, 1.0}
     assert bits[:, 0].sum() == 0 and bits[:, -1].sum() == len(bits)  # never and always
     p = levels.double() / 255

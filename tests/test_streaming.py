@@ -42,13 +42,16 @@ def test_a_streamed_epoch_yields_every_example_once_with_the_in_memory_values(im
     assert torch.equal(streamed.inputs(), resident.inputs())
     assert torch.equal(streamed.labels, resident.labels)
     torch.manual_seed(0)
-    batches = list(StreamingBatches(streamed, 32, False, torch.device("cpu"), workers=2))
+    batches = list(StreamingBatches(streamed, 32, False, torch.device("cpu"), workers=2, labels=streamed.labels))
     assert [len(b) for b in batches] == [32, 32, 32, 24]
-    seen = torch.cat(batches).flatten(1)
+    assert all(torch.equal(b.labels, streamed.labels[b.index]) for b in batches)  # each batch its own rows' labels
+    seen = torch.cat([b.x for b in batches]).flatten(1)
     expected = resident.inputs().flatten(1)
     assert sorted(map(tuple, seen.tolist())) == sorted(map(tuple, expected.tolist()))
     torch.manual_seed(0)
-    assert torch.equal(torch.cat(batches), torch.cat(list(ResidentBatches(resident, 32))))  # same order too
+    resident_batches = list(ResidentBatches(resident, 32))
+    assert torch.equal(torch.cat([b.x for b in batches]), torch.cat([b.x for b in resident_batches]))  # same order too
+    assert all(torch.equal(s.index, r.index) for s, r in zip(batches, resident_batches))
 
 
 def test_training_on_a_streamed_folder_improves_the_elbo(image_folder, tmp_path):

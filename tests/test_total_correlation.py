@@ -13,6 +13,7 @@ from vaekit.data.array import ArrayData
 from vaekit.objectives.beta_tcvae import aggregate_log_densities, mss_log_weights
 from vaekit.training.batches import ResidentBatches
 from vaekit.training.trainer import Trainer, make_optimizer, make_schedule
+from vaekit.data.batch import Batch
 
 POPULATION = 10**6  # N: the batches below are drawn from a population much larger than any batch
 VARIANCE = 0.3  # of each posterior q(z|x) = N(mu(x), VARIANCE I)
@@ -89,7 +90,7 @@ def test_decomposition_sums_to_the_kl_and_unit_weights_give_the_elbo(vae, x, est
     objective = build_objective(ObjectiveConfig(name="beta_tcvae", tc_estimator=estimator), vae)
     objective.prepare(1000)
     torch.manual_seed(3)
-    output = objective(vae, x)
+    output = objective(vae, Batch(x))
     torch.manual_seed(3)
     q = vae.encode(x)
     z = q.rsample()
@@ -114,7 +115,7 @@ def test_the_trainer_gives_the_training_set_size_not_the_batch_size(vae):
 def test_without_the_training_set_size_the_objective_says_how_to_give_it(vae, x):
     objective = build_objective(ObjectiveConfig(name="beta_tcvae"), vae)
     with pytest.raises(UserError, match="needs the training set size N"):
-        objective(vae, x)
+        objective(vae, Batch(x))
     objective.prepare(len(x) - 1)
     with pytest.raises(UserError, match="at least as large as the batch"):
-        objective(vae, x)
+        objective(vae, Batch(x))

@@ -21,6 +21,7 @@ from vaekit.models.quantizers.codebook import EMA_DECAY, EMA_EPSILON, Codebook
 from vaekit.models.vq import perplexity
 from vaekit.seeding import seeded
 from vaekit.training.checkpoint import load_tensors
+from vaekit.data.batch import Batch
 
 
 def small_vqvae(shape=(1, 8, 8), trunk="conv", **changes):
@@ -88,7 +89,7 @@ def test_with_an_ema_codebook_the_codebook_is_a_buffer_and_its_loss_term_is_drop
     model = small_vqvae(codebook_ema=True)
     assert "head.quantizer.book.codebook" not in dict(model.named_parameters())
     assert "head.quantizer.book.codebook" in model.state_dict()
-    output = build_objective(ObjectiveConfig(), model)(model, binary_batch())
+    output = build_objective(ObjectiveConfig(), model)(model, Batch(binary_batch()))
     assert "vq_codebook" not in output.terms and "vq_commitment" in output.terms
     output.loss.backward()
     for name, parameter in model.named_parameters():
@@ -147,7 +148,7 @@ def test_epoch_statistics_report_usage_and_perplexity_of_the_codes_chosen_over_t
 
 def test_the_vq_loss_is_the_mean_of_its_per_example_terms():
     model = small_vqvae(commitment=0.5)
-    output = build_objective(ObjectiveConfig(), model)(model, binary_batch())
+    output = build_objective(ObjectiveConfig(), model)(model, Batch(binary_batch()))
     terms = output.terms
     assert set(terms) == {"log_px_z", "vq_codebook", "vq_commitment"}  # no ELBO without a code prior
     torch.testing.assert_close(terms["vq_commitment"], 0.5 * terms["vq_codebook"])  # same distance, weighted

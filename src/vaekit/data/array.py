@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..errors import UserError
+from .batch import split_batches
 from .factors import FactorInfo
 
 
@@ -152,8 +153,8 @@ def holds_8_bit_levels(data) -> bool:
 
 
 def batches(data: ArrayData, batch_size: int, like: torch.Tensor) -> Iterator[torch.Tensor]:
-    """Model inputs (B, *shape) in data order, on the device and in the dtype of ``like``.
+    """The inputs x (B, *shape) of ``split_batches(data, batch_size, like)``, for passes that need no labels.
 
     ``data``: an ``ArrayData`` or anything with its reading interface (len, inputs(slice))."""
-    for start in range(0, len(data), batch_size):
-        yield data.inputs(slice(start, start + batch_size)).to(device=like.device, dtype=like.dtype)
+    for batch in split_batches(data, batch_size, like):
+        yield batch.x

@@ -23,7 +23,7 @@ def conditional_sample_accuracy(model, train: ArrayData, test: ArrayData | None,
     """JSON-ready numbers, or None when the training data have no labels.
 
     - ``conditional_sample_accuracy``: share of the samples drawn for class c (decoded means,
-      ``model.sample(per_class, label=c)``) that the classifier assigns to c. An unconditional model
+      ``model.sample(per_class, labels=c)``) that the classifier assigns to c. An unconditional model
       takes no label: its samples are scored against the class of their draw, which measures chance.
     - ``sample_classifier_test_accuracy``: the classifier's accuracy on the real test data (when labelled).
     - ``sample_classifier_chance``: 1 / number of classes (the samples are balanced over classes).
@@ -39,7 +39,7 @@ def conditional_sample_accuracy(model, train: ArrayData, test: ArrayData | None,
     classes = train.labels.unique().cpu()  # (L,)
     parameter = next(model.parameters())
     with torch.no_grad(), seeded(seed, parameter.device), eval_mode(model):
-        samples = [model.sample(per_class, label=int(c) if model.classes else None) for c in classes]
+        samples = [model.sample(per_class, labels=int(c) if model.classes else None) for c in classes]
     flat = torch.cat(samples).flatten(1).double().cpu().numpy()  # (L * per_class, F)
     targets = classes.repeat_interleave(per_class).numpy()
     result = {

@@ -14,7 +14,8 @@ import torch
 
 from ..data.array import ArrayData
 from ..errors import UserError
-from ..models.conditional import label_prior, labelled_batches
+from ..data.batch import Batch, split_batches
+from ..models.conditional import label_prior, model_labels
 from ..nn.modes import eval_mode
 from ..objectives import kl_per_dimension
 from ..seeding import seeded
@@ -79,8 +80,8 @@ def latent_diagnostics(model, data: ArrayData, batch_size: int | None = None, se
     sums = PassSums()
     with torch.no_grad(), seeded(seed, parameter.device), eval_mode(model):
         prior = None if model.prior is None or label_prior(model) else model.prior_distribution()
-        for x in labelled_batches(model, data, batch_size, parameter):  # (B, *data_shape)
-            sums.add(model, x, model.prior_distribution() if label_prior(model) else prior)
+        for batch in split_batches(data, batch_size, parameter, model_labels(model, data)):  # x (B, *data_shape)
+            sums.add(model, batch, model.prior_distribution(batch.labels) if label_prior(model) else prior)
     return sums.report(model.prior is not None, data)
 
 
@@ -94,13 +95,15 @@ class PassSums:
         self.squared_errors: list[torch.Tensor] = []  # () per batch, float64
         self.ranges: list[torch.Tensor] = []  # (2,) per batch: min and max of the inputs, for the PSNR peak
 
-    def add(self, model, x: torch.Tensor, prior) -> None:
-        """One batch x (B, *data_shape); ``prior`` is p(z), or None for an autoencoder."""
-        q = model.encode(x)  # batch (B,), event (D,)
+    def add(self, model, batch: Batch, prior) -> None:
+        """One batch (x (B, *data_shape), labels for a conditional model); ``prior`` is p(z) (p(z|y) of
+        the batch's labels), or None for an autoencoder."""
+        x = batch.x
+        q = model.encode(x, batch.labels)  # batch (B,), event (D,)
         self.moments.add(q.mean)  # (B, D)
         kl = None if prior is None or self.kl_sums is None else dimension_kl(q, prior)  # (B, D)
         self.kl_sums = None if kl is None else self.kl_sums + [kl.double().sum(0)]
-        x_hat = model.decode(q.mean).mean  # model.reconstruct(x), without encoding x twice
+        x_hat = model.decode(q.mean, batch.labels).mean  # model.reconstruct(x), without encoding x twice
         self.squared_errors.append(((x - x_hat).double() ** 2).sum())
         self.ranges.append(torch.stack([x.min(), x.max()]).double())
 

@@ -20,7 +20,8 @@ from torch.distributions import Distribution
 from ..config.section import Section
 from ..data.array import ArrayData
 from ..errors import UserError
-from ..models.conditional import labelled_batches
+from ..data.batch import Batch, split_batches
+from ..models.conditional import model_labels
 from ..models.registry import LIKELIHOODS
 from ..nn.collective import object_from_first, rank, sum_over_ranks, world_size
 from ..nn.modes import eval_mode
@@ -62,28 +63,31 @@ def keep_freed_memory() -> None:
         pass
 
 
-def log_likelihood(model, x: torch.Tensor, k: int, chunk: int | None = None, seed: int = 0) -> torch.Tensor:
+def log_likelihood(model, x: torch.Tensor, k: int, chunk: int | None = None, seed: int = 0,
+                   labels: torch.Tensor | None = None) -> torch.Tensor:
     """Importance-sampled log p(x) (B,) float64, nats, from k draws per example.
 
     The k draws are decoded ``chunk`` at a time (default: as many as fit ``MEMORY_BUDGET``) and
     combined with a running float64 logsumexp. Draw s is the s-th ``q.sample()`` after seeding, so
     at a fixed seed the estimate does not depend on ``chunk``; it does depend on which examples
-    share the batch x. Runs without gradients, in the model's current mode.
+    share the batch x. Runs without gradients, in the model's current mode. ``labels`` (B,): the
+    examples' labels, for a conditional model.
     """
     check_k(k)
     keep_freed_memory()
     with torch.no_grad(), seeded(seed, x.device):
-        return running_log_likelihood(model, x, k, chunk)
+        return running_log_likelihood(model, x, k, chunk, labels)
 
 
-def running_log_likelihood(model, x: torch.Tensor, k: int, chunk: int | None = None) -> torch.Tensor:
+def running_log_likelihood(model, x: torch.Tensor, k: int, chunk: int | None = None,
+                           labels: torch.Tensor | None = None) -> torch.Tensor:
     """``log_likelihood`` without seeding: draws from the current random state. (B,) float64."""
     chunk = max(1, min(k, chunk or default_chunk(x.shape, memory_factor(model))))
-    q = model.encode(x)  # once per batch: the encoder does not depend on the draws
+    q = model.encode(x, labels)  # once per batch: the encoder does not depend on the draws
     total = torch.full(x.shape[:1], -math.inf, dtype=torch.float64, device=x.device)  # (B,)
     for start in range(0, k, chunk):
         z = draw(q, min(chunk, k - start))  # (n, B, D)
-        log_w = log_weights_at(model, x, q, z).double()  # (n, B); float64 before summing K terms
+        log_w = log_weights_at(model, x, q, z, labels).double()  # (n, B); float64 before summing K terms
         total = torch.logaddexp(total, log_w.logsumexp(0))
     return total - math.log(k)
 
@@ -168,20 +172,20 @@ def per_example_terms(
     likelihood = likelihood_name(model.likelihood)
     parts: dict[str, list[torch.Tensor]] = {}
     with torch.no_grad(), seeded(seed, parameter.device), eval_mode(model):
-        for x in labelled_batches(model, data, batch_size, parameter):  # a conditional model: given each batch's labels
-            for name, value in batch_terms(model, objective, x, k, chunk, likelihood, data.name).items():
+        for batch in split_batches(data, batch_size, parameter, model_labels(model, data)):
+            for name, value in batch_terms(model, objective, batch, k, chunk, likelihood, data.name).items():
                 parts.setdefault(name, []).append(value)  # stays on the device until the end
     return {name: torch.cat(values).cpu() for name, values in parts.items()}  # one transfer per term
 
 
-def batch_terms(model, objective, x: torch.Tensor, k: int, chunk: int | None, likelihood: str, name: str) -> dict:
-    """name -> (B,) float64 nats of one batch x (B, *shape), drawing from the current random state."""
+def batch_terms(model, objective, batch: Batch, k: int, chunk: int | None, likelihood: str, name: str) -> dict:
+    """name -> (B,) float64 nats of one batch (x (B, *shape)), drawing from the current random state."""
     # Checked per batch, as read: a Bernoulli model scored on grey levels would otherwise
     # return a meaningless number without complaint; streamed data is decoded only once.
-    model.likelihood.check_support(x, likelihood, name)
-    terms = dict(objective(model, x).terms)  # name -> (B,) nats
+    model.likelihood.check_support(batch.x, likelihood, name)
+    terms = dict(objective(model, batch).terms)  # name -> (B,) nats
     if k > 0:
-        terms["log_px"] = running_log_likelihood(model, x, k, chunk)
+        terms["log_px"] = running_log_likelihood(model, batch.x, k, chunk, batch.labels)
     return {term: value.double() for term, value in terms.items()}
 
 
@@ -208,13 +212,15 @@ def sharded_mean_terms(
     likelihood = likelihood_name(model.likelihood)
     sums: dict[str, torch.Tensor] = {}
     count = torch.zeros((), dtype=torch.float64, device=parameter.device)
+    labels = model_labels(model, data)
     with torch.no_grad(), eval_mode(model):
         for index, start in enumerate(range(0, len(data), batch_size)):
             if index % world_size() != rank():
                 continue
             x = data.inputs(slice(start, start + batch_size)).to(device=parameter.device, dtype=parameter.dtype)
+            batch = Batch(x, None if labels is None else labels[start : start + batch_size].to(x.device))
             with seeded(batch_seed(seed, index), parameter.device):
-                terms = batch_terms(model, objective, x, k, chunk, likelihood, data.name)
+                terms = batch_terms(model, objective, batch, k, chunk, likelihood, data.name)
             for name, value in terms.items():
                 sums[name] = sums.get(name, 0) + value.sum()
             count += len(x)

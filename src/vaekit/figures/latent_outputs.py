@@ -26,7 +26,7 @@ from ..latent import (
     sample_latents,
     traverse,
 )
-from ..models.conditional import conditioned
+from ..models.conditional import model_labels
 from .latent import latent_scatter, manifold_figure, row_grid
 
 
@@ -60,8 +60,7 @@ def traversal_outputs(opened, x, top: int | None, span: float, steps: int, png: 
     dimension: its rows are in dimension order too, and ``top`` keeps the first ones."""
     kl = dimension_kl(opened.model, opened.data)
     ranked = kl is not None or opened.model.prior is None  # an autoencoder keeps its error for a top
-    with conditioned(opened.model, label):
-        result = traverse(opened.model, x, kl, top if ranked else None, span, steps)
+    result = traverse(opened.model, x, kl, top if ranked else None, span, steps, label)
     if not ranked and top is not None:
         result = Traversal(result.dims[:top], result.kl[:top], result.values, result.z[:top], result.decoded[:top])
     labels = [f"z{d}" + ("" if kl is None else f": KL {k:.2f} nats") for d, k in zip(result.dims.tolist(), result.kl.tolist())]
@@ -90,8 +89,7 @@ def latent_map_outputs(opened, png: Path, method: str = "auto", max_points: int 
 
 def denoising_outputs(opened, n: int, noise: float, seed: int, png: Path) -> list[Path]:
     """Rows clean / noisy / reconstruction for the first n examples of the evaluation split."""
-    with conditioned(opened.model, example_labels(opened, slice(0, n))):
-        result = denoise(opened.model, opened.data.inputs(slice(0, n)), noise, seed)
+    result = denoise(opened.model, opened.data.inputs(slice(0, n)), noise, seed, example_labels(opened, slice(0, n)))
     rows = [result["clean"], result["noisy"], result["reconstruction"]]
     row_grid(rows, ["clean", "noisy", "reconstruction"], png, f"denoising, noise {noise:g}")
     return [png, save_arrays(png.with_suffix(".npz"), {**result, "noise": noise})]
@@ -114,8 +112,5 @@ def class_sample_outputs(model, per_class: int, temperature: float, png: Path, t
 
 def example_labels(opened, index):
     """The labels of the evaluation examples at ``index`` for a conditional model, else None."""
-    if not opened.model.classes:
-        return None
-    from ..models.conditional import data_labels
-
-    return data_labels(opened.model, opened.data)[index]
+    labels = model_labels(opened.model, opened.data)
+    return None if labels is None else labels[index]

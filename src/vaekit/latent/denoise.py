@@ -38,14 +38,16 @@ def noise_clip(x: torch.Tensor) -> tuple[float, float] | None:
     return (0.0, 1.0) if bool(((x >= 0) & (x <= 1)).all()) else None
 
 
-def denoise(model, x: torch.Tensor, level: float, seed: int = 0) -> dict[str, torch.Tensor]:
+def denoise(model, x: torch.Tensor, level: float, seed: int = 0,
+            labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """Reconstruct corrupted inputs: clean, noisy and reconstruction, each (B, *data_shape), CPU.
 
     The noise suits the likelihood, so that noisy inputs stay in its support: a Bernoulli model
     (binary data) gets each element flipped with probability ``level``; other models get
     Gaussian noise of standard deviation ``level``, clipped to [0, 1] for inputs in [0, 1]
     (see ``noise_clip``). The reconstruction is the mean of p(x | z = mean of q(z|noisy)).
-    Seeded: the same seed gives the same noise; the global random state is untouched.
+    Seeded: the same seed gives the same noise; the global random state is untouched. ``labels``
+    (B,): the inputs' labels, for a conditional model.
     """
     x = as_batch(model, x)
     if len(x) == 0:
@@ -55,5 +57,5 @@ def denoise(model, x: torch.Tensor, level: float, seed: int = 0) -> dict[str, to
         model.likelihood.check_support(x, "bernoulli", "denoise inputs")
     with seeded(seed, x.device):
         noisy = add_noise(x, level, binary, noise_clip(x))
-    reconstruction = decode_mean(model, posterior_mean(model, noisy))
+    reconstruction = decode_mean(model, posterior_mean(model, noisy, labels), labels)
     return {"clean": x.cpu(), "noisy": noisy.cpu(), "reconstruction": reconstruction.cpu()}

@@ -10,7 +10,8 @@ import torch
 
 from ..data.array import ArrayData
 from ..errors import UserError
-from ..models.conditional import conditioned, labelled_batches
+from ..data.batch import split_batches
+from ..models.conditional import model_labels
 from ..nn.modes import eval_mode
 
 ENCODE_BATCH = 1024  # examples per encoder pass; the encoder alone is cheap, so batches can be large
@@ -33,18 +34,20 @@ def as_batch(model, x: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def posterior_mean(model, x: torch.Tensor) -> torch.Tensor:
-    """The embedding (B, D): the mean of q(z|x) for x (B, *data_shape) or one example (*data_shape)."""
+def posterior_mean(model, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """The embedding (B, D): the mean of q(z|x) for x (B, *data_shape) or one example (*data_shape);
+    ``labels`` (B,) for a conditional model."""
     with eval_mode(model):
-        return model.encode(as_batch(model, x)).mean
+        return model.encode(as_batch(model, x), labels).mean
 
 
 @torch.no_grad()
-def decode_mean(model, z: torch.Tensor) -> torch.Tensor:
-    """The mean of p(x|z): z (*lead, D) -> (*lead, *data_shape) on the model's device."""
+def decode_mean(model, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """The mean of p(x|z): z (*lead, D) -> (*lead, *data_shape) on the model's device; ``labels``
+    (lead,) or (*lead, L) soft, for a conditional model (one label (1,) serves every z)."""
     parameter = first_parameter(model)
     with eval_mode(model):
-        return model.decode(z.to(device=parameter.device, dtype=parameter.dtype)).mean
+        return model.decode(z.to(device=parameter.device, dtype=parameter.dtype), labels).mean
 
 
 @torch.no_grad()
@@ -63,8 +66,8 @@ def encode_data(model, data: ArrayData, batch_size: int = ENCODE_BATCH) -> dict[
         raise UserError(f"batch_size must be at least 1, got {batch_size}")
     means, log_vars = [], []
     with eval_mode(model):
-        for x in labelled_batches(model, data, batch_size, first_parameter(model)):
-            q = model.encode(x)  # batch (B,), event (D,)
+        for batch in split_batches(data, batch_size, first_parameter(model), model_labels(model, data)):
+            q = model.encode(batch.x, batch.labels)  # batch (B,), event (D,)
             means.append(q.mean.float().cpu())
             log_vars.append(q.variance.log().float().cpu())  # log 0 = -inf for a point mass
     encoded = {"mean": torch.cat(means), "log_var": torch.cat(log_vars)}
@@ -93,5 +96,4 @@ def sample_latents(model, n: int, temperature: float = 1.0, label=None,
     if pixels:
         with eval_mode(model):
             return z.cpu(), model.decode(z, labels).sample().cpu()
-    with conditioned(model, labels):
-        return z.cpu(), decode_mean(model, z).cpu()
+    return z.cpu(), decode_mean(model, z, labels).cpu()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import UserError
-from ..models.conditional import conditioned, one_hot
+from ..models.conditional import one_hot
 from ..registry import Registry
 from .encode import as_batch, decode_mean, posterior_mean
 
@@ -64,13 +64,11 @@ def interpolate(
     """
     check_steps(steps)
     path = PATHS.get(method)
-    with conditioned(model, labels):
-        ends = posterior_mean(model, torch.cat([as_batch(model, x_a), as_batch(model, x_b)]))  # (2, D)
+    ends = posterior_mean(model, torch.cat([as_batch(model, x_a), as_batch(model, x_b)]), labels)  # (2, D)
     if len(ends) != 2:
         raise UserError(f"interpolate takes one example at each end, got {len(ends)} in all")
     z = path(ends[0], ends[1], torch.linspace(0, 1, steps, device=ends.device))  # (steps, D)
-    with conditioned(model, label_path(model, labels, steps)):
-        return z.cpu(), decode_mean(model, z).cpu()
+    return z.cpu(), decode_mean(model, z, label_path(model, labels, steps)).cpu()
 
 
 def label_path(model, labels: torch.Tensor | None, steps: int) -> torch.Tensor | None:
@@ -89,11 +87,9 @@ def morph_label(model, x: torch.Tensor, label: int, to_label: int, steps: int = 
     if not model.classes:
         raise UserError("--label morphs the class label, and this model is not conditional (train with --conditional)")
     labels = torch.tensor([label, to_label])
-    with conditioned(model, labels[:1]):
-        z = posterior_mean(model, as_batch(model, x))  # (1, D)
+    z = posterior_mean(model, as_batch(model, x), labels[:1])  # (1, D)
     path = label_path(model, labels, steps)  # (steps, L)
-    with conditioned(model, path):
-        return path, decode_mean(model, z.expand(steps, -1)).cpu()
+    return path, decode_mean(model, z.expand(steps, -1), path).cpu()
 
 
 def check_steps(steps: int) -> None:

@@ -10,8 +10,9 @@ from typing import Callable
 import torch
 
 from ..data.array import ArrayData
+from ..data.batch import split_batches
 from ..errors import UserError
-from ..models.conditional import label_prior, labelled_batches
+from ..models.conditional import label_prior, model_labels
 from ..nn.modes import eval_mode
 from ..objectives import kl_per_dimension
 from .encode import ENCODE_BATCH, decode_mean, first_parameter, posterior_mean
@@ -47,14 +48,15 @@ def mean_kl_per_dimension(model, data: ArrayData, batch_size: int = ENCODE_BATCH
         raise UserError(f"{data.name}: no examples to measure the KL on")
     total = 0.0
     with eval_mode(model):
-        for x in labelled_batches(model, data, batch_size, first_parameter(model)):
-            p = model.prior_distribution() if label_prior(model) else prior  # a prior per class: this batch's
-            total = total + kl_per_dimension(model.encode(x), p).double().sum(0)  # (B, D) -> (D,)
+        for batch in split_batches(data, batch_size, first_parameter(model), model_labels(model, data)):
+            p = model.prior_distribution(batch.labels) if label_prior(model) else prior  # a prior per class: this batch's
+            total = total + kl_per_dimension(model.encode(batch.x, batch.labels), p).double().sum(0)  # (B, D) -> (D,)
     return (total / len(data)).cpu()
 
 
 def traverse(
-    model, x: torch.Tensor, kl: torch.Tensor | None = None, top: int | None = None, span: float = 3.0, steps: int = 9
+    model, x: torch.Tensor, kl: torch.Tensor | None = None, top: int | None = None, span: float = 3.0, steps: int = 9,
+    labels: torch.Tensor | None = None,
 ) -> Traversal:
     """Decode while sweeping one latent coordinate at a time around the posterior mean of x.
 
@@ -62,9 +64,11 @@ def traverse(
     by it, largest first, and ``top`` keeps the K largest; None keeps dimension order (and needs
     top=None). In each row the swept coordinate takes the values linspace(-span, span, steps)
     (units of z: prior standard deviations for the standard normal prior); every other
-    coordinate stays at the posterior mean of x.
+    coordinate stays at the posterior mean of x. ``labels`` (1,): x's label, for a conditional model,
+    given to the encoder and to every decode of the traversal.
     """
-    return traverse_from(model, posterior_mean(model, x)[0].cpu(), kl, top, span, steps)
+    decode = None if labels is None else partial(decode_mean, model, labels=labels)
+    return traverse_from(model, posterior_mean(model, x, labels)[0].cpu(), kl, top, span, steps, decode)
 
 
 def traverse_from(

@@ -31,6 +31,7 @@ from ..data.array import batches
 from ..errors import UserError
 from ..nn.modes import eval_mode
 from ..seeding import seeded
+from .protocols import FitsCodePrior
 from .registry import CODE_PRIORS
 
 
@@ -200,7 +201,7 @@ class PriorFitting:
     name = "code_prior"
 
     def __init__(self, model, train, val=None, epochs: int = 20, batch_size: int = 128, lr: float = 1e-3, seed: int = 0):
-        if not hasattr(model, "new_prior"):  # vaekit.models.vq.VQVAE
+        if not isinstance(model, FitsCodePrior):  # vaekit.models.vq.VQVAE
             raise UserError("a code prior is fitted to a VQ-VAE (model 'vqvae')")
         if epochs < 1 or batch_size < 1 or not lr > 0:
             raise UserError(f"fitting a code prior needs epochs >= 1, batch_size >= 1 and lr > 0; got {epochs}, {batch_size}, {lr}")

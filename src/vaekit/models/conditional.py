@@ -6,18 +6,14 @@ from the first layer on, and the trunk stays a plain stack of convolutions); oth
 flattened input with y appended. The decoder gets z with y appended, so the conv decoder's first
 (linear) layer mixes them.
 
-Labels reach the model in one of two ways. Explicitly: ``encode(x, labels)``, ``decode(z, labels)``,
-``sample(n, label=c)``. Or for a whole pass over data: ``labelled_batches`` (and, in training,
-``LabelledBatches``) conditions the model on each batch's labels while that batch is used, so that
-objectives, the importance sampler and the latent tools, which call ``model.encode(x)``, keep their
-signatures. Labels are class indices (B,) int64, or soft labels (B, L) (rows of non-negative weights
-summing to 1, e.g. a path between two one-hots).
+Labels reach the model as arguments only: ``encode(x, labels)``, ``decode(z, labels)``,
+``prior_distribution(labels)``, ``sample(n, labels=c)``; passes over data take them from each
+``vaekit.data.batch.Batch`` (``batch.labels``), whose factories attach ``model_labels(model, data)``.
+Labels are class indices (B,) int64, or soft labels (B, L) (rows of non-negative weights summing to
+1, e.g. a path between two one-hots).
 """
 
 from __future__ import annotations
-
-import contextlib
-from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -25,10 +21,10 @@ from torch import nn
 from torch.distributions import Distribution, Independent, Normal
 
 from ..config.section import Section
-from ..data.array import ArrayData, batches
 from ..errors import UserError
 from ..nn.registry import TRUNKS
 from .priors import Prior
+from .protocols import prior_needs_labels
 from .registry import PRIORS
 
 
@@ -88,27 +84,10 @@ def check_labels(labels: torch.Tensor, classes: int, where: str) -> None:
                         f"this conditional model knows labels 0 to {classes - 1}")
 
 
-@contextlib.contextmanager
-def conditioned(model, labels: torch.Tensor | None):
-    """Within the block, ``model.encode``, ``decode`` and ``prior_distribution`` use ``labels`` (B,)."""
-    before = model.given_labels
-    model.given_labels = labels
-    try:
-        yield model
-    finally:
-        model.given_labels = before
-
-
-def labelled_batches(model, data: ArrayData, batch_size: int, like: torch.Tensor) -> Iterator[torch.Tensor]:
-    """``data.array.batches``; for a conditional model each batch is yielded while the model is
-    conditioned on its labels (checked once against the classes the model knows)."""
-    if not getattr(model, "classes", 0):
-        yield from batches(data, batch_size, like)
-        return
-    labels = data_labels(model, data)
-    for start, x in zip(range(0, len(data), batch_size), batches(data, batch_size, like)):
-        with conditioned(model, labels[start : start + batch_size].to(like.device)):
-            yield x
+def model_labels(model, data) -> torch.Tensor | None:
+    """The labels (N,) of ``data`` that batches for ``model`` carry: ``data_labels`` for a conditional
+    model, None for any other (it takes no labels)."""
+    return data_labels(model, data) if model.classes else None
 
 
 def data_labels(model, data) -> torch.Tensor:
@@ -123,34 +102,7 @@ def data_labels(model, data) -> torch.Tensor:
 
 def label_prior(model) -> bool:
     """Whether the model's prior depends on the label (p(z|y)), so it must be taken per batch."""
-    return bool(getattr(model.prior, "needs_labels", False))
-
-
-class LabelledBatches:
-    """Training batches of a conditional model: iterates ``inner`` (whose ``index`` names the
-    examples of the batch being yielded) and conditions the model on their labels meanwhile."""
-
-    def __init__(self, inner, model, labels: torch.Tensor):
-        self.inner, self.model, self.labels = inner, model, labels
-        self.batch_size = inner.batch_size
-
-    def __len__(self) -> int:
-        return len(self.inner)
-
-    def __iter__(self) -> Iterator[torch.Tensor]:
-        for x in self.inner:
-            with conditioned(self.model, self.labels.index_select(0, self.inner.index)):
-                yield x
-
-
-def training_batches(batches, model, data):
-    """``batches`` as they are for an unconditional model; ``LabelledBatches`` for a conditional one."""
-    if not getattr(model, "classes", 0):
-        return batches
-    if not hasattr(data, "values"):  # streamed from files: its batches carry no positions
-        raise UserError(f"{data.name}: a conditional model needs its training data in memory, but this run streams "
-                        "it from the files; set data.stream=never")
-    return LabelledBatches(batches, model, data_labels(model, data).to(data.values.device))
+    return prior_needs_labels(model.prior)
 
 
 def label_count(model: Section, data) -> int:
@@ -189,7 +141,7 @@ class ClassConditionalNormal(Prior):
     def forward(self, labels: torch.Tensor | None = None) -> Distribution:
         """p(z|y): batch shape (B,) for class indices (B,); soft labels (B, L) mix the parameters."""
         if labels is None:
-            raise UserError("the conditional prior needs class labels; pass label=... or condition the model")
+            raise UserError("the conditional prior needs class labels; pass labels=...")
         if labels.is_floating_point():
             loc, log_scale = labels @ self.loc, labels @ self.log_scale
         else:

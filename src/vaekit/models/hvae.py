@@ -110,8 +110,7 @@ class HierarchicalPrior(Prior):
 
     def bind(self, encode, data_shape) -> None:
         self.encode = encode
-        if hasattr(self.top, "bind"):
-            self.top.bind(self.encode_top, data_shape)
+        self.top.bind(self.encode_top, data_shape)  # a registered Prior: a no-op unless it encodes
 
     def take_exemplars(self, train_inputs, generator) -> None:
         """Forwarded to ``top``: a prior over z2 built on training examples (the exemplar prior) takes them."""

@@ -21,6 +21,7 @@ from .conditional import check_labels, labelled_trunks, one_hot
 from .heads import GaussianHead, PointHead
 from .likelihoods import build_likelihood
 from .priors import Prior, build_prior
+from .protocols import BindsEncoder, prior_needs_labels
 from .registry import MODELS, LikelihoodPart, PriorPart
 
 
@@ -28,19 +29,20 @@ class LatentVariableModel(nn.Module):
     """x (B, *data_shape) <-> z (B, latent_dim).
 
     ``default_objective`` names the objective this model trains with when the config says 'auto'.
-    ``classes`` > 0 makes it conditional (``vaekit.models.conditional``): encoder and decoder also take
-    the one-hot label, given as ``labels`` or by ``conditioned(model, labels)`` (``given_labels``).
+    ``classes`` > 0 makes it conditional (``vaekit.models.conditional``): encoder, decoder and a prior
+    per class also take the label, always as an argument (``labels`` (B,) class indices or (B, L) soft
+    labels); the model keeps no per-call state, so concurrent or interleaved calls do not interact.
     """
 
     def __init__(self, encoder, head, decoder, likelihood, prior, data_shape, default_objective: str, classes: int = 0):
         super().__init__()
-        self.classes, self.given_labels = classes, None
+        self.classes = classes
         self.encoder, self.head = encoder, head
         self.decoder, self.likelihood = decoder, likelihood
         self.prior = prior  # None for a plain autoencoder: nothing to sample from
         self.data_shape = tuple(data_shape)
         self.default_objective = default_objective
-        if hasattr(prior, "bind"):  # priors built on the model's encoder (VampPrior) get it here
+        if isinstance(prior, BindsEncoder):  # priors built on the model's encoder (VampPrior) get it here
             prior.bind(self.encode, self.data_shape)
 
     def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> Distribution:
@@ -66,11 +68,10 @@ class LatentVariableModel(nn.Module):
             return self.likelihood(decoded.view(*lead, *decoded.shape[1:]))  # (*lead, params, *data_shape)
 
     def label_input(self, labels: torch.Tensor | None, lead: torch.Size, dtype: torch.dtype) -> torch.Tensor:
-        """The one-hot labels (*lead, L) the trunks of a conditional model take (``labels`` or ``given_labels``)."""
-        labels = self.given_labels if labels is None else labels
+        """The one-hot labels (*lead, L) the trunks of a conditional model take."""
         if labels is None:
             raise UserError("this model is conditional: it needs the class label of every example "
-                            "(pass labels=..., or label=... to sample)")
+                            "(pass labels=..., also to sample)")
         return one_hot(torch.as_tensor(labels, device=next(self.parameters()).device), self.classes, dtype).expand(
             *lead, self.classes)
 
@@ -91,11 +92,11 @@ class LatentVariableModel(nn.Module):
         return []
 
     def prior_distribution(self, labels: torch.Tensor | None = None) -> Distribution:
-        """p(z), or p(z|y) for a prior per class (``labels`` or ``given_labels``)."""
+        """p(z), or p(z|y) for a prior per class (``labels`` (B,): batch shape (B,))."""
         if self.prior is None:
             raise UserError("this model is a plain autoencoder and has no prior; train model 'vae' to sample")
-        if getattr(self.prior, "needs_labels", False):
-            return self.prior(self.given_labels if labels is None else labels)
+        if prior_needs_labels(self.prior):
+            return self.prior(labels)
         return self.prior()
 
     @torch.no_grad()
@@ -105,20 +106,22 @@ class LatentVariableModel(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None,
-               label=None) -> torch.Tensor:
+               labels=None, *, label=None) -> torch.Tensor:
         """(n, *data_shape): means of p(x|z) at n draws z ~ p(z) with its scale times ``temperature``.
 
-        A conditional model draws for class ``label`` (an index, or labels (n,)); None: the classes in turn."""
-        z, labels = self.draw_latents(n, temperature, generator, label)
+        A conditional model draws for ``labels``: a class index for all n, or labels (n,); None: the
+        classes in turn. ``label`` is the earlier name of ``labels``, still accepted."""
+        z, labels = self.draw_latents(n, temperature, generator, label if labels is None else labels)
         return self.decode(z, labels).mean
 
     def draw_latents(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None,
-                     label=None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(z (n, latent_dim), labels (n,) or None): n draws of the prior, for ``label`` when conditional."""
+                     labels=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(z (n, latent_dim), labels (n,) or None): n draws of the prior, for ``labels`` (as in ``sample``)
+        when conditional."""
         if self.prior is None:
             self.prior_distribution()  # raises the error that explains why
-        labels = self.sample_labels(n, label)
-        if getattr(self.prior, "needs_labels", False):
+        labels = self.sample_labels(n, labels)
+        if prior_needs_labels(self.prior):
             return self.prior.sample(n, temperature, generator, labels=labels), labels
         return self.prior.sample(n, temperature, generator), labels
 

@@ -34,7 +34,10 @@ MIXTURE_BUDGET = 2**22
 
 
 class Prior(nn.Module):
-    """Base class: ``forward`` gives p(z); ``bind`` is a no-op for priors that do not use the model."""
+    """Base class: ``forward`` gives p(z); ``bind`` is a no-op for priors that do not use the model.
+    ``needs_labels``: False here; True for p(z|y), whose ``forward`` and ``sample`` take labels."""
+
+    needs_labels = False
 
     def bind(self, encode: Callable[[torch.Tensor], Distribution], data_shape: tuple[int, ...]) -> None:
         """Called by the model once composed: ``encode(x)`` is q(z|x) for x (N, *data_shape)."""

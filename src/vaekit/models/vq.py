@@ -178,7 +178,8 @@ class VQVAE(LatentVariableModel):
         if name != "vq":
             raise UserError(f"model 'vqvae' trains with objective 'vq' (its codebook learns from the VQ loss only), not {name!r}")
 
-    def prior_distribution(self):
+    def prior_distribution(self, labels: torch.Tensor | None = None):
+        """The code prior p(codes); a VQ-VAE is never conditional, so ``labels`` is always None."""
         if self.prior is None:
             raise UserError(
                 "this VQ-VAE has no code prior (its codes are uniform, so there is nothing to sample or weigh; training "

@@ -3,15 +3,11 @@
 One module per objective family, each registering with ``OBJECTIVES`` next to its definition;
 importing this package fills the registry.
 
-An objective is called as ``objective(model, x, beta=None) -> Output`` and gives ``beta_at(epoch)``.
-It may also have, and the code that trains it then uses:
-
-- ``check_model(model)`` (static): a UserError when the objective does not fit the model;
-- ``bind(model)``: called once by ``build_objective``, to build what it needs beside the model;
-- ``prepare(examples)``: called by the trainer before the first step with the training set size N;
-- ``module``: an ``nn.Module`` of its own parameters and buffers (a discriminator, a step count),
-  and ``optimizer``, its own optimiser over them; both are saved in the resume state;
-- ``step(output)``: called by the trainer after each optimiser step of the model, with the step's Output.
+An objective is called as ``objective(model, batch, beta=None) -> Output`` (``batch`` a
+``vaekit.data.batch.Batch``; a conditional model is given ``batch.labels``) and gives ``beta_at(epoch)``.
+It declares ``compilable`` (whether its forward pass traces under torch.compile) and may have the
+optional hooks typed in ``protocols``: ``check_model`` on its factory, ``bind(model)``,
+``prepare(examples)``, ``step(output)``, and ``module``/``optimizer`` saved in the resume state.
 """
 
 from . import (  # noqa: F401  (each registers its objective)

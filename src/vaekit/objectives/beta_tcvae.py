@@ -35,6 +35,7 @@ from torch.distributions import Normal
 from ..errors import UserError
 from ..nn.collective import gather_batch, share_offset, world_size
 from .checks import check_weights, require_factorised_prior
+from ..data.batch import Batch
 from .registry import OBJECTIVES
 from .terms import Output
 
@@ -90,6 +91,8 @@ class BetaTCVAE:
     log_px_z - kl.
     """
 
+    compilable = False  # not known to trace cleanly (the global-batch gather): runs eagerly
+
     def __init__(self, *, alpha: float = 1.0, beta: float = 1.0, gamma: float = 1.0, tc_estimator: str = "mss"):
         check_weights("beta_tcvae", alpha=alpha, beta=beta, gamma=gamma)
         if tc_estimator not in ESTIMATORS:
@@ -108,19 +111,20 @@ class BetaTCVAE:
     def beta_at(self, epoch: int) -> float:
         return self.beta
 
-    def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
+    def __call__(self, model, batch: Batch, beta: float | None = None) -> Output:
         beta = self.beta if beta is None else beta
+        x, labels = batch.x, batch.labels
         n = self.check_data_size(x.shape[0])
-        q = model.encode(x)
+        q = model.encode(x, labels)
         z = q.rsample()  # (B, D)
-        log_px_z = model.decode(z).log_prob(x)  # (B,)
+        log_px_z = model.decode(z, labels).log_prob(x)  # (B,)
         normal = q.base_dist
         # Under data parallelism the estimate uses the global batch, as one process does.
         loc, scale = gather_batch(normal.loc), gather_batch(normal.scale)  # (global B, D)
         log_qz, log_qz_product = aggregate_log_densities(z, loc, scale, n, self.estimator, share_offset(len(z)))
         mi = q.log_prob(z) - log_qz
         tc = log_qz - log_qz_product
-        dimension_kl = log_qz_product - model.prior_distribution().base_dist.log_prob(z).sum(1)
+        dimension_kl = log_qz_product - model.prior_distribution(labels).base_dist.log_prob(z).sum(1)
         loss = -log_px_z.mean() + self.alpha * mi.mean() + beta * tc.mean() + self.gamma * dimension_kl.mean()
         kl = mi + tc + dimension_kl
         terms = {"log_px_z": log_px_z, "kl": kl, "mi": mi, "tc": tc, "dimension_kl": dimension_kl,

@@ -6,6 +6,8 @@ from typing import Mapping
 
 from ..config.options import resolve_part
 from ..errors import UserError
+from ..models.protocols import ChecksObjective
+from .protocols import BindsModel, ChecksModel
 from .registry import OBJECTIVES
 
 
@@ -15,13 +17,13 @@ def build_objective(config: Mapping, model) -> object:
     section = resolve_part(OBJECTIVES, config, "objective", auto_name=model.default_objective)
     name = model.default_objective if section.name == "auto" else section.name
     factory = OBJECTIVES.get(name)
-    if hasattr(model, "check_objective"):  # a model that trains with particular objectives only (a VQ-VAE)
+    if isinstance(model, ChecksObjective):  # a model that trains with particular objectives only (a VQ-VAE)
         model.check_objective(name)
-    if hasattr(factory, "check_model"):  # an objective that says which models it fits, instead of the rule below
+    if isinstance(factory, ChecksModel):  # an objective that says which models it fits, instead of the rule below
         factory.check_model(model)
     elif name != "reconstruction" and model.prior is None:
         raise UserError(f"objective {name!r} needs a prior; a plain autoencoder trains with objective 'reconstruction'")
     objective = factory(**section.options)
-    if hasattr(objective, "bind"):  # an objective with parts of its own (a discriminator) builds them here
+    if isinstance(objective, BindsModel):  # an objective with parts of its own (a discriminator) builds them here
         objective.bind(model)
     return objective

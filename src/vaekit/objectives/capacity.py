@@ -16,6 +16,7 @@ from torch import nn
 
 from ..errors import UserError
 from .checks import check_weights
+from ..data.batch import Batch
 from .registry import OBJECTIVES
 from .terms import Output, kl_levels, reconstruction_and_kl
 
@@ -53,8 +54,8 @@ class CapacityELBO:
     def beta_at(self, epoch: int) -> float:
         return self.gamma
 
-    def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
-        q, p, z, log_px_z, kl = reconstruction_and_kl(model, x)  # z (B, D); log_px_z, kl (B,)
+    def __call__(self, model, batch: Batch, beta: float | None = None) -> Output:
+        q, p, z, log_px_z, kl = reconstruction_and_kl(model, batch)  # z (B, D); log_px_z, kl (B,)
         capacity = self.capacity().to(kl.dtype)
         loss = -log_px_z.mean() + self.gamma * (kl.mean() - capacity).abs()
         terms = {"log_px_z": log_px_z, "kl": kl, **kl_levels(q, p, z), "elbo": log_px_z - kl,

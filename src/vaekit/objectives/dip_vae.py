@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 
 from .checks import check_weights, require_gaussian_posterior
+from ..data.batch import Batch
 from .registry import OBJECTIVES
 from .terms import Output, reconstruction_and_kl
 
@@ -35,6 +36,8 @@ class DIPVAE:
     docstring). Terms, (B,) nats per example: log_px_z, kl, elbo = log_px_z - kl; dip_off_diagonal
     and dip_diagonal, the batch's two sums (the same for every example, unweighted)."""
 
+    compilable = False  # not known to trace cleanly: runs eagerly
+
     aggregate = False  # DIP-VAE-II adds the posterior variances
     name = "dip_vae_i"
 
@@ -49,8 +52,8 @@ class DIPVAE:
     def beta_at(self, epoch: int) -> float:
         return 1.0
 
-    def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
-        q, _, _, log_px_z, kl = reconstruction_and_kl(model, x)  # log_px_z, kl (B,)
+    def __call__(self, model, batch: Batch, beta: float | None = None) -> Output:
+        q, _, _, log_px_z, kl = reconstruction_and_kl(model, batch)  # log_px_z, kl (B,)
         covariance = mean_covariance(q.mean)  # (D, D)
         if self.aggregate:
             covariance = covariance + torch.diag(q.variance.mean(0))

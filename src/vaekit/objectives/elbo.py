@@ -6,8 +6,9 @@ import torch
 
 from ..errors import UserError
 from ..nn.collective import global_batch_mean
+from ..data.batch import Batch
 from .registry import OBJECTIVES
-from .terms import Output, kl_levels, kl_per_dimension, kl_per_example, linear_warmup
+from .terms import Output, kl_levels, kl_per_dimension, linear_warmup, reconstruction_and_kl
 
 
 @OBJECTIVES.register("elbo")
@@ -20,6 +21,8 @@ class ELBO:
     model adds its KL per level (kl_z1, kl_z2: one-sample, at the same z, summing to kl).
     """
 
+    compilable = True  # pure tensor code: traces into one graph
+
     def __init__(self, *, beta: float = 1.0, warmup_epochs: int = 0, free_bits: float = 0.0):
         if beta < 0 or warmup_epochs < 0 or free_bits < 0:
             raise UserError("objective.beta, objective.warmup_epochs and objective.free_bits must be >= 0")
@@ -28,13 +31,9 @@ class ELBO:
     def beta_at(self, epoch: int) -> float:
         return linear_warmup(self.beta, self.warmup_epochs, epoch)
 
-    def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
+    def __call__(self, model, batch: Batch, beta: float | None = None) -> Output:
         beta = self.beta if beta is None else beta
-        q = model.encode(x)
-        z = q.rsample()  # (B, D)
-        log_px_z = model.decode(z).log_prob(x)  # (B,)
-        p = model.prior_distribution()
-        kl = kl_per_example(q, p, z)  # (B,)
+        q, p, z, log_px_z, kl = reconstruction_and_kl(model, batch)  # z (B, D); log_px_z, kl (B,)
         if self.free_bits > 0:
             kl_loss = global_batch_mean(kl_per_dimension(q, p)).clamp(min=self.free_bits).sum()  # over the global batch
         else:

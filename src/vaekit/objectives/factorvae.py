@@ -22,6 +22,7 @@ from torch.nn import functional as F
 from ..errors import UserError
 from ..nn.collective import average_gradients, broadcast_from_first, gather_batch, share_offset
 from .checks import check_weights, latent_dim, require_gaussian_posterior
+from ..data.batch import Batch
 from .registry import OBJECTIVES
 from .terms import Output, reconstruction_and_kl
 
@@ -92,8 +93,8 @@ class FactorVAE:
     def beta_at(self, epoch: int) -> float:
         return 1.0
 
-    def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
-        _, _, z, log_px_z, kl = reconstruction_and_kl(model, x)  # z (B, D); log_px_z, kl (B,)
+    def __call__(self, model, batch: Batch, beta: float | None = None) -> Output:
+        _, _, z, log_px_z, kl = reconstruction_and_kl(model, batch)  # z (B, D); log_px_z, kl (B,)
         # The VAE's gradient passes through D to z but must not train D: D's weights enter detached.
         frozen = {name: value.detach() for name, value in self.module.named_parameters()}
         logits = functional_call(self.module, frozen, (z,))  # (B, 2)

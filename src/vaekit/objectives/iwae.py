@@ -8,6 +8,7 @@ import torch
 
 from ..errors import UserError
 from .importance import log_weights_at
+from ..data.batch import Batch
 from .registry import OBJECTIVES
 from .terms import Output
 
@@ -28,6 +29,8 @@ class IWAE:
     read). There is no KL weight: beta, warm-up and free bits are the ELBO's and are refused here.
     """
 
+    compilable = True  # pure tensor code: traces into one graph
+
     def __init__(self, *, k: int = 5, beta: float = 1.0, warmup_epochs: int = 0, free_bits: float = 0.0):
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise UserError(f"objective.k, the importance samples of objective 'iwae', must be an integer >= 1, "
@@ -42,13 +45,14 @@ class IWAE:
     def beta_at(self, epoch: int) -> float:
         return 1.0
 
-    def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
-        q = model.encode(x)  # batch (B,), event (D,)
+    def __call__(self, model, batch: Batch, beta: float | None = None) -> Output:
+        x, labels = batch.x, batch.labels
+        q = model.encode(x, labels)  # batch (B,), event (D,)
         if not q.has_rsample:
             raise UserError("objective 'iwae' needs a reparameterised posterior (rsample) to train the encoder")
         z = q.rsample((self.k,))  # (k, B, D)
-        log_w = log_weights_at(model, x, q, z)  # (k, B)
-        kl = q.log_prob(z) - model.prior_distribution().log_prob(z)  # (k, B): one-sample KL per draw
+        log_w = log_weights_at(model, x, q, z, labels)  # (k, B)
+        kl = q.log_prob(z) - model.prior_distribution(labels).log_prob(z)  # (k, B): one-sample KL per draw
         iwae = log_w.logsumexp(0) - math.log(self.k)  # (B,)
         terms = {"iwae": iwae, "log_px_z": (log_w + kl).mean(0), "kl": kl.mean(0), "elbo": log_w.mean(0)}
         return Output(-iwae.mean(), terms)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import UserError
+from ..data.batch import Batch
 from .registry import OBJECTIVES
 from .terms import Output
 
@@ -13,6 +14,8 @@ from .terms import Output
 class Reconstruction:
     """Reconstruction only: loss = mean_B[-log p(x | z = encoder point)] (the autoencoder's loss).
     No options: there is no KL term, so objective.beta and the like are unknown keys here."""
+
+    compilable = False  # not known to trace cleanly: runs eagerly
 
     @staticmethod
     def check_model(model) -> None:
@@ -24,7 +27,7 @@ class Reconstruction:
     def beta_at(self, epoch: int) -> float:
         return 0.0
 
-    def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
-        z = model.encode(x).rsample()
-        log_px_z = model.decode(z).log_prob(x)
+    def __call__(self, model, batch: Batch, beta: float | None = None) -> Output:
+        z = model.encode(batch.x, batch.labels).rsample()
+        log_px_z = model.decode(z, batch.labels).log_prob(batch.x)
         return Output(-log_px_z.mean(), {"log_px_z": log_px_z})

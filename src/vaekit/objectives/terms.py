@@ -11,7 +11,9 @@ from dataclasses import dataclass
 import torch
 from torch.distributions import Distribution, kl_divergence
 
+from ..data.batch import Batch
 from ..errors import UserError
+from ..models.protocols import Levelled
 
 
 @dataclass
@@ -31,20 +33,23 @@ def kl_per_example(q: Distribution, p: Distribution, z: torch.Tensor) -> torch.T
         return q.log_prob(z) - p.log_prob(z)
 
 
-def reconstruction_and_kl(model, x: torch.Tensor) -> tuple[Distribution, Distribution, torch.Tensor, torch.Tensor,
-                                                             torch.Tensor]:
+def reconstruction_and_kl(model, batch: Batch) -> tuple[Distribution, Distribution, torch.Tensor, torch.Tensor,
+                                                         torch.Tensor]:
     """(q(z|x), p(z), z (B, D), log p(x|z) (B,), KL per example (B,)) at one reparameterised
-    z ~ q(z|x), as the ELBO computes them; the disentangling objectives add their terms to these."""
-    q = model.encode(x)
+    z ~ q(z|x): the ELBO's parts, to which the disentangling objectives add their terms. A
+    conditional model gets the batch's labels: q(z|x, y), p(z|y) and p(x|z, y)."""
+    x, labels = batch.x, batch.labels
+    q = model.encode(x, labels)
     z = q.rsample()  # (B, D)
-    p = model.prior_distribution()
-    return q, p, z, model.decode(z).log_prob(x), kl_per_example(q, p, z)
+    log_px_z = model.decode(z, labels).log_prob(x)  # (B,)
+    p = model.prior_distribution(labels)
+    return q, p, z, log_px_z, kl_per_example(q, p, z)
 
 
 def kl_levels(q: Distribution, p: Distribution, z: torch.Tensor) -> dict[str, torch.Tensor]:
     """'kl_LEVEL' -> (B,) one-sample KL of each level of a hierarchical q and p (both giving
     ``log_prob_levels(z)``, name -> (B,) nats, e.g. z1 and z2); they sum to the total KL at z. {} otherwise."""
-    if not (hasattr(q, "log_prob_levels") and hasattr(p, "log_prob_levels")):
+    if not (isinstance(q, Levelled) and isinstance(p, Levelled)):
         return {}
     q_levels, p_levels = q.log_prob_levels(z), p.log_prob_levels(z)
     return {f"kl_{name}": q_levels[name] - p_levels[name] for name in q_levels}

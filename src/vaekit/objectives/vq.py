@@ -6,6 +6,7 @@ import torch
 
 from ..errors import UserError
 from ..models.vq import VQVAE
+from ..data.batch import Batch
 from .registry import OBJECTIVES
 from .terms import Output
 
@@ -28,6 +29,8 @@ class VQLoss:
     commitment weight is the quantizer's (model.quantizer.commitment).
     """
 
+    compilable = False  # not known to trace cleanly (the quantizer's codebook updates): runs eagerly
+
     @staticmethod
     def check_model(model) -> None:
         if not isinstance(model, VQVAE):
@@ -36,7 +39,8 @@ class VQLoss:
     def beta_at(self, epoch: int) -> float:
         return 0.0
 
-    def __call__(self, model, x: torch.Tensor, beta: float | None = None) -> Output:
+    def __call__(self, model, batch: Batch, beta: float | None = None) -> Output:
+        x = batch.x  # a VQ-VAE is never conditional: it takes no labels
         q = model.encode(x)  # z_e, z_q (B, P, S, d) or None, codes (B, P * S)
         log_px_z = model.decode(q.rsample()).log_prob(x)  # (B,); the quantizer's estimator carries it to the encoder
         terms = {"log_px_z": log_px_z}

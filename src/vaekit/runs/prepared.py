@@ -18,7 +18,7 @@ from ..data.binarize import binarize_once, check_unit_interval, resolve_mode
 from ..data.streaming import StreamedData
 from ..errors import UserError
 from ..models.likelihoods import build_likelihood, chosen_likelihood
-from ..training.batches import ResidentBatches, StreamingBatches
+from ..training.batches import training_batches
 
 
 @dataclass
@@ -119,14 +119,13 @@ def checked_steps(steps: int) -> int:
     return steps
 
 
-def make_batches(prepared: PreparedData, batch_size: int, device: torch.device, steps: int = 0):
-    """The fast path for data held in memory, the streaming path for data read from files; ``steps``
-    > 0 cuts each epoch to that many batches (train.steps_per_epoch)."""
-    steps = checked_steps(steps)
-    dynamic = prepared.binarize == "dynamic"
-    if isinstance(prepared.train, StreamedData):
-        return StreamingBatches(prepared.train, batch_size, dynamic, device, steps=steps)
-    return ResidentBatches(prepared.train, batch_size, dynamic, steps)
+def make_batches(prepared: PreparedData, batch_size: int, device: torch.device, steps: int = 0,
+                 labels: torch.Tensor | None = None, sharded: bool = False, seed: int = 0):
+    """The training split's batches from the one factory (``training_batches``): dynamically binarised
+    when the run binarises so, with ``labels`` (N,) for a conditional model; ``steps`` > 0 cuts each
+    epoch to that many batches (train.steps_per_epoch); ``sharded``: this rank's shares, seeded by ``seed``."""
+    return training_batches(prepared.train, batch_size, device, dynamic_binarize=prepared.binarize == "dynamic",
+                            steps=checked_steps(steps), labels=labels, sharded=sharded, seed=seed)
 
 
 def training_inputs(config: Config, prepared: PreparedData) -> Callable[[], torch.Tensor]:

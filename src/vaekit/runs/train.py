@@ -27,7 +27,7 @@ from ..errors import UserError
 from ..figures.curves import training_curves
 from ..figures.grids import comparison_grid, image_grid
 from ..io import atomic_write_json, atomic_write_text
-from ..models.conditional import label_count, training_batches
+from ..models.conditional import label_count, model_labels
 from ..models.model import LatentVariableModel, build_model
 from ..models.registry import MODELS
 from ..models.priors import Prior
@@ -236,7 +236,7 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
                                                    "hardware": hardware(device), **parallel_metadata(), **extra})
         trainer_class = distributed.DistributedTrainer if distributed.joined() else Trainer
         trainer = trainer_class(model, objective, config.train, optimizer, schedule, state)
-        batches = training_batches(run_batches(prepared, config, device), model, prepared.train)
+        batches = run_batches(prepared, config, device, model_labels(model, prepared.train))
         events = EpochWriter(run_dir) if first else None
 
         def save_epoch(state: TrainState, improved: bool) -> None:
@@ -292,13 +292,11 @@ def check_parallel(config: Config, prepared: PreparedData) -> None:
         distributed.ShardedBatches(prepared.train, config.train.batch_size, False, 0, steps=steps)
 
 
-def run_batches(prepared: PreparedData, config: Config, device):
-    """The plain trainer's batches, or this rank's shares of each global batch under torch.distributed."""
-    if not distributed.joined():
-        return make_batches(prepared, config.train.batch_size, device, config.train.steps_per_epoch)
-    dynamic = prepared.binarize == "dynamic"
-    return distributed.ShardedBatches(prepared.train, config.train.batch_size, dynamic, config.train.seed,
-                                      steps=config.train.steps_per_epoch)  # checked by check_parallel
+def run_batches(prepared: PreparedData, config: Config, device, labels: torch.Tensor | None = None):
+    """The plain trainer's batches, or this rank's shares of each global batch under torch.distributed;
+    ``labels`` (N,): the training split's, for a conditional model."""
+    return make_batches(prepared, config.train.batch_size, device, config.train.steps_per_epoch, labels,
+                        sharded=distributed.joined(), seed=config.train.seed)
 
 
 def parallel_metadata() -> dict:

@@ -29,19 +29,19 @@ from __future__ import annotations
 import datetime
 import logging
 import os
-from typing import Callable, Iterator
+from typing import Callable
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
+from ..data.batch import Batch
 from ..errors import UserError
 from ..evaluation.likelihood import sharded_mean_terms
-from ..nn import collective
 from ..nn.collective import broadcast_from_first, object_from_first, rank, sum_over_ranks, world_size
 from ..nn.precision import autocast
 from ..objectives import Output
-from .batches import ResidentBatches
+from .batches import ShardedBatches, epoch_seed  # noqa: F401  (re-exported: the sharded batches' old home)
 from .trainer import Trainer, step_record
 
 INIT_VARIABLE, TIMEOUT_VARIABLE = "VAEKIT_DIST_INIT", "VAEKIT_DIST_TIMEOUT"
@@ -147,56 +147,6 @@ def on_first(make: Callable[[], object]) -> object:
 # --- batches --------------------------------------------------------------------------------------
 
 
-def epoch_seed(seed: int, epoch: int) -> int:
-    """The seed of an epoch's permutation: one number per (seed, epoch), the same on every rank."""
-    return (seed * 1_000_003 + epoch) % (2**63)
-
-
-class ShardedBatches(ResidentBatches):
-    """This rank's shares of each global batch: (B / W, *shape) float32 on the data's device.
-
-    ``batch_size`` is the share (B / W), the size of every full step; set ``epoch`` before each pass.
-    ``steps`` > 0 (train.steps_per_epoch): an epoch is the first ``steps`` global batches of its permutation.
-    """
-
-    def __init__(self, data, global_batch_size: int, dynamic_binarize: bool, seed: int,
-                 rank: int | None = None, world: int | None = None, steps: int = 0):
-        self.rank = collective.rank() if rank is None else rank
-        self.world = collective.world_size() if world is None else world
-        if global_batch_size % self.world:
-            raise UserError(f"train.batch_size {global_batch_size} is the global batch and must be a multiple of the "
-                            f"{self.world} processes; use e.g. --batch-size {global_batch_size - global_batch_size % self.world or self.world}")
-        super().__init__(data, global_batch_size // self.world, dynamic_binarize, steps)
-        self.global_batch_size, self.seed, self.epoch = global_batch_size, seed, 0
-
-    def __len__(self) -> int:
-        full, rest = divmod(len(self.data), self.global_batch_size)
-        count = full + (rest >= self.world)
-        return min(count, self.steps) if self.steps > 0 else count
-
-    def order(self, epoch: int) -> torch.Tensor:
-        """(N,) int64: the epoch's permutation of the examples, the same on every rank (drawn on the CPU)."""
-        generator = torch.Generator().manual_seed(epoch_seed(self.seed, epoch))
-        return torch.randperm(len(self.data), generator=generator)
-
-    def shares(self, epoch: int) -> list[torch.Tensor]:
-        """This rank's index tensor of each step: its contiguous share of each global batch."""
-        shares = []
-        order = self.order(epoch)
-        if self.steps > 0:
-            order = order[: self.steps * self.global_batch_size]
-        for batch in order.split(self.global_batch_size):
-            size = len(batch) // self.world  # the last batch loses its len % W trailing examples
-            if size:
-                shares.append(batch[self.rank * size:(self.rank + 1) * size])
-        return shares
-
-    def __iter__(self) -> Iterator[torch.Tensor]:
-        device = self.data.values.device
-        for index in self.shares(self.epoch):
-            yield self.take(index.to(device))
-
-
 # --- the trainer ----------------------------------------------------------------------------------
 
 
@@ -209,8 +159,8 @@ class StepModule(nn.Module):
         super().__init__()
         self.model, self.objective = model, objective
 
-    def forward(self, x: torch.Tensor, beta: float):
-        output = self.objective(self.model, x, beta=beta)
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None, beta: float):
+        output = self.objective(self.model, Batch(x, labels), beta=beta)
         return output.loss, output.terms, step_record(output)
 
 
@@ -238,11 +188,11 @@ class DistributedTrainer(Trainer):
                 inner = torch.compile(inner, dynamic=False, mode=mode)
             self.ddp = wrap(inner, device)
 
-    def forward(self, x: torch.Tensor, beta: float, full: bool) -> tuple[Output, torch.Tensor]:
-        with autocast(getattr(self.config, "precision", "fp32"), x.device):
+    def forward(self, batch: Batch, beta: float, full: bool) -> tuple[Output, torch.Tensor]:
+        with autocast(getattr(self.config, "precision", "fp32"), batch.x.device):
             if self.compile and not self.warmed:
-                self.warm_up(x[:2], beta)
-            loss, terms, record = self.ddp(x, beta)
+                self.warm_up(batch.head(2), beta)
+            loss, terms, record = self.ddp(batch.x, batch.labels, beta)
             return Output(loss, terms), record
 
     def train_epoch(self, batches, on_step) -> dict:

@@ -6,7 +6,7 @@ the device (computed inside the compiled graph when compiling), the gradient nor
 there too, and both are read once per epoch.
 
 The forward pass (objective and model) is compiled with ``torch.compile`` where it pays: long runs
-(``COMPILE_MIN_EXAMPLES``) of objectives known to compile (``compilable``), on a device with a
+(``COMPILE_MIN_EXAMPLES``) of objectives that declare ``compilable = True``, on a device with a
 working compiler. Full batches run the compiled graph; the last, partial batch of an epoch runs
 eagerly rather than triggering a recompile. The decision depends only on the run's settings and
 the machine, so a resumed run decides the same way and stays bit-identical. ``VAEKIT_COMPILE=0``
@@ -20,16 +20,19 @@ import math
 import os
 import shutil
 import time
+from collections.abc import Sized
 from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 
+from ..data.batch import Batch
 from ..errors import UserError
 from ..evaluation.likelihood import keep_freed_memory, mean_terms
 from ..nn.modes import eval_mode
 from ..nn.precision import autocast
-from ..objectives import ELBO, IWAE, Output
+from ..objectives import Output
+from ..objectives.protocols import NeedsDataSize, StepsAfterModel, is_compilable
 
 # Compiling costs seconds (3-5 s for an MLP VAE on 2 CPU cores once torch's cache holds the
 # graphs, 15-30 s before) and saves 5-10 % of every step; a run of fewer examples does not repay it.
@@ -78,19 +81,13 @@ class StepInfo:
     output: object
 
 
-def compilable(objective) -> bool:
-    """Whether ``objective`` is known to trace cleanly (pure tensor code, no host reads or Python
-    side effects per step); an objective class may say so itself with ``compilable = True``."""
-    return bool(getattr(objective, "compilable", isinstance(objective, (ELBO, IWAE))))
-
-
 def should_compile(objective, device: torch.device, examples: int) -> bool:
     """Compile the forward pass of a run that trains on ``examples`` examples in all (epochs
     times examples per epoch)? See the module docstring."""
     forced = os.environ.get("VAEKIT_COMPILE", "")
     if forced in ("0", "1"):
         return forced == "1" and objective is not None and compiler_available(device)
-    return examples >= COMPILE_MIN_EXAMPLES and compilable(objective) and compiler_available(device)
+    return examples >= COMPILE_MIN_EXAMPLES and is_compilable(objective) and compiler_available(device)
 
 
 def compiler_available(device: torch.device) -> bool:
@@ -137,42 +134,42 @@ class Trainer:
         """Decide once whether to compile, from the whole run's steps (the same on resume)."""
         device = next(self.model.parameters()).device
         if self.compile is None:
-            per_epoch = len(batches) * getattr(batches, "batch_size", 1) if hasattr(batches, "__len__") else 0
+            per_epoch = len(batches) * getattr(batches, "batch_size", 1) if isinstance(batches, Sized) else 0
             self.compile = should_compile(self.objective, device, per_epoch * self.config.epochs)
         if self.compile and self.compiled is None:
 
-            def forward(x: torch.Tensor, beta: float):
-                output = self.objective(self.model, x, beta=beta)
+            def forward(x: torch.Tensor, labels: torch.Tensor | None, beta: float):  # tensors in: what the graph is keyed on
+                output = self.objective(self.model, Batch(x, labels), beta=beta)
                 return output.loss, output.terms, step_record(output)
 
             mode = "reduce-overhead" if device.type == "cuda" else None  # CUDA graphs: small models are launch-bound
             self.compiled = torch.compile(forward, dynamic=False, mode=mode)
 
-    def forward(self, x: torch.Tensor, beta: float, full: bool) -> tuple[Output, torch.Tensor]:
-        """The objective on batch x and the step's record (``step_record``): the compiled graph for
+    def forward(self, batch: Batch, beta: float, full: bool) -> tuple[Output, torch.Tensor]:
+        """The objective on ``batch`` and the step's record (``step_record``): the compiled graph for
         full batches when compiling, else eager."""
-        with autocast(getattr(self.config, "precision", "fp32"), x.device):
+        with autocast(getattr(self.config, "precision", "fp32"), batch.x.device):
             if self.compiled is not None and full:
                 if not self.warmed:
-                    self.warm_up(x[:2], beta)
-                loss, terms, record = self.compiled(x, beta)
+                    self.warm_up(batch.head(2), beta)
+                loss, terms, record = self.compiled(batch.x, batch.labels, beta)
                 return Output(loss, terms), record
-            output = self.objective(self.model, x, beta=beta)
+            output = self.objective(self.model, batch, beta=beta)
             return output, step_record(output)
 
-    def warm_up(self, x: torch.Tensor, beta: float) -> None:
+    def warm_up(self, batch: Batch, beta: float) -> None:
         """One eager pass before tracing fills lazy Python caches (torch.distributions' KL dispatch),
         which would otherwise split the graph; no gradients, eval mode, and the RNG is left as it was."""
-        cuda = [x.device] if x.device.type == "cuda" else []
+        cuda = [batch.x.device] if batch.x.device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda), torch.no_grad(), eval_mode(self.model):
-            self.objective(self.model, x, beta=beta)
+            self.objective(self.model, batch, beta=beta)
         self.warmed = True
 
     def fit(self, batches, val_data=None, on_step: Callable | None = None, on_epoch: Callable | None = None):
         """Train until ``config.epochs`` or early stopping. ``on_epoch(state, improved)`` runs after
         each epoch, and is where the caller saves checkpoints. Must run inside the caller's RNG fork."""
         self.prepare_compile(batches)
-        if hasattr(self.objective, "prepare"):  # an objective that needs the training set size (beta-TCVAE)
+        if isinstance(self.objective, NeedsDataSize):  # an objective that needs the training set size (beta-TCVAE)
             self.objective.prepare(training_examples(batches))
         keep_freed_memory()  # freed activations stay in the heap (see vaekit.evaluation.likelihood)
         while self.state.epoch < self.config.epochs and not self.state.stopped_early:
@@ -192,10 +189,10 @@ class Trainer:
         device = next(self.model.parameters()).device
         steps, n, full = len(batches), 0, getattr(batches, "batch_size", None)
         names, records, grad_norm = [], None, 0.0
-        after_step = getattr(self.objective, "step", None)
-        for step, x in enumerate(batches):
-            output, record = self.forward(x, beta, x.shape[0] == full)
-            n += x.shape[0]
+        after_step = self.objective.step if isinstance(self.objective, StepsAfterModel) else None
+        for step, batch in enumerate(batches):
+            output, record = self.forward(batch, beta, len(batch) == full)
+            n += len(batch)
             self.optimizer.zero_grad(set_to_none=True)
             output.loss.backward()
             grad_norm = grad_norm + self.clip_gradients()

@@ -32,9 +32,10 @@ class Sliders:
         """(*lead, D): the model's z for slider values z (*lead, d)."""
         return z
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """(*lead, *data_shape) on the CPU: the decoded mean at slider values z (*lead, d)."""
-        return decode_mean(self.model, self.full(z)).cpu()
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """(*lead, *data_shape) on the CPU: the decoded mean at slider values z (*lead, d); ``labels`` (1,)
+        for a conditional model (the label every z is decoded with)."""
+        return decode_mean(self.model, self.full(z), labels).cpu()
 
 
 class TopLevel(Sliders):

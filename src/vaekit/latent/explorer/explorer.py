@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from functools import partial
 
 import torch
 
 from ...errors import UserError
+from ...models.conditional import model_labels
 from ...models.vq import VQVAE
 from ...seeding import seeded
 from ..encode import ENCODE_BATCH, decode_mean, encode_data, posterior_mean, sample_latents
@@ -50,6 +52,14 @@ class Explorer:
     units: the map back to the data's units (``vaekit.runs.open.DataUnits``: shift, scale, columns)
     or None; the page applies it to table rows. name: the run, for the page's title; model_name: the
     registered model's name (default: the model's class). max_points, seed: of a t-SNE map.
+
+    The page's requests arrive on several server threads. The model keeps no per-call state (labels
+    are arguments), but ``lock`` still serialises the answers that touch shared state: the caches
+    (an LRU ``OrderedDict`` is checked, filled and trimmed in several steps, and a concurrent trim
+    would drop a key between them), and seeded sampling, which reseeds torch's process-wide random
+    generator inside ``seeded`` (two overlapping requests would interleave their draws, so a seed
+    would no longer fix its answer). ``map_lock`` keeps a slow t-SNE map to one computation per method
+    without holding ``lock`` meanwhile.
     """
 
     def __init__(self, model, data, split: str = "test", units=None, name: str = "", model_name: str = "",
@@ -59,11 +69,12 @@ class Explorer:
         self.model, self.data, self.split, self.units, self.name = model, data, split, units, name
         self.model_name = model_name or type(model).__name__
         self.max_points, self.seed = max_points, seed
-        self.lock = threading.RLock()  # one model call at a time: the page's requests come from several threads
+        self.lock = threading.RLock()  # the caches and the global RNG's seeding (see the class docstring)
         self.map_lock = threading.Lock()
         self.sliders = sliders_for(model)
         self.codes = CodeGrid(model) if isinstance(model, VQVAE) else None
         self.encoded = encode_data(model, data)  # mean (N, D), log_var, labels
+        self.labels = model_labels(model, data)  # (N,) for a conditional model, which decodes with them; else None
         self.driven = self.sliders.driven(self.encoded["mean"]) if self.sliders else self.encoded["mean"]
         self.kl = dimension_kl(model, data) if self.sliders is not None else None
         self.range = value_range(data)
@@ -161,9 +172,14 @@ class Explorer:
         with self.lock:
             if block not in self.blocks:
                 means = self.encoded["mean"][block * ENCODE_BATCH : (block + 1) * ENCODE_BATCH]
-                self.blocks[block] = decode_mean(self.model, means).cpu()
+                self.blocks[block] = decode_mean(self.model, means, self.labels_at(slice(
+                    block * ENCODE_BATCH, (block + 1) * ENCODE_BATCH))).cpu()
             remember(self.blocks, block, BLOCKS)
             return self.blocks[block][i - block * ENCODE_BATCH]
+
+    def labels_at(self, index) -> torch.Tensor | None:
+        """The labels of the examples at ``index`` (int, slice or list) for a conditional model, else None."""
+        return None if self.labels is None else self.labels[index]
 
     def input(self, i: int) -> torch.Tensor:
         """(*shape) on the CPU: the model input of example i, as the commands take it."""
@@ -220,7 +236,7 @@ class Explorer:
         answer = {"from": a, "to": b, "t": torch.linspace(0, 1, steps).tolist()}
         with self.lock:
             for method in dict.fromkeys(methods):
-                z, decoded = interpolate(self.model, self.input(a), self.input(b), steps, method)
+                z, decoded = interpolate(self.model, self.input(a), self.input(b), steps, method, self.labels_at([a, b]))
                 driven = self.sliders.driven(z) if self.sliders else z
                 answer[method] = {"z": packed(driven), "decoded": packed(decoded)}
         return answer
@@ -238,16 +254,18 @@ class Explorer:
             raise BadRequest("traverse takes exactly one of index (an example) or z (a latent point)")
         with self.lock:
             if "index" in body:
-                x = self.input(integer(body, "index", 0, len(self.data) - 1))
-                base = self.sliders.driven(posterior_mean(self.model, x))[0].cpu()
+                i = integer(body, "index", 0, len(self.data) - 1)
+                labels = self.labels_at([i])  # a conditional model: the example's own, for encoding and decoding
+                base = self.sliders.driven(posterior_mean(self.model, self.input(i), labels))[0].cpu()
             else:
                 z, single = vectors(body, "z", dims, MAX_ABS_Z)
                 if not single:
                     raise BadRequest("traverse takes one latent point z, not a list of them")
-                base = z[0]
-            key = (base.numpy().tobytes(), span, steps)
+                base, labels = z[0], None
+            key = (base.numpy().tobytes(), span, steps, None if labels is None else tuple(labels.tolist()))
             if key not in self.traversals:
-                self.traversals[key] = traverse_from(self.model, base, self.kl, None, span, steps, self.sliders.decode)
+                decode = partial(self.sliders.decode, labels=labels)
+                self.traversals[key] = traverse_from(self.model, base, self.kl, None, span, steps, decode)
             remember(self.traversals, key)
             result = self.traversals[key]
         row = int((result.dims == dim).nonzero()[0, 0])
