@@ -111,7 +111,7 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement(monkeypa
     improved = []
     state = trainer.fit(batches=None, val_data=[0], on_epoch=lambda s, better: improved.append(better))
     assert state.epoch == 5 and state.stopped_early
-    assert state.best_epoch == 2 and state.best_val_elbo == -9.0
+    assert state.best_epoch == 2 and state.best_val_score == -9.0
     assert improved == [True, True, False, False, False]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import open_run_of, run_dir_arguments
+from ._shared import open_run_of, run_dir_arguments
 from .registry import COMMANDS
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
-from .common import open_run_of, run_dir_arguments
+from ..rundir import Figures, RunDir
+from ._shared import open_run_of, run_dir_arguments
 from .registry import COMMANDS
 
 SHOWN = 5  # highest-scoring indices printed
@@ -33,13 +33,13 @@ class Score:
     @staticmethod
     def run(args) -> int:
         from ..evaluation.likelihood import per_example_terms
-        from ..io import atomic_write_text
+        from ..files import atomic_write_text
 
         opened = open_run_of(args)
         model, data = opened.model, opened.data
         columns = score_columns(per_example_terms(model, data, k=args.k, seed=args.seed))
         labels = None if data.labels is None else data.labels.cpu().tolist()
-        out = Path(args.out or Path(args.run_dir) / "scores.csv")
+        out = RunDir(args.run_dir).output(args.out, Figures.SCORES)
         atomic_write_text(out, scores_csv(columns, labels))
         ranked = next(reversed(columns))  # the NLL when there is one: the tighter estimate
         top = columns[ranked].argsort(descending=True)[:SHOWN].tolist()

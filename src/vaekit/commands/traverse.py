@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .common import announce, example_at, open_run_of, output_paths, run_dir_arguments
+from ..rundir import Figures
+from ._shared import announce, example_at, open_run_of, output_paths, run_dir_arguments
 from .registry import COMMANDS
 
 
@@ -35,7 +36,7 @@ class Traverse:
 
         opened = open_run_of(args)
         x = example_at(opened, args.index, "--index")
-        png, _ = output_paths(args.run_dir, args.out, "traversal.png")
+        png, _ = output_paths(args.run_dir, args.out, Figures.TRAVERSAL)
         title = f"example {args.index}: each row sweeps one z from {-args.span:g} to {args.span:g}"
         label = example_labels(opened, slice(args.index, args.index + 1))  # a conditional model: the example's own
         for path in traversal_outputs(opened, x, args.top, args.span, args.steps, png, title, label):

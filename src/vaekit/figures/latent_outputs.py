@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from ..io import atomic_path
+from ..files import atomic_path
 from ..latent import (
     Traversal,
     denoise,
