@@ -186,7 +186,7 @@ def fitted():
 
 def test_with_a_code_prior_the_bound_is_log_px_z_plus_log_p_codes_and_importance_sampling_equals_it(fitted):
     model, data, numbers = fitted
-    assert numbers["train_code_nll_nats"] == pytest.approx(numbers["test_code_nll_nats"])  # the same data here
+    assert numbers["train_code_nll_nats"] == pytest.approx(numbers["val_code_nll_nats"])  # the same data here
     terms = per_example_terms(model, data, k=3)
     x = data.inputs()
     log_p_codes = model.prior.log_prob_codes(model.codes(x)).double()

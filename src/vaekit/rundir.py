@@ -177,11 +177,17 @@ class RunDir:
         return self.path / name
 
     def report_figure(self, name: str) -> Path:
-        return self.path / self.REPORT_FIGURES / name
+        return self.report_folder / name
 
-    def figure_folder(self, kind: str = "report") -> Path:
-        """RUN_DIR/report (the report's figures) or RUN_DIR/disentanglement ('vaekit disentangle')."""
-        return self.path / (self.DISENTANGLEMENT_FIGURES if kind == "disentanglement" else self.REPORT_FIGURES)
+    @property
+    def report_folder(self) -> Path:
+        """RUN_DIR/report: the report's figures with their arrays."""
+        return self.path / self.REPORT_FIGURES
+
+    @property
+    def disentanglement_folder(self) -> Path:
+        """RUN_DIR/disentanglement: the figures of 'vaekit disentangle'."""
+        return self.path / self.DISENTANGLEMENT_FIGURES
 
     def output(self, out: str | Path | None, name: str) -> Path:
         """A command's output file: ``--out`` when given, else RUN_DIR/name."""

@@ -60,7 +60,7 @@ def disentangle_run(run_dir: str | Path, data_spec=None, fast: bool = False, see
     represent = Representation(model, data)
     results = disentanglement_metrics(represent, data, seed, fast, n_jobs=os.cpu_count() or 1)
     results["representation"] = "posterior mean"
-    results["figures"] = draw_figures(run.figure_folder("disentanglement"), model, data, seed,
+    results["figures"] = draw_figures(run.disentanglement_folder, model, data, seed,
                                       results["mutual_information_nats"], represent)
     results["seconds"]["with_figures"] = time.perf_counter() - started
     run.write_disentanglement(results)

@@ -37,7 +37,7 @@ def evaluation_results(run_dir: Path, opened, k: int) -> dict:
 def make_figures(run_dir: Path, opened, results: dict) -> None:
     """The latent-space figures the report shows, in RUN_DIR/report/ (each with its .npz)."""
     run = RunDir(run_dir)
-    folder, names = run.figure_folder("report"), run.FIGURES
+    folder, names = run.report_folder, run.FIGURES
     folder.mkdir(exist_ok=True)
     data, latent_dim = opened.data, opened.config.model.latent_dim
     first = data.inputs(slice(0, 2)).cpu()
