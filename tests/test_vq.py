@@ -12,7 +12,7 @@ from interrupted import train_interrupted
 from torch import nn
 
 import vaekit
-from vaekit import ModelConfig, ObjectiveConfig, UserError, build_model, build_objective, load_model, save_model
+from vaekit import ModelConfig, ObjectiveConfig, UserError, build_model, build_objective, save_model
 from vaekit.cli import main
 from vaekit.data.array import ArrayData
 from vaekit.evaluation.likelihood import evaluate, per_example_terms
@@ -20,7 +20,7 @@ from vaekit.models.code_prior import fit_code_prior
 from vaekit.models.quantisers.codebook import EMA_DECAY, EMA_EPSILON, Codebook
 from vaekit.models.vq import perplexity
 from vaekit.seeding import seeded
-from vaekit.training.checkpoint import load_tensors
+from vaekit.training.checkpoint import load_model, load_tensors
 
 
 def small_vqvae(shape=(1, 8, 8), trunk="conv", **changes):
