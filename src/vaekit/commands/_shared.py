@@ -30,15 +30,15 @@ def open_run_of(args):
     return open_run(args.run_dir, args.device, args.data)
 
 
-def example_at(opened, index: int, flag: str):
+def example_at(evaluated, index: int, flag: str):
     """The model input (*shape), on the CPU, of example ``index`` of the evaluation split; a UserError
     naming ``flag`` when there is no such example."""
     from ..errors import UserError
 
-    n = len(opened.data)
+    n = len(evaluated.data)
     if not 0 <= index < n:
-        raise UserError(f"{flag} {index}: the evaluation split ({opened.data.name}, {opened.split}) has examples 0 to {n - 1}")
-    return opened.data.inputs(slice(index, index + 1))[0].cpu()
+        raise UserError(f"{flag} {index}: the evaluation split ({evaluated.data.name}, {evaluated.split}) has examples 0 to {n - 1}")
+    return evaluated.data.inputs(slice(index, index + 1))[0].cpu()
 
 
 def write_outputs(run_dir: str, x, out: Path, picture, arrays: dict | None = None) -> None:

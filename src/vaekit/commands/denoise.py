@@ -31,8 +31,8 @@ class Denoise:
     def run(args) -> int:
         from ..figures.latent_outputs import denoising_outputs
 
-        opened = open_run_of(args)
+        evaluated = open_run_of(args)
         png, _ = output_paths(args.run_dir, args.out, Figures.DENOISED)
-        for path in denoising_outputs(opened, args.n, args.noise, args.seed, png):
+        for path in denoising_outputs(evaluated, args.n, args.noise, args.seed, png):
             announce(path)
         return 0

@@ -27,7 +27,7 @@ class Encode:
     def run(args) -> int:
         from ..latent import encode_data
 
-        opened = open_run_of(args)
-        encoded = encode_data(opened.model, opened.data, args.batch_size)
+        evaluated = open_run_of(args)
+        encoded = encode_data(evaluated.model, evaluated.data, args.batch_size)
         write_arrays(RunDir(args.run_dir).output(args.out, Figures.ENCODED), encoded)
         return 0

@@ -3,13 +3,14 @@ probe; see ``vaekit.runs.evaluate.evaluate_run``), to RUN_DIR/eval.json and a ta
 
 from __future__ import annotations
 
+from ..rundir import RunDir
 from ._shared import run_dir_arguments
 from .registry import COMMANDS
 
 
 @COMMANDS.register("eval")
 class Evaluate:
-    help = "evaluate a trained run on its test split and write RUN_DIR/eval.json"
+    help = f"evaluate a trained run on its test split and write RUN_DIR/{RunDir.EVALUATION}"
 
     @staticmethod
     def arguments(p) -> None:
@@ -21,7 +22,6 @@ class Evaluate:
 
     @staticmethod
     def run(args) -> int:
-        from ..rundir import RunDir
         from ..runs.evaluate import evaluate_run_dir
 
         results = evaluate_run_dir(args.run_dir, args.device, args.data, k=args.k, seed=args.seed,

@@ -24,9 +24,9 @@ class Reconstruct:
         from ..figures.grids import comparison_grid
         from ..figures.latent_outputs import example_labels
 
-        opened = open_run_of(args)
-        x = opened.data.inputs(slice(0, args.n))
-        x_hat = opened.model.reconstruct(x, example_labels(opened, slice(0, args.n)))  # a conditional model: their labels
+        evaluated = open_run_of(args)
+        x = evaluated.data.inputs(slice(0, args.n))
+        x_hat = evaluated.model.reconstruct(x, example_labels(evaluated, slice(0, args.n)))  # a conditional model: their labels
         out = RunDir(args.run_dir).output(args.out, Figures.RECONSTRUCTIONS)
         picture = lambda path: comparison_grid(x.cpu(), x_hat.cpu(), path, "inputs and reconstructions")  # noqa: E731
         write_outputs(args.run_dir, x_hat, out, picture, {"inputs": x, "reconstructions": x_hat})

@@ -15,7 +15,7 @@ SHOWN = 5  # highest-scoring indices printed
 
 @COMMANDS.register("score")
 class Score:
-    help = "score every example (negative ELBO, with --k also NLL) and write RUN_DIR/scores.csv"
+    help = f"score every example (negative ELBO, with --k also NLL) and write RUN_DIR/{Figures.SCORES}"
     description = (
         "Score every example of the run's evaluation split, or with --data every example of that data's "
         "test split (all of it when it has none), in order. Rows: index (position in the scored data), "
@@ -35,8 +35,8 @@ class Score:
         from ..evaluation.likelihood import per_example_terms
         from ..files import atomic_write_text
 
-        opened = open_run_of(args)
-        model, data = opened.model, opened.data
+        evaluated = open_run_of(args)
+        model, data = evaluated.model, evaluated.data
         columns = score_columns(per_example_terms(model, data, k=args.k, seed=args.seed))
         labels = None if data.labels is None else data.labels.cpu().tolist()
         out = RunDir(args.run_dir).output(args.out, Figures.SCORES)

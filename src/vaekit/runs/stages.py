@@ -26,8 +26,8 @@ class StageData:
 
     @functools.cached_property
     def train(self):
-        opened = evaluation_data(self.model, self.config, self.prepared)
-        return self.prepared.train if opened.train is None else probe_training_data(opened)
+        evaluated = evaluation_data(self.model, self.config, self.prepared)
+        return self.prepared.train if evaluated.train is None else probe_training_data(evaluated)
 
 
 def finish_training(run: RunDir, model, config, prepared, metadata: dict, on_epoch: Callable | None = None,
@@ -48,7 +48,7 @@ def finish_training(run: RunDir, model, config, prepared, metadata: dict, on_epo
 
 @dataclass
 class RefittedPrior:
-    """What ``refit_code_prior`` did: the run opened (its model now holds the new prior), the prior's
+    """What ``refit_code_prior`` did: the run opened for evaluation (its model now holds the new prior), the prior's
     numbers (``vaekit.models.code_prior.PriorFitting.finish``) and the split they were held out on (or None)."""
 
     evaluated: EvaluationData
