@@ -222,13 +222,17 @@ class RunDir:
         """The last weights with the resume state (``tensors`` under the resume prefix, ``metadata``)."""
         save_model(self.resume, model, config, metadata, tensors)
 
-    def save_code_prior(self, model: Saveable, numbers: dict) -> None:
-        """The weights again, now holding the fitted code prior, with its numbers under "code_prior";
-        the config and the other metadata are kept as stored (a prior fitted before is replaced)."""
-        stored = self.metadata()
-        config = Config.from_dict(stored["config"], f"{self.weights} (stored config)")
-        kept = {key: value for key, value in stored.items() if key not in OWN_METADATA}
-        save_model(self.weights, model, config, {**kept, self.CODE_PRIOR: numbers})
+    def save_fitted(self, model: Saveable, stages: dict[str, dict], config: Config | None = None,
+                    metadata: dict | None = None) -> None:
+        """The best weights again, now holding what the stages after training fitted (a VQ-VAE's code
+        prior), with each stage's numbers under its name (``CODE_PRIOR``); the one way the code prior is
+        saved, by training and by 'vaekit fit-code-prior'. ``config`` and ``metadata`` default to those
+        stored with the weights (a stage fitted before is replaced)."""
+        if config is None or metadata is None:
+            stored = self.metadata()
+            config = config or Config.from_dict(stored["config"], f"{self.weights} (stored config)")
+            metadata = {key: value for key, value in stored.items() if key not in OWN_METADATA} if metadata is None else metadata
+        save_model(self.weights, model, config, {**metadata, **stages})
 
     def read_code_prior(self) -> dict | None:
         """The code prior's numbers stored with the weights (None without one), old keys translated."""

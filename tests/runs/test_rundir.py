@@ -104,7 +104,7 @@ def test_the_code_prior_is_saved_with_the_weights_keeping_the_stored_config_and_
     run = copy_of_old_run(tmp_path)
     before = run.metadata()
     model = vaekit.load(run.path)
-    run.save_code_prior(model, {"train_code_nll_nats": 10.0, "val_code_nll_nats": 11.0})
+    run.save_fitted(model, {"code_prior": {"train_code_nll_nats": 10.0, "val_code_nll_nats": 11.0}})
     after = run.metadata()
     assert after["data"] == before["data"] and after["code_prior"] == {"train_code_nll_nats": 10.0, "val_code_nll_nats": 11.0}
     assert Config.from_dict(after["config"]) == Config.from_dict(before["config"])
@@ -157,3 +157,9 @@ def test_a_model_config_is_stored_with_the_weights(tmp_path, vae):
     stored = read_metadata(tmp_path / "m.safetensors")
     assert stored["note"] == [1, 2] and stored["data_shape"] == [6] and stored["config"]["model"]["latent_dim"] == 3
     assert stored["vaekit"] == vaekit.__version__
+
+
+def test_the_code_prior_stage_stores_its_numbers_under_the_name_rundir_reads():
+    from vaekit.models.code_prior import PriorFitting
+
+    assert PriorFitting.name == RunDir.CODE_PRIOR

@@ -8,7 +8,7 @@ import functools
 from dataclasses import dataclass
 from typing import Callable
 
-from ..models.code_prior import fit_code_prior
+from ..models.code_prior import PriorFitting, fit_code_prior
 from ..rundir import RunDir
 from ..seeding import seeded
 from ..training.stages import run_stage
@@ -43,7 +43,7 @@ def finish_training(run: RunDir, model, config, prepared, metadata: dict, on_epo
     with seeded(config.train.seed, next(model.parameters()).device):
         for stage in stages:
             numbers[stage.name] = run_stage(stage, run.stage_checkpoint(stage.name), on_epoch, on_step)
-    run.save_model(model, config, {**metadata, **numbers})
+    run.save_fitted(model, numbers, config, metadata)
 
 
 @dataclass
@@ -68,5 +68,5 @@ def refit_code_prior(run_dir, device: str = "auto", data_spec=None, epochs: int 
     train = evaluated.data if evaluated.train is None else probe_training_data(evaluated)
     held_out = None if evaluated.train is None else evaluated.data
     numbers = fit_code_prior(evaluated.model, train, held_out, epochs, batch_size, lr, seed)
-    run.save_code_prior(evaluated.model, numbers)
+    run.save_fitted(evaluated.model, {PriorFitting.name: numbers})  # as training stores it
     return RefittedPrior(evaluated, numbers, None if held_out is None else evaluated.split)
