@@ -32,10 +32,10 @@ class Section:
 
 @dataclass
 class ReportContext:
-    """What the sections draw from: the run folder, the opened run and its evaluation."""
+    """What the sections draw from: the run folder, the run opened for evaluation and its results."""
 
     run_dir: Path
-    opened: object  # vaekit.runs.open.EvaluationData
+    evaluated: object  # vaekit.runs.open.EvaluationData
     results: dict  # vaekit.runs.evaluate.evaluate_run output
     history: list[dict]
     left_out: list[str] = field(default_factory=list)
@@ -95,7 +95,7 @@ def write_html(path: Path, title: str, context: ReportContext, section_makers: l
 
 
 def summary_section(context: ReportContext) -> Section:
-    config, results, history = context.opened.config, context.results, context.history
+    config, results, history = context.evaluated.config, context.results, context.history
     best = max(history, key=lambda row: row.get("val_elbo", row.get("train_elbo", float("-inf"))), default={})
     rows = [("data", f"{results.get('data')} (evaluated on the {results.get('split')} split)"),
             ("model", f"{config.model.name}, trunk {config.model.trunk}, latent_dim {config.model.latent_dim}, "
@@ -112,7 +112,7 @@ def summary_section(context: ReportContext) -> Section:
 
 
 def config_section(context: ReportContext) -> Section:
-    return Section("Configuration", f"<pre>{html.escape(dump_config(context.opened.config))}</pre>")
+    return Section("Configuration", f"<pre>{html.escape(dump_config(context.evaluated.config))}</pre>")
 
 
 def picture_section(title: str, file: str, caption: str = "") -> Callable:

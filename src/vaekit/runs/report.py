@@ -23,41 +23,41 @@ from .evaluate import evaluate_run
 from .open import class_names, open_run
 
 
-def evaluation_results(run_dir: Path, opened, k: int) -> dict:
+def evaluation_results(run_dir: Path, evaluated, k: int) -> dict:
     """RUN_DIR/eval.json when it is newer than the weights (a long --k evaluation is kept), else a new
     evaluation, written there."""
     run = RunDir(run_dir)
     if run.evaluation_is_current():
         return run.read_evaluation()
-    results = evaluate_run(opened, k=k)
+    results = evaluate_run(evaluated, k=k)
     run.write_evaluation(results)
     return results
 
 
-def make_figures(run_dir: Path, opened, results: dict) -> None:
+def make_figures(run_dir: Path, evaluated, results: dict) -> None:
     """The latent-space figures the report shows, in RUN_DIR/report/ (each with its .npz)."""
     run = RunDir(run_dir)
     folder, names = run.report_folder, run.FIGURES
     folder.mkdir(exist_ok=True)
-    data, latent_dim = opened.data, opened.config.model.latent_dim
+    data, latent_dim = evaluated.data, evaluated.config.model.latent_dim
     first = data.inputs(slice(0, 2)).cpu()
-    labels = example_labels(opened, slice(0, 2))  # a conditional model's: None otherwise
+    labels = example_labels(evaluated, slice(0, 2))  # a conditional model's: None otherwise
     if len(first) == 2:
-        interpolation_outputs(opened.model, first[0], first[1], 10, ["linear", "slerp"], folder / names.INTERPOLATION,
+        interpolation_outputs(evaluated.model, first[0], first[1], 10, ["linear", "slerp"], folder / names.INTERPOLATION,
                               "evaluation examples 0 to 1", labels)
-    top = min(latent_dim, 8) if opened.model.prior is not None else None  # no KL to rank an autoencoder's dims by
-    traversal_outputs(opened, first[0], top, 3.0, 9, folder / names.TRAVERSAL, "example 0",
+    top = min(latent_dim, 8) if evaluated.model.prior is not None else None  # no KL to rank an autoencoder's dims by
+    traversal_outputs(evaluated, first[0], top, 3.0, 9, folder / names.TRAVERSAL, "example 0",
                       None if labels is None else labels[:1])
-    if opened.model.classes and opened.model.prior is not None:
+    if evaluated.model.classes and evaluated.model.prior is not None:
         with seeded(0, "cpu"):
-            class_sample_outputs(opened.model, 8, 1.0, folder / names.CLASS_SAMPLES, "samples per class",
+            class_sample_outputs(evaluated.model, 8, 1.0, folder / names.CLASS_SAMPLES, "samples per class",
                                  class_names(run_dir))
     if latent_dim >= 2:
-        latent_map_outputs(opened, folder / names.LATENT_MAP)
+        latent_map_outputs(evaluated, folder / names.LATENT_MAP)
     if "code_counts" in results:  # a VQ-VAE's codebooks
         code_use_histogram(results["code_counts"], folder / names.CODE_USE)
     if getattr(data, "factors", None) is not None:
-        draw_figures(folder, opened.model, data)  # the disentanglement section's figures
+        draw_figures(folder, evaluated.model, data)  # the disentanglement section's figures
     if "kl_per_dim_nats" in results:
         kl_bar_chart(results["kl_per_dim_nats"], results["posterior_mean_variance"],
                      results["active_unit_threshold"], folder / names.KL_PER_DIMENSION)
@@ -72,8 +72,8 @@ def write_report(run_dir: str | Path, k: int = 0, device: str = "auto", evaluate
     """
     run = RunDir.check(run_dir)
     run_dir = run.path
-    opened = evaluated or open_run(run_dir, device)
-    results = evaluation_results(run_dir, opened, k)
-    make_figures(run_dir, opened, results)
-    context = ReportContext(run_dir, opened, results, run.read_metrics())
+    evaluated = evaluated or open_run(run_dir, device)
+    results = evaluation_results(run_dir, evaluated, k)
+    make_figures(run_dir, evaluated, results)
+    context = ReportContext(run_dir, evaluated, results, run.read_metrics())
     return write_html(run.report, f"vaekit run {run_dir.name}", context, SECTIONS)
