@@ -19,11 +19,11 @@ from vaekit import (
     UserError,
     build_model,
     build_objective,
-    load_model,
     save_model,
 )
 from vaekit.objectives.importance import log_weights
 from vaekit.training import resume
+from vaekit.training.checkpoint import load_model
 from vaekit.training.trainer import TrainState, make_optimizer, make_schedule
 from vaekit.data.batch import Batch
 from vaekit.objectives.protocols import NeedsDataSize, StepsAfterModel

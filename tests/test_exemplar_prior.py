@@ -12,12 +12,12 @@ from interrupted import train_interrupted
 from PIL import Image
 
 import vaekit
-from vaekit import Config, ModelConfig, UserError, build_model, load_model, save_model
+from vaekit import Config, ModelConfig, UserError, build_model, save_model
 from vaekit.cli import main
 from vaekit.data.binarize import binarize_once
 from vaekit.models.exemplar import ExemplarPrior
 from vaekit.runs.prepared import binarize_seed, prepare_data
-from vaekit.training.checkpoint import load_tensors
+from vaekit.training.checkpoint import load_model, load_tensors
 
 SHAPE, D = (1, 6, 5), 3
 

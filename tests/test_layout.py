@@ -14,7 +14,7 @@ import pytest
 import vaekit
 from vaekit.cli import build_parser, main
 from vaekit.data import SOURCES
-from vaekit.io import atomic_write_text
+from vaekit.files import atomic_write_text
 from vaekit.latent import PATHS
 
 PACKAGE = Path(vaekit.__file__).resolve().parent

@@ -17,13 +17,13 @@ from vaekit import (
     UserError,
     build_model,
     build_objective,
-    load_model,
     save_model,
 )
 from vaekit.cli import main
 from vaekit.models import priors
 from vaekit.objectives import ELBO
 from vaekit.data.batch import Batch
+from vaekit.training.checkpoint import load_model
 
 SHAPE, D = (1, 6, 5), 3
 

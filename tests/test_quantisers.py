@@ -16,7 +16,7 @@ from vaekit.models.quantizers import build_quantizer
 from vaekit.models.quantizers.base import rotation, straight_through
 from vaekit.models.quantizers.codebook import Codebook
 from vaekit.seeding import seeded
-from vaekit.training.checkpoint import load_tensors
+from vaekit.training.checkpoint import load_model, load_tensors
 from vaekit.data.batch import Batch
 
 
@@ -269,5 +269,5 @@ def test_every_quantizer_trains_its_parameters_round_trips_and_decodes_its_codes
     torch.testing.assert_close(model.prior.vectors(q.codes), q.mean)  # a sampled grid decodes like an encoded one
     save_path = tmp_path / "m.safetensors"
     vaekit.save_model(save_path, model, config)
-    loaded, _, _ = vaekit.load_model(save_path)
+    loaded, _, _ = load_model(save_path)
     assert torch.equal(loaded.encode(x).mean, q.mean) and torch.equal(loaded.codes(x), model.codes(x))

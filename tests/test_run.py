@@ -11,6 +11,7 @@ import yaml
 from interrupted import train_interrupted
 
 import vaekit
+from vaekit import files
 from vaekit.runs.prepared import prepare_data
 from vaekit.training import checkpoint
 from vaekit.training.batches import ResidentBatches
@@ -61,7 +62,7 @@ def test_a_write_killed_midway_leaves_the_previous_checkpoint_loadable(tmp_path,
             handle.write(b"\x00" * 100)  # a partial file, then the process "dies"
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(checkpoint, "save_file", dies_halfway)
+    monkeypatch.setattr(files, "save_file", dies_halfway)  # the tensor files' writer (vaekit.files)
     with pytest.raises(KeyboardInterrupt):
         checkpoint.save_model(path, run.model, run.config)
     assert path.read_bytes() == before
@@ -111,7 +112,7 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement(monkeypa
     improved = []
     state = trainer.fit(batches=None, val_data=[0], on_epoch=lambda s, better: improved.append(better))
     assert state.epoch == 5 and state.stopped_early
-    assert state.best_epoch == 2 and state.best_val_elbo == -9.0
+    assert state.best_epoch == 2 and state.best_val_score == -9.0
     assert improved == [True, True, False, False, False]
 
 

@@ -13,9 +13,24 @@ from .nn import TRUNKS
 from .objectives import ELBO, IWAE, OBJECTIVES, Reconstruction, build_objective
 from .runs.open import load
 from .runs.train import Run, train
-from .training.checkpoint import load_model, save_model
+from .training.checkpoint import save_model
 
 __all__ = ["ELBO", "IWAE", "LIKELIHOODS", "MODELS", "OBJECTIVES", "PRIORS", "TRUNKS", "Config", "DataConfig",
            "LatentVariableModel", "ModelConfig", "ObjectiveConfig", "Reconstruction", "Run", "TrainConfig",
-           "UserError", "__version__", "build_model", "build_objective", "load", "load_config", "load_model",
-           "save_model", "train"]
+           "UserError", "__version__", "build_model", "build_objective", "load", "load_config", "save_model",
+           "train"]
+
+
+def __getattr__(name: str):
+    """``vaekit.load_model``, deprecated since 0.2: ``vaekit.load`` (a run folder or a checkpoint file) is the
+    one public load; ``vaekit.training.checkpoint.load_model`` also returns the config and metadata."""
+    if name == "load_model":
+        import warnings
+
+        from .training.checkpoint import load_model
+
+        warnings.warn("vaekit.load_model is deprecated: use vaekit.load(PATH) for the model, or "
+                      "vaekit.training.checkpoint.load_model(PATH) for (model, config, metadata)",
+                      DeprecationWarning, stacklevel=2)
+        return load_model
+    raise AttributeError(f"module 'vaekit' has no attribute {name!r}")

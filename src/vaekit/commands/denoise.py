@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .common import announce, open_run_of, output_paths, run_dir_arguments
+from ..rundir import Figures
+from ._shared import announce, open_run_of, output_paths, run_dir_arguments
 from .registry import COMMANDS
 
 
@@ -30,8 +31,8 @@ class Denoise:
     def run(args) -> int:
         from ..figures.latent_outputs import denoising_outputs
 
-        opened = open_run_of(args)
-        png, _ = output_paths(args.run_dir, args.out, "denoised.png")
-        for path in denoising_outputs(opened, args.n, args.noise, args.seed, png):
+        evaluated = open_run_of(args)
+        png, _ = output_paths(args.run_dir, args.out, Figures.DENOISED)
+        for path in denoising_outputs(evaluated, args.n, args.noise, args.seed, png):
             announce(path)
         return 0

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .common import announce
+from ..rundir import RunDir
+from ._shared import announce
 from .registry import COMMANDS
 
 SHOWN = ("beta_vae_score", "factor_vae_score", "mig", "sap", "dci_disentanglement", "dci_completeness",
@@ -31,7 +32,6 @@ class Disentangle:
 
     @staticmethod
     def run(args) -> int:
-        from pathlib import Path
 
         from ..runs.disentangle import disentangle_run
 
@@ -43,5 +43,5 @@ class Disentangle:
         print(f"{'seconds':<{width}}  {results['seconds']['total']:.1f} (metrics)")
         for path in results["figures"]:
             announce(path)
-        announce(Path(args.run_dir) / "disentanglement.json")
+        announce(RunDir(args.run_dir).disentanglement)
         return 0

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from .common import open_run_of, run_dir_arguments, write_arrays
+from ..rundir import Figures, RunDir
+from ._shared import open_run_of, run_dir_arguments, write_arrays
 from .registry import COMMANDS
 
 
@@ -28,7 +27,7 @@ class Encode:
     def run(args) -> int:
         from ..latent import encode_data
 
-        opened = open_run_of(args)
-        encoded = encode_data(opened.model, opened.data, args.batch_size)
-        write_arrays(Path(args.out or Path(args.run_dir) / "encoded.npz"), encoded)
+        evaluated = open_run_of(args)
+        encoded = encode_data(evaluated.model, evaluated.data, args.batch_size)
+        write_arrays(RunDir(args.run_dir).output(args.out, Figures.ENCODED), encoded)
         return 0

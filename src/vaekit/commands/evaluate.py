@@ -3,15 +3,14 @@ probe; see ``vaekit.runs.evaluate.evaluate_run``), to RUN_DIR/eval.json and a ta
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from .common import open_run_of, run_dir_arguments
+from ..rundir import RunDir
+from ._shared import run_dir_arguments
 from .registry import COMMANDS
 
 
 @COMMANDS.register("eval")
 class Evaluate:
-    help = "evaluate a trained run on its test split and write RUN_DIR/eval.json"
+    help = f"evaluate a trained run on its test split and write RUN_DIR/{RunDir.EVALUATION}"
 
     @staticmethod
     def arguments(p) -> None:
@@ -23,23 +22,13 @@ class Evaluate:
 
     @staticmethod
     def run(args) -> int:
-        from ..io import atomic_write_json
-        from ..runs.evaluate import evaluate_run
-        from ..runs.prepared import resolve_device
-        from ..training import distributed
+        from ..runs.evaluate import evaluate_run_dir
 
-        try:  # under torchrun: every process scores a share of the batches, rank 0 writes
-            args.device = str(distributed.join(resolve_device(args.device)))
-            opened = open_run_of(args)
-            results = evaluate_run(opened, k=args.k, seed=args.seed, examples=args.examples,
-                                   sharded=distributed.joined())
-            first = distributed.is_first()
-        finally:
-            distributed.leave()
-        if first:
-            atomic_write_json(Path(args.run_dir) / "eval.json", results)
+        results = evaluate_run_dir(args.run_dir, args.device, args.data, k=args.k, seed=args.seed,
+                                   examples=args.examples)
+        if results is not None:  # global rank 0 (every run on one process)
             print_table(results)
-            print(f"written: {Path(args.run_dir) / 'eval.json'}")
+            print(f"written: {RunDir(args.run_dir).evaluation}")
         return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import open_run_of, run_dir_arguments
+from ._shared import open_run_of, run_dir_arguments
 from .registry import COMMANDS
 
 
@@ -46,14 +46,14 @@ class Explore:
 
         if not 0 <= args.port <= 65535:
             raise UserError(f"--port {args.port}: a TCP port is from 0 to 65535 (0 picks a free one)")
-        opened = open_run_of(args)
-        explorer = Explorer(opened.model, opened.data, opened.split, load_units(args.run_dir),
-                            Path(args.run_dir).resolve().name, opened.config.model.name, args.max_points, args.seed)
+        evaluated = open_run_of(args)
+        explorer = Explorer(evaluated.model, evaluated.data, evaluated.split, load_units(args.run_dir),
+                            Path(args.run_dir).resolve().name, evaluated.config.model.name, args.max_points, args.seed)
         server = ExplorerServer(explorer, args.host, args.port)
         if not is_loopback(args.host):
             print(f"vaekit explore: warning: listening on {args.host}: anyone who can reach port "
                   f"{server.server_address[1]} can use this model and read its data", file=sys.stderr)
-        print(f"exploring {args.run_dir} ({opened.data.name}, {opened.split} split, {len(opened.data)} examples)")
+        print(f"exploring {args.run_dir} ({evaluated.data.name}, {evaluated.split} split, {len(evaluated.data)} examples)")
         print(f"open {server.url} (Ctrl-C stops the server)", flush=True)
         if args.open:
             import webbrowser

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import open_run_of, run_dir_arguments
+from ._shared import run_dir_arguments
 from .registry import COMMANDS
-
-# Metadata that save_model writes itself; the rest (the data transform, ...) is carried over.
-OWN_METADATA = ("config", "data_shape", "vaekit", "torch")
 
 
 @COMMANDS.register("fit-code-prior")
@@ -36,26 +33,15 @@ class FitCodePrior:
 
     @staticmethod
     def run(args) -> int:
-        from ..config import Config
-        from ..models.code_prior import fit_code_prior
-        from ..runs.evaluate import probe_training_data
-        from ..training.checkpoint import read_metadata, save_model
+        from ..rundir import RunDir
+        from ..runs.stages import refit_code_prior
 
-        opened = open_run_of(args)
-        # The training split as the evaluation split sees it (binarised once under dynamic binarisation);
-        # data given with --data and no test split: all of it.
-        train = opened.data if opened.train is None else probe_training_data(opened)
-        test = None if opened.train is None else opened.data
-        numbers = fit_code_prior(opened.model, train, test, args.epochs, args.batch_size, args.lr, args.seed)
-        path = Path(args.run_dir) / "model.safetensors"
-        metadata = read_metadata(path)
-        extra = {key: value for key, value in metadata.items() if key not in OWN_METADATA}
-        config = Config.from_dict(metadata["config"], f"{path} (stored config)")  # as stored, not as opened
-        save_model(path, opened.model, config, {**extra, "code_prior": numbers})
+        refit = refit_code_prior(args.run_dir, args.device, args.data, args.epochs, args.batch_size, args.lr, args.seed)
+        numbers, run = refit.numbers, RunDir(args.run_dir)
         print(f"code prior: -log p(codes) {numbers['train_code_nll_nats']:.3f} nats per example on the training split"
-              + (f", {numbers['test_code_nll_nats']:.3f} on the {opened.split} split" if test is not None else ""))
-        print(f"written: {path} (the model with its code prior)")
-        print(f"written: {write_samples(opened.model, Path(args.run_dir) / 'samples.png', args.seed)}")
+              + (f", {numbers['val_code_nll_nats']:.3f} on the {refit.held_out} split" if refit.held_out else ""))
+        print(f"written: {run.weights} (the model with its code prior)")
+        print(f"written: {write_samples(refit.evaluated.model, run.figure(run.FIGURES.SAMPLES), args.seed)}")
         return 0
 
 

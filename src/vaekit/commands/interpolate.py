@@ -6,7 +6,8 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..latent import PATHS
-from .common import announce, example_at, open_run_of, output_paths, run_dir_arguments
+from ..rundir import RunDir
+from ._shared import announce, example_at, open_run_of, output_paths, run_dir_arguments
 from .registry import COMMANDS
 
 
@@ -46,33 +47,33 @@ class Interpolate:
     def run(args) -> int:
         from ..figures.latent_outputs import interpolation_outputs
 
-        opened = open_run_of(args)
+        evaluated = open_run_of(args)
         if args.label is not None:
-            return morph(opened, args)
-        x_a = endpoint(opened, args.run_dir, args.index_a, args.from_file, "--from")
-        x_b = endpoint(opened, args.run_dir, args.index_b, args.to_file, "--to")
+            return morph(evaluated, args)
+        x_a = endpoint(evaluated, args.run_dir, args.index_a, args.from_file, "--from")
+        x_b = endpoint(evaluated, args.run_dir, args.index_b, args.to_file, "--to")
         methods = PATHS.names() if args.method == "both" else [args.method]
-        png, _ = output_paths(args.run_dir, args.out, "interpolation.png")
+        png, _ = output_paths(args.run_dir, args.out, RunDir.FIGURES.INTERPOLATION)
         title = f"from {describe(args.index_a, args.from_file)} to {describe(args.index_b, args.to_file)}, {args.steps} steps"
-        labels = endpoint_labels(opened, args)
-        for path in interpolation_outputs(opened.model, x_a, x_b, args.steps, methods, png, title, labels):
+        labels = endpoint_labels(evaluated, args)
+        for path in interpolation_outputs(evaluated.model, x_a, x_b, args.steps, methods, png, title, labels):
             announce(path)
         return 0
 
 
-def endpoint_labels(opened, args):
+def endpoint_labels(evaluated, args):
     """The two examples' labels (2,) for a conditional model, else None; files carry no label."""
-    if not opened.model.classes:
+    if not evaluated.model.classes:
         return None
     if args.from_file or args.to_file:
         raise UserError("a conditional run needs the label of each input: give them by index (--from I --to J), "
                         "not as files")
     from ..figures.latent_outputs import example_labels
 
-    return example_labels(opened, [args.index_a, args.index_b])
+    return example_labels(evaluated, [args.index_a, args.index_b])
 
 
-def morph(opened, args) -> int:
+def morph(evaluated, args) -> int:
     """--label C: the --from example decoded at its fixed z while the label moves to C."""
     import torch
 
@@ -83,11 +84,11 @@ def morph(opened, args) -> int:
 
     if args.from_file:
         raise UserError("--label morphs an example of the evaluation split: give it by index (--from I)")
-    to_label = resolve_label(args.run_dir, opened.model, args.label)
-    x = example_at(opened, args.index_a, "--from")
-    own = int(example_labels(opened, slice(args.index_a, args.index_a + 1))[0])
-    labels, decoded = morph_label(opened.model, x, own, to_label, args.steps)
-    png, npz = output_paths(args.run_dir, args.out, "interpolation.png")
+    to_label = resolve_label(args.run_dir, evaluated.model, args.label)
+    x = example_at(evaluated, args.index_a, "--from")
+    own = int(example_labels(evaluated, slice(args.index_a, args.index_a + 1))[0])
+    labels, decoded = morph_label(evaluated.model, x, own, to_label, args.steps)
+    png, npz = output_paths(args.run_dir, args.out, RunDir.FIGURES.INTERPOLATION)
     row_grid([decoded], [f"{own} to {args.label}"], png, f"example {args.index_a} at fixed z, label {own} to {args.label}")
     announce(png)
     announce(save_arrays(npz, {"t": torch.linspace(0, 1, args.steps), "labels": labels, "decoded": decoded, "example": x}))
@@ -98,54 +99,10 @@ def describe(index: int, file: str | None) -> str:
     return Path(file).name if file else f"example {index}"
 
 
-def endpoint(opened, run_dir: str, index: int, file: str | None, flag: str):
+def endpoint(evaluated, run_dir: str, index: int, file: str | None, flag: str):
     """One model input (*shape), on the CPU: from a file when given, else example ``index`` of the evaluation split."""
     if file is not None:
-        from ..runs.open import load_units
+        from ..runs.open import input_from_file
 
-        x = read_example(Path(file), opened.model.data_shape)
-        units = load_units(run_dir)
-        # A table row is given in the table's own units; the model was trained on standardised columns.
-        return units.to_model(x) if units.columns is not None else x
-    return example_at(opened, index, flag)
-
-
-def read_example(path: Path, shape: tuple[int, ...]):
-    """A model input (*shape) from FILE.npy (read as the FILE.npy data source reads it: uint8 levels
-    / 255, other numbers as they are) or an image file (grey or RGB levels / 255)."""
-    import numpy as np
-    import torch
-
-    if not path.is_file():
-        raise UserError(f"{path}: no such file; pass FILE.npy or FILE.png")
-    if path.suffix.lower() == ".npy":
-        try:
-            values = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise UserError(f"{path}: cannot read it as a .npy array ({exc})") from None
-        x = torch.as_tensor(values.astype(np.float32) / (255 if values.dtype == np.uint8 else 1))
-    elif path.suffix.lower() in (".png", ".jpg", ".jpeg"):
-        x = read_image(path, shape)
-    else:
-        raise UserError(f"{path}: expected a .npy or .png file")
-    if tuple(x.shape) == (1, *shape):
-        x = x[0]
-    if tuple(x.shape) != tuple(shape):
-        raise UserError(f"{path}: an example of shape {tuple(x.shape)} does not fit this model's shape {tuple(shape)}")
-    return x
-
-
-def read_image(path: Path, shape: tuple[int, ...]):
-    """(C, H, W) float in [0, 1]: grey for one-channel models, RGB for three."""
-    import numpy as np
-    import torch
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            mode = "L" if len(shape) == 3 and shape[0] == 1 else "RGB"
-            pixels = np.asarray(image.convert(mode), dtype=np.float32) / 255
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise UserError(f"{path}: cannot read the image ({exc})") from None
-    x = torch.as_tensor(pixels)
-    return x.unsqueeze(0) if x.ndim == 2 else x.permute(2, 0, 1)
+        return input_from_file(run_dir, file, evaluated.model.data_shape)
+    return example_at(evaluated, index, flag)

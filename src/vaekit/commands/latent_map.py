@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..latent import MAP_METHODS
-from .common import announce, open_run_of, output_paths, run_dir_arguments
+from ..rundir import Figures
+from ._shared import announce, open_run_of, output_paths, run_dir_arguments
 from .registry import COMMANDS
 
 
@@ -36,10 +37,10 @@ class LatentMapCommand:
     def run(args) -> int:
         from ..figures.latent_outputs import latent_map_outputs
 
-        opened = open_run_of(args)
-        png, _ = output_paths(args.run_dir, args.out, "latent_map.png")
-        for path in latent_map_outputs(opened, png, args.method, args.max_points, args.seed, args.grid):
+        evaluated = open_run_of(args)
+        png, _ = output_paths(args.run_dir, args.out, Figures.LATENT_MAP)
+        for path in latent_map_outputs(evaluated, png, args.method, args.max_points, args.seed, args.grid):
             announce(path)
-        if opened.model.prior is None and opened.config.model.latent_dim == 2:
+        if evaluated.model.prior is None and evaluated.config.model.latent_dim == 2:
             print("no manifold grid: a plain autoencoder has no prior to take quantiles of")
         return 0

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from .common import open_run_of, run_dir_arguments, write_outputs
+from ..rundir import Figures, RunDir
+from ._shared import open_run_of, run_dir_arguments, write_outputs
 from .registry import COMMANDS
 
 
@@ -25,10 +24,10 @@ class Reconstruct:
         from ..figures.grids import comparison_grid
         from ..figures.latent_outputs import example_labels
 
-        opened = open_run_of(args)
-        x = opened.data.inputs(slice(0, args.n))
-        x_hat = opened.model.reconstruct(x, example_labels(opened, slice(0, args.n)))  # a conditional model: their labels
-        out = Path(args.out or Path(args.run_dir) / "reconstructions.png")
+        evaluated = open_run_of(args)
+        x = evaluated.data.inputs(slice(0, args.n))
+        x_hat = evaluated.model.reconstruct(x, example_labels(evaluated, slice(0, args.n)))  # a conditional model: their labels
+        out = RunDir(args.run_dir).output(args.out, Figures.RECONSTRUCTIONS)
         picture = lambda path: comparison_grid(x.cpu(), x_hat.cpu(), path, "inputs and reconstructions")  # noqa: E731
         write_outputs(args.run_dir, x_hat, out, picture, {"inputs": x, "reconstructions": x_hat})
         return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import announce
+from ._shared import announce
 from .registry import COMMANDS
 
 

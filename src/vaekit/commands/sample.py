@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import write_outputs
+from ..rundir import Figures, RunDir
+from ._shared import write_outputs
 from .registry import COMMANDS
+
+
+GRID_SAMPLES, ROW_SAMPLES = 64, 8  # --n when not given: a grid of 8 x 8, or one row of 8 per class
 
 
 @COMMANDS.register("sample")
@@ -15,7 +19,9 @@ class Sample:
     @staticmethod
     def arguments(p) -> None:
         p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'vaekit train'")
-        p.add_argument("--n", type=int, default=64, help="number of samples (default 64; with --label all, per class: default 8)")
+        p.add_argument("--n", type=int, default=None,
+                       help=f"number of samples (default {GRID_SAMPLES}, a grid; with --label all, per class: "
+                            f"default {ROW_SAMPLES}, a row each)")
         p.add_argument("--temperature", type=float, default=1.0, help="scale of the prior's standard deviation (default 1)")
         p.add_argument("--seed", type=int, default=0, help="seed of the prior draws (default 0)")
         p.add_argument("--label", metavar="C",
@@ -36,13 +42,14 @@ class Sample:
         from ..seeding import seeded
 
         model = load(args.run_dir, "cpu")
-        out = Path(args.out or Path(args.run_dir) / "samples.png")
+        out = RunDir(args.run_dir).output(args.out, Figures.SAMPLES)
         if args.label == "all":
             return per_class(model, args, out)
         label = None if args.label is None else resolve_label(args.run_dir, model, args.label)
+        n = GRID_SAMPLES if args.n is None else args.n
         with seeded(args.seed, "cpu"):
-            z, samples = sample_latents(model, args.n, args.temperature, label, args.sample_pixels)  # model.sample's draws
-        title = f"{args.n} samples, temperature {args.temperature:g}" + ("" if label is None else f", label {args.label}")
+            z, samples = sample_latents(model, n, args.temperature, label, args.sample_pixels)  # model.sample's draws
+        title = f"{n} samples, temperature {args.temperature:g}" + ("" if label is None else f", label {args.label}")
         picture = lambda path: image_grid(samples, path, 8, title)  # noqa: E731
         write_outputs(args.run_dir, samples, out, picture, {"samples": samples, "z": z})
         return 0
@@ -54,11 +61,11 @@ def per_class(model, args, out: Path) -> int:
     from ..figures.latent_outputs import class_sample_outputs
     from ..runs.open import class_names
     from ..seeding import seeded
-    from .common import announce
+    from ._shared import announce
 
     if not model.classes:
         raise UserError("--label all: this run's model is not conditional; train with --conditional to sample per class")
-    n = 8 if args.n == 64 else args.n  # the default --n is for a grid of 64; a row per class holds 8
+    n = ROW_SAMPLES if args.n is None else args.n
     with seeded(args.seed, "cpu"):
         paths = class_sample_outputs(model, n, args.temperature, out, f"{n} samples per class, temperature "
                                      f"{args.temperature:g}", class_names(args.run_dir), args.sample_pixels)

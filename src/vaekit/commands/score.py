@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
-from .common import open_run_of, run_dir_arguments
+from ..rundir import Figures, RunDir
+from ._shared import open_run_of, run_dir_arguments
 from .registry import COMMANDS
 
 SHOWN = 5  # highest-scoring indices printed
@@ -15,7 +15,7 @@ SHOWN = 5  # highest-scoring indices printed
 
 @COMMANDS.register("score")
 class Score:
-    help = "score every example (negative ELBO, with --k also NLL) and write RUN_DIR/scores.csv"
+    help = f"score every example (negative ELBO, with --k also NLL) and write RUN_DIR/{Figures.SCORES}"
     description = (
         "Score every example of the run's evaluation split, or with --data every example of that data's "
         "test split (all of it when it has none), in order. Rows: index (position in the scored data), "
@@ -33,13 +33,13 @@ class Score:
     @staticmethod
     def run(args) -> int:
         from ..evaluation.likelihood import per_example_terms
-        from ..io import atomic_write_text
+        from ..files import atomic_write_text
 
-        opened = open_run_of(args)
-        model, data = opened.model, opened.data
+        evaluated = open_run_of(args)
+        model, data = evaluated.model, evaluated.data
         columns = score_columns(per_example_terms(model, data, k=args.k, seed=args.seed))
         labels = None if data.labels is None else data.labels.cpu().tolist()
-        out = Path(args.out or Path(args.run_dir) / "scores.csv")
+        out = RunDir(args.run_dir).output(args.out, Figures.SCORES)
         atomic_write_text(out, scores_csv(columns, labels))
         ranked = next(reversed(columns))  # the NLL when there is one: the tighter estimate
         top = columns[ranked].argsort(descending=True)[:SHOWN].tolist()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from ..data import SOURCES
-from ..errors import UserError
 from ..models import LIKELIHOODS, MODELS, PRIORS
 from ..nn import TRUNKS
 from ..objectives import OBJECTIVES
-from .common import listed
+from ..rundir import Figures, RunDir
+from ._shared import listed
 from .registry import COMMANDS
 
+SHOWN_FIGURES = (Figures.CURVES, Figures.RECONSTRUCTIONS, Figures.SAMPLES)  # listed after training
 DATA_FLAGS = {"data": "source", "image_size": "image_size", "label_column": "label_column"}  # flag -> data.KEY
 
 
@@ -64,17 +65,17 @@ class Train:
             from ..training.launch import launch_devices
 
             return launch_devices(args.devices, args.device, getattr(args, "argv", None))
-        if args.resume:
-            kept = ("epochs",)  # the one setting a resumed run may change: it continues to M epochs
-            given = [flag for flag in (*FLAG_FIELDS, *DATA_FLAGS, "config", "out")
-                     if getattr(args, flag) is not None and flag not in kept]
-            if given or args.set:
-                dropped = ", ".join("--" + g.replace("_", "-") for g in given) or "--set"
-                raise UserError(f"--resume uses the run's stored config; drop {dropped}")
-            config, flags = None, {"epochs": args.epochs}
+        if args.resume:  # runs.train.check_resume refuses any other setting, naming it
+            config = train_config(args) if config_given(args) else None
+            flags = {name: getattr(args, name) for name in FLAG_FIELDS}
         else:
             config, flags = train_config(args), {}
         return train_and_report(config, args, flags)
+
+
+def config_given(args) -> bool:
+    """Whether the command line set anything of the config other than through FLAG_FIELDS."""
+    return bool(args.config or args.set or any(getattr(args, flag) is not None for flag in DATA_FLAGS))
 
 
 def train_and_report(config, args, flags: dict) -> int:
@@ -83,14 +84,14 @@ def train_and_report(config, args, flags: dict) -> int:
     from ..runs.train import train
     from ..training import distributed
 
-    shown = not distributed.launched() or distributed.environment()[0] == 0
+    global_rank_0 = not distributed.launched() or distributed.environment()[0] == 0  # the one process that prints
     try:
-        with TrainProgress(enabled=shown) as progress:
+        with TrainProgress(enabled=global_rank_0) as progress:
             run = train(config, out=args.out, resume=args.resume, on_step=progress.on_step,
                         on_epoch=progress.on_epoch, **flags)
     finally:
         distributed.leave()
-    if shown:
+    if global_rank_0:
         report_run(run)
     return 0
 
@@ -110,8 +111,9 @@ def report_run(run) -> None:
     last = run.state.history[-1] if run.state.history else {}
     print(f"run folder: {run.dir}")
     if "val_elbo" in last:
-        print(f"best validation ELBO: {run.state.best_val_elbo:.3f} nats per example (epoch {run.state.best_epoch})")
-    for name in ("model.safetensors", "config.yaml", "metrics.csv", "curves.png", "reconstructions.png", "samples.png",
-                 "eval.json", "report.html"):
-        if (run.dir / name).exists():
-            print(f"  {run.dir / name}")
+        print(f"best validation ELBO: {run.state.best_val_score:.3f} nats per example (epoch {run.state.best_epoch})")
+    folder = RunDir(run.dir)
+    for path in (folder.weights, folder.config_file, folder.metrics, *map(folder.figure, SHOWN_FIGURES),
+                 folder.evaluation, folder.report):
+        if path.exists():
+            print(f"  {path}")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .common import announce, example_at, open_run_of, output_paths, run_dir_arguments
+from ..rundir import Figures
+from ._shared import announce, example_at, open_run_of, output_paths, run_dir_arguments
 from .registry import COMMANDS
 
 
@@ -33,11 +34,11 @@ class Traverse:
     def run(args) -> int:
         from ..figures.latent_outputs import example_labels, traversal_outputs
 
-        opened = open_run_of(args)
-        x = example_at(opened, args.index, "--index")
-        png, _ = output_paths(args.run_dir, args.out, "traversal.png")
+        evaluated = open_run_of(args)
+        x = example_at(evaluated, args.index, "--index")
+        png, _ = output_paths(args.run_dir, args.out, Figures.TRAVERSAL)
         title = f"example {args.index}: each row sweeps one z from {-args.span:g} to {args.span:g}"
-        label = example_labels(opened, slice(args.index, args.index + 1))  # a conditional model: the example's own
-        for path in traversal_outputs(opened, x, args.top, args.span, args.steps, png, title, label):
+        label = example_labels(evaluated, slice(args.index, args.index + 1))  # a conditional model: the example's own
+        for path in traversal_outputs(evaluated, x, args.top, args.span, args.steps, png, title, label):
             announce(path)
         return 0

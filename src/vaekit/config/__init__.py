@@ -141,7 +141,7 @@ def load_config(path: str | Path) -> Config:
 
 
 def save_config(config: Config, path: str | Path) -> None:
-    from ..io import atomic_write_text
+    from ..files import atomic_write_text
 
     atomic_write_text(path, dump_config(config))
 

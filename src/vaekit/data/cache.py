@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..io import atomic_path, atomic_write_json
+from ..files import atomic_path, atomic_write_json
 
 log = logging.getLogger("vaekit")
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from ..io import atomic_path
+from ..files import atomic_path
 from ..latent import (
     Traversal,
     denoise,
@@ -53,14 +53,14 @@ def interpolation_outputs(model, x_a, x_b, steps: int, methods: list[str], png: 
     return [png, save_arrays(png.with_suffix(".npz"), arrays)]
 
 
-def traversal_outputs(opened, x, top: int | None, span: float, steps: int, png: Path, title: str,
+def traversal_outputs(evaluated, x, top: int | None, span: float, steps: int, png: Path, title: str,
                       label=None) -> list[Path]:
     """Rows by mean KL over the evaluation split (dimension order for a model without a prior). A
     model whose KL does not split over dimensions (a mixture prior, a hierarchy) has no KL per
     dimension: its rows are in dimension order too, and ``top`` keeps the first ones."""
-    kl = dimension_kl(opened.model, opened.data)
-    ranked = kl is not None or opened.model.prior is None  # an autoencoder keeps its error for a top
-    result = traverse(opened.model, x, kl, top if ranked else None, span, steps, label)
+    kl = dimension_kl(evaluated.model, evaluated.data)
+    ranked = kl is not None or evaluated.model.prior is None  # an autoencoder keeps its error for a top
+    result = traverse(evaluated.model, x, kl, top if ranked else None, span, steps, label)
     if not ranked and top is not None:
         result = Traversal(result.dims[:top], result.kl[:top], result.values, result.z[:top], result.decoded[:top])
     labels = [f"z{d}" + ("" if kl is None else f": KL {k:.2f} nats") for d, k in zip(result.dims.tolist(), result.kl.tolist())]
@@ -68,28 +68,28 @@ def traversal_outputs(opened, x, top: int | None, span: float, steps: int, png: 
     return [png, save_arrays(png.with_suffix(".npz"), vars(result))]
 
 
-def latent_map_outputs(opened, png: Path, method: str = "auto", max_points: int = 2000, seed: int = 0,
+def latent_map_outputs(evaluated, png: Path, method: str = "auto", max_points: int = 2000, seed: int = 0,
                        grid: int = 15) -> list[Path]:
     """The 2-D map of the posterior means coloured by label; for latent_dim = 2 with a prior, also the
     decoded manifold over the prior's quantiles (PNG_manifold.png)."""
-    encoded = encode_data(opened.model, opened.data)
+    encoded = encode_data(evaluated.model, evaluated.data)
     placed = latent_map(encoded["mean"], method, max_points, seed)
     labels = encoded["labels"][placed.index] if "labels" in encoded else None
-    title = f"posterior means of {opened.data.name} ({opened.split}), {placed.method}, {len(placed.index)} points"
+    title = f"posterior means of {evaluated.data.name} ({evaluated.split}), {placed.method}, {len(placed.index)} points"
     latent_scatter(placed.coords, labels, png, title, placed.axes)
     written = [png]
     arrays = {"coords": placed.coords, "index": placed.index, **({} if labels is None else {"labels": labels})}
-    if encoded["mean"].shape[1] == 2 and opened.model.prior is not None and not opened.model.classes:
-        arrays["manifold_z"], arrays["manifold_decoded"] = manifold_grid(opened.model, grid)
+    if encoded["mean"].shape[1] == 2 and evaluated.model.prior is not None and not evaluated.model.classes:
+        arrays["manifold_z"], arrays["manifold_decoded"] = manifold_grid(evaluated.model, grid)
         manifold = png.with_name(f"{png.stem}_manifold.png")
         manifold_figure(arrays["manifold_decoded"], manifold, f"decoded over the prior's quantiles, {grid} per axis")
         written.append(manifold)
     return written + [save_arrays(png.with_suffix(".npz"), arrays)]
 
 
-def denoising_outputs(opened, n: int, noise: float, seed: int, png: Path) -> list[Path]:
+def denoising_outputs(evaluated, n: int, noise: float, seed: int, png: Path) -> list[Path]:
     """Rows clean / noisy / reconstruction for the first n examples of the evaluation split."""
-    result = denoise(opened.model, opened.data.inputs(slice(0, n)), noise, seed, example_labels(opened, slice(0, n)))
+    result = denoise(evaluated.model, evaluated.data.inputs(slice(0, n)), noise, seed, example_labels(evaluated, slice(0, n)))
     rows = [result["clean"], result["noisy"], result["reconstruction"]]
     row_grid(rows, ["clean", "noisy", "reconstruction"], png, f"denoising, noise {noise:g}")
     return [png, save_arrays(png.with_suffix(".npz"), {**result, "noise": noise})]
@@ -110,7 +110,7 @@ def class_sample_outputs(model, per_class: int, temperature: float, png: Path, t
     return [png, save_arrays(png.with_suffix(".npz"), {"samples": samples, "z": z, "labels": labels})]
 
 
-def example_labels(opened, index):
+def example_labels(evaluated, index):
     """The labels of the evaluation examples at ``index`` for a conditional model, else None."""
-    labels = model_labels(opened.model, opened.data)
+    labels = model_labels(evaluated.model, evaluated.data)
     return None if labels is None else labels[index]

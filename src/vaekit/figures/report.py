@@ -20,7 +20,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..config import dump_config  # noqa: E402
-from ..io import atomic_write_text  # noqa: E402
+from ..files import atomic_write_text  # noqa: E402
+from ..rundir import Figures, RunDir  # noqa: E402
 
 
 @dataclass
@@ -31,10 +32,10 @@ class Section:
 
 @dataclass
 class ReportContext:
-    """What the sections draw from: the run folder, the opened run and its evaluation."""
+    """What the sections draw from: the run folder, the run opened for evaluation and its results."""
 
     run_dir: Path
-    opened: object  # vaekit.runs.open.EvaluationData
+    evaluated: object  # vaekit.runs.open.EvaluationData
     results: dict  # vaekit.runs.evaluate.evaluate_run output
     history: list[dict]
     left_out: list[str] = field(default_factory=list)
@@ -94,7 +95,7 @@ def write_html(path: Path, title: str, context: ReportContext, section_makers: l
 
 
 def summary_section(context: ReportContext) -> Section:
-    config, results, history = context.opened.config, context.results, context.history
+    config, results, history = context.evaluated.config, context.results, context.history
     best = max(history, key=lambda row: row.get("val_elbo", row.get("train_elbo", float("-inf"))), default={})
     rows = [("data", f"{results.get('data')} (evaluated on the {results.get('split')} split)"),
             ("model", f"{config.model.name}, trunk {config.model.trunk.name}, latent_dim {config.model.latent_dim}, "
@@ -111,14 +112,14 @@ def summary_section(context: ReportContext) -> Section:
 
 
 def config_section(context: ReportContext) -> Section:
-    return Section("Configuration", f"<pre>{html.escape(dump_config(context.opened.config))}</pre>")
+    return Section("Configuration", f"<pre>{html.escape(dump_config(context.evaluated.config))}</pre>")
 
 
 def picture_section(title: str, file: str, caption: str = "") -> Callable:
     """A section showing RUN_DIR/report/FILE (or RUN_DIR/FILE), left out when the file is absent."""
 
     def make(context: ReportContext) -> Section | None:
-        path = next((p for p in (context.run_dir / "report" / file, context.run_dir / file) if p.is_file()), None)
+        path = next((p for p in (RunDir(context.run_dir).report_figure(file), RunDir(context.run_dir).figure(file)) if p.is_file()), None)
         if path is None:
             context.left_out.append(f"{title} ({file} was not made)")
             return None
@@ -155,9 +156,9 @@ DISENTANGLEMENT_ROWS = [("beta_vae_score", "BetaVAE score"), ("factor_vae_score"
                         ("dci_completeness", "DCI completeness"), ("dci_informativeness_test", "DCI informativeness (test)"),
                         ("modularity", "modularity"), ("explicitness_test", "explicitness (test)"),
                         ("gaussian_total_correlation_nats", "Gaussian total correlation, nats")]
-DISENTANGLEMENT_FIGURES = [("mutual_information.png", "Mutual information between each latent dimension and each factor."),
-                           ("factor_traversal.png", "Each factor's most informative dimension swept over its range."),
-                           ("factor_scatter.png", "That dimension against the factor's value.")]
+DISENTANGLEMENT_FIGURES = [(Figures.MUTUAL_INFORMATION, "Mutual information between each latent dimension and each factor."),
+                           (Figures.FACTOR_TRAVERSAL, "Each factor's most informative dimension swept over its range."),
+                           (Figures.FACTOR_SCATTER, "That dimension against the factor's value.")]
 
 
 def disentanglement_section(context: ReportContext) -> Section | None:
@@ -171,7 +172,7 @@ def disentanglement_section(context: ReportContext) -> Section | None:
     body = ("<p>On the evaluation split with disentanglement_lib's definitions and smaller sample counts; "
             "'vaekit disentangle RUN' gives the full counts.</p>" + table(rows))
     for file, caption in DISENTANGLEMENT_FIGURES:
-        path = context.run_dir / "report" / file
+        path = RunDir(context.run_dir).report_figure(file)
         if path.is_file():
             body += f"<p>{html.escape(caption)}</p>" + embed_png(path)
     return Section("Disentanglement", body)
@@ -180,19 +181,19 @@ def disentanglement_section(context: ReportContext) -> Section | None:
 SECTIONS = [
     summary_section,
     config_section,
-    picture_section("Training curves", "curves.png", "ELBO and KL per epoch, nats per example."),
+    picture_section("Training curves", Figures.CURVES, "ELBO and KL per epoch, nats per example."),
     evaluation_section,
-    picture_section("Reconstructions", "reconstructions.png", "Inputs (upper row of each pair) and the means of p(x|z) at z = E[q(z|x)]."),
-    picture_section("Samples", "samples.png", "Means of p(x|z) for z drawn from the prior."),
-    picture_section("Interpolations", "interpolation.png", "From the first to the second evaluation example in latent space: linear and spherical."),
-    picture_section("Traversals", "traversal.png", "Each row sweeps one latent coordinate from -3 to +3 around the first example's posterior mean; rows by KL."),
-    picture_section("Latent map", "latent_map.png", "Posterior means in two dimensions, coloured by label."),
-    picture_section("Decoded manifold", "latent_map_manifold.png", "Decoded over the prior's quantiles (2-D latent spaces)."),
-    picture_section("KL per latent dimension", "kl_per_dimension.png", "Mean KL over the evaluation split, nats."),
-    picture_section("Code use", "code_use.png", "How often each code of each codebook is chosen over the evaluation split "
+    picture_section("Reconstructions", Figures.RECONSTRUCTIONS, "Inputs (upper row of each pair) and the means of p(x|z) at z = E[q(z|x)]."),
+    picture_section("Samples", Figures.SAMPLES, "Means of p(x|z) for z drawn from the prior."),
+    picture_section("Interpolations", Figures.INTERPOLATION, "From the first to the second evaluation example in latent space: linear and spherical."),
+    picture_section("Traversals", Figures.TRAVERSAL, "Each row sweeps one latent coordinate from -3 to +3 around the first example's posterior mean; rows by KL."),
+    picture_section("Latent map", Figures.LATENT_MAP, "Posterior means in two dimensions, coloured by label."),
+    picture_section("Decoded manifold", Figures.MANIFOLD, "Decoded over the prior's quantiles (2-D latent spaces)."),
+    picture_section("KL per latent dimension", Figures.KL_PER_DIMENSION, "Mean KL over the evaluation split, nats."),
+    picture_section("Code use", Figures.CODE_USE, "How often each code of each codebook is chosen over the evaluation split "
                     "(a VQ-VAE), most used first; unused codes are dead."),
     probe_section,
-    picture_section("Samples per class", "class_samples.png", "A conditional model: one row per class, samples drawn for it."),
+    picture_section("Samples per class", Figures.CLASS_SAMPLES, "A conditional model: one row per class, samples drawn for it."),
     explore_section,
     disentanglement_section,
 ]

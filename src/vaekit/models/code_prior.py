@@ -239,23 +239,20 @@ class PriorFitting:
         return {**numbers, "history": self.history}
 
 
-def fit_code_prior(model, train, test=None, epochs: int = 20, batch_size: int = 128, lr: float = 1e-3,
+def fit_code_prior(model, train, val=None, epochs: int = 20, batch_size: int = 128, lr: float = 1e-3,
                    seed: int = 0) -> dict:
     """Fit a new code prior to the codes of ``train`` (``ArrayData``) under the frozen encoder of
-    ``model``, a ``vaekit.models.vq.VQVAE``, and give it to the model (``model.prior``), in one go
-    (``PriorFitting``). The caller's random state is untouched.
+    ``model``, a ``vaekit.models.vq.VQVAE``, and give it to the model (``model.prior``), in one go:
+    ``PriorFitting``'s epochs without checkpoints (training runs the same fitting as a resumable stage).
+    The caller's random state is untouched.
 
-    Returns plain numbers: epochs, train_code_nll_nats (per example, after the last epoch) and,
-    with ``test``, test_code_nll_nats: -log p(codes) of held-out data, nats per example.
+    Returns ``PriorFitting.finish``'s numbers: epochs, train_code_nll_nats, uniform_code_nll_nats, history
+    and, with ``val``, val_code_nll_nats: -log p(codes) of the held-out data, nats per example.
     """
-    fitting = PriorFitting(model, train, None, epochs, batch_size, lr, seed)
+    fitting = PriorFitting(model, train, val, epochs, batch_size, lr, seed)
     while fitting.epoch < epochs:
         fitting.run_epoch()
-    numbers = fitting.finish()
-    result = {"epochs": epochs, "train_code_nll_nats": numbers["train_code_nll_nats"]}
-    if test is not None:
-        result["test_code_nll_nats"] = mean_nll(model.prior, all_codes(model, test))
-    return result
+    return fitting.finish()
 
 
 def all_codes(model, data, batch_size: int = 1024) -> torch.Tensor:

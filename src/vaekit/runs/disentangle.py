@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..config import load_config
 from ..data import load_data
 from ..data.array import ArrayData
 from ..data.binarize import binarize_once, resolve_mode
@@ -18,15 +17,15 @@ from ..errors import UserError
 from ..evaluation.disentanglement import Representation, disentanglement_metrics, mutual_information_matrix
 from ..evaluation.disentanglement.sampled import factor_sampler
 from ..figures.disentanglement import factor_scatter, factor_traversal, information_heatmap
-from ..io import atomic_write_json
 from ..latent.encode import decode_mean
+from ..rundir import RunDir
 from ..training.checkpoint import load_model
 from .prepared import binarize_seed, resolve_device, resolve_likelihood
 
 SCORES = ("beta_vae_score", "factor_vae_score", "mig", "sap", "dci_disentanglement", "dci_completeness",
           "dci_informativeness_train", "dci_informativeness_test", "modularity", "explicitness_train",
           "explicitness_test", "gaussian_total_correlation_nats", "factor_vae_active_dims")
-FIGURES = ("mutual_information.png", "factor_traversal.png", "factor_scatter.png")
+FIGURES = (RunDir.FIGURES.MUTUAL_INFORMATION, RunDir.FIGURES.FACTOR_TRAVERSAL, RunDir.FIGURES.FACTOR_SCATTER)
 SCATTER_POINTS, STEPS = 2000, 9
 
 
@@ -34,7 +33,7 @@ def factor_data(run_dir: Path, model, data_spec=None) -> ArrayData:
     """The run's data source (or ``data_spec``) with its ground-truth factors, every example of its
     training file, as the model's encoder saw them (binarised once with the test seed when training
     binarised them)."""
-    config = load_config(run_dir / "config.yaml")
+    config = RunDir(run_dir).read_config()
     spec = config.data.source if data_spec is None else data_spec
     if spec == "arrays":
         raise UserError(f"{run_dir}: this run was trained on arrays passed in Python; pass --data with factors")
@@ -54,18 +53,17 @@ def disentangle_run(run_dir: str | Path, data_spec=None, fast: bool = False, see
     """Every metric of ``vaekit.disentanglement`` for the run's best model (its posterior mean) on
     its factor data; writes RUN_DIR/disentanglement.json and the figures, returns the results."""
     started = time.perf_counter()
-    run_dir = Path(run_dir)
-    if not (run_dir / "model.safetensors").is_file():
-        raise UserError(f"{run_dir}: no model.safetensors here; pass a run folder written by 'vaekit train'")
-    model = load_model(run_dir / "model.safetensors", resolve_device(device))[0]
+    run = RunDir.check(run_dir)
+    run_dir = run.path
+    model = load_model(run.weights, resolve_device(device))[0]
     data = factor_data(run_dir, model, data_spec)
     represent = Representation(model, data)
     results = disentanglement_metrics(represent, data, seed, fast, n_jobs=os.cpu_count() or 1)
     results["representation"] = "posterior mean"
-    results["figures"] = draw_figures(run_dir / "disentanglement", model, data, seed,
+    results["figures"] = draw_figures(run.disentanglement_folder, model, data, seed,
                                       results["mutual_information_nats"], represent)
     results["seconds"]["with_figures"] = time.perf_counter() - started
-    atomic_write_json(run_dir / "disentanglement.json", results)
+    run.write_disentanglement(results)
     return results
 
 

@@ -15,8 +15,10 @@ from ..evaluation.diagnostics import latent_diagnostics
 from ..evaluation.likelihood import evaluate
 from ..evaluation.probe import linear_probe
 from .disentangle import evaluation_scores
-from .open import EvaluationData
-from .prepared import binarize_seed
+from ..rundir import RunDir
+from ..training import distributed
+from .open import EvaluationData, open_run
+from .prepared import binarize_seed, resolve_device
 
 
 def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: int | None = None,
@@ -63,6 +65,24 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
         results.update(evaluation_scores(opened.model, opened.data, seed))
     results.update(opened.describe())
     results["seconds"] = time.perf_counter() - started
+    return results
+
+
+def evaluate_run_dir(run_dir, device: str = "auto", data_spec=None, k: int = 0, seed: int = 0,
+                     examples: int | None = None) -> dict | None:
+    """``evaluate_run`` on the run folder's best model (``open_run``), written to its eval.json
+    (``RunDir.write_evaluation``). Under torchrun every process scores a share of the batches and
+    global rank 0 writes; the results on rank 0, None on the others."""
+    try:
+        joined_device = distributed.join(resolve_device(device))
+        opened = open_run(run_dir, str(joined_device), data_spec)
+        results = evaluate_run(opened, k=k, seed=seed, examples=examples, sharded=distributed.joined())
+        first = distributed.is_first()
+    finally:
+        distributed.leave()
+    if not first:
+        return None
+    RunDir(run_dir).write_evaluation(results)
     return results
 
 

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import torch
 
-from ..config import Config, load_config
+from ..config import Config
 from ..data.array import ArrayData
 from ..data.binarize import binarize_once
+from ..data.example_file import read_example
 from ..errors import UserError
 from ..models.model import LatentVariableModel
-from ..training.checkpoint import load_model, read_metadata
+from ..rundir import RunDir
+from ..training.checkpoint import load_model
 from .prepared import PreparedData, binarize_seed, prepare_data, resolve_device
 
 
@@ -44,13 +46,21 @@ class DataUnits:
 
 def load_units(run_dir: str | Path) -> DataUnits:
     """The data transform stored with a run's weights (so decoded table rows return to original units)."""
-    data = read_metadata(Path(run_dir) / "model.safetensors")["data"]
+    data = RunDir.check(run_dir).data_metadata()
     return DataUnits(torch.tensor(data["shift"]), torch.tensor(data["scale"]), data["columns"])
+
+
+def input_from_file(run_dir: str | Path, path: str | Path, shape: tuple[int, ...]) -> torch.Tensor:
+    """A model input (*shape) read from FILE.npy or an image file (``vaekit.data.example_file.read_example``);
+    a table row is given in the table's own units and standardised as in training."""
+    x = read_example(path, shape)
+    units = load_units(run_dir)
+    return units.to_model(x) if units.columns is not None else x
 
 
 def class_names(run_dir: str | Path) -> list[str] | None:
     """The names of a run's labels 0..L-1 when its data named them (class folders, photo-patches), else None."""
-    return read_metadata(Path(run_dir) / "model.safetensors")["data"].get("classes")
+    return RunDir.check(run_dir).data_metadata().get("classes")
 
 
 def resolve_label(run_dir: str | Path, model, text: str) -> int:
@@ -58,7 +68,7 @@ def resolve_label(run_dir: str | Path, model, text: str) -> int:
     a UserError for a model that is not conditional, an unknown name, or a label training never saw."""
     if not model.classes:
         raise UserError(f"--label {text}: this run's model is not conditional; train with --conditional to choose the class")
-    data = read_metadata(Path(run_dir) / "model.safetensors")["data"]
+    data = RunDir.check(run_dir).data_metadata()
     names, seen = data.get("classes") or [], data.get("labels_seen") or list(range(model.classes))
     if text in names:
         index = names.index(text)
@@ -72,11 +82,13 @@ def resolve_label(run_dir: str | Path, model, text: str) -> int:
     return index
 
 
-def load(run_dir: str | Path, device: str = "cpu", which: str = "model") -> LatentVariableModel:
-    """The trained model of a run folder (``which``: 'model' for the best weights, 'last')."""
-    path = Path(run_dir)
+def load(path: str | Path, device: str = "cpu", which: str = "model") -> LatentVariableModel:
+    """The trained model (in eval mode) of a run folder (``which``: 'model' for the best weights, 'last'
+    for the last ones) or of a checkpoint file written by ``save_model``. The one public ``load``
+    (``vaekit.load``); ``vaekit.training.checkpoint.load_model`` also returns the config and metadata."""
+    path = Path(path)
     if path.is_dir():
-        path = path / f"{which}.safetensors"
+        path = RunDir.check(path).checkpoint(which)
     return load_model(path, device)[0]
 
 
@@ -99,14 +111,12 @@ def open_run(run_dir: str | Path, device: str = "auto", data_spec=None) -> Evalu
     """The best model of a run folder with the data to evaluate, prepared (binarised, checked) as
     in training: the run's test split (else its validation split); or, with ``data_spec``, that
     source's test split, else every example of it in file order (same shape as the run's data)."""
-    run_dir = Path(run_dir)
-    if not (run_dir / "model.safetensors").is_file():
-        raise UserError(f"{run_dir}: no model.safetensors here; pass a run folder written by 'vaekit train'")
-    config = load_config(run_dir / "config.yaml")
+    run = RunDir.check(run_dir)
+    config = run.read_config()
     if data_spec is None and config.data.source == "arrays":
         raise UserError(f"{run_dir}: this run was trained on arrays passed in Python; pass --data to evaluate it")
     torch_device = resolve_device(device)
-    model, _, _ = load_model(run_dir / "model.safetensors", torch_device)
+    model, _, _ = load_model(run.weights, torch_device)
     if data_spec is not None:  # nothing is held out of a file given to evaluate: score all of it
         config = config.replace(data={"validation": "none"})
     return evaluation_data(model, config, prepare_data(config, data_spec, torch_device))

@@ -4,8 +4,6 @@ and write RUN_DIR/report.html with ``figures.report``.
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 
 from ..figures.codes import code_use_histogram
@@ -18,71 +16,64 @@ from ..figures.latent_outputs import (
     traversal_outputs,
 )
 from ..figures.report import SECTIONS, ReportContext, write_html
-from ..io import atomic_write_json
+from ..rundir import RunDir
 from ..seeding import seeded
 from .disentangle import draw_figures
 from .evaluate import evaluate_run
 from .open import class_names, open_run
 
 
-def read_history(run_dir: Path) -> list[dict]:
-    path = run_dir / "metrics.csv"
-    if not path.is_file():
-        return []
-    with open(path) as handle:
-        rows = [{key: float(value) for key, value in row.items() if value != ""} for row in csv.DictReader(handle)]
-    return [{**row, "epoch": int(row["epoch"])} for row in rows]
-
-
-def evaluation_results(run_dir: Path, opened, k: int) -> dict:
+def evaluation_results(run_dir: Path, evaluated, k: int) -> dict:
     """RUN_DIR/eval.json when it is newer than the weights (a long --k evaluation is kept), else a new
     evaluation, written there."""
-    path = run_dir / "eval.json"
-    if path.is_file() and path.stat().st_mtime >= (run_dir / "model.safetensors").stat().st_mtime:
-        return json.loads(path.read_text())
-    results = evaluate_run(opened, k=k)
-    atomic_write_json(path, results)
+    run = RunDir(run_dir)
+    if run.evaluation_is_current():
+        return run.read_evaluation()
+    results = evaluate_run(evaluated, k=k)
+    run.write_evaluation(results)
     return results
 
 
-def make_figures(run_dir: Path, opened, results: dict) -> None:
+def make_figures(run_dir: Path, evaluated, results: dict) -> None:
     """The latent-space figures the report shows, in RUN_DIR/report/ (each with its .npz)."""
-    folder = run_dir / "report"
+    run = RunDir(run_dir)
+    folder, names = run.report_folder, run.FIGURES
     folder.mkdir(exist_ok=True)
-    data, latent_dim = opened.data, opened.config.model.latent_dim
+    data, latent_dim = evaluated.data, evaluated.config.model.latent_dim
     first = data.inputs(slice(0, 2)).cpu()
-    labels = example_labels(opened, slice(0, 2))  # a conditional model's: None otherwise
+    labels = example_labels(evaluated, slice(0, 2))  # a conditional model's: None otherwise
     if len(first) == 2:
-        interpolation_outputs(opened.model, first[0], first[1], 10, ["linear", "slerp"], folder / "interpolation.png",
+        interpolation_outputs(evaluated.model, first[0], first[1], 10, ["linear", "slerp"], folder / names.INTERPOLATION,
                               "evaluation examples 0 to 1", labels)
-    top = min(latent_dim, 8) if opened.model.prior is not None else None  # no KL to rank an autoencoder's dims by
-    traversal_outputs(opened, first[0], top, 3.0, 9, folder / "traversal.png", "example 0",
+    top = min(latent_dim, 8) if evaluated.model.prior is not None else None  # no KL to rank an autoencoder's dims by
+    traversal_outputs(evaluated, first[0], top, 3.0, 9, folder / names.TRAVERSAL, "example 0",
                       None if labels is None else labels[:1])
-    if opened.model.classes and opened.model.prior is not None:
+    if evaluated.model.classes and evaluated.model.prior is not None:
         with seeded(0, "cpu"):
-            class_sample_outputs(opened.model, 8, 1.0, folder / "class_samples.png", "samples per class",
+            class_sample_outputs(evaluated.model, 8, 1.0, folder / names.CLASS_SAMPLES, "samples per class",
                                  class_names(run_dir))
     if latent_dim >= 2:
-        latent_map_outputs(opened, folder / "latent_map.png")
+        latent_map_outputs(evaluated, folder / names.LATENT_MAP)
     if "code_counts" in results:  # a VQ-VAE's codebooks
-        code_use_histogram(results["code_counts"], folder / "code_use.png")
+        code_use_histogram(results["code_counts"], folder / names.CODE_USE)
     if getattr(data, "factors", None) is not None:
-        draw_figures(folder, opened.model, data)  # the disentanglement section's figures
+        draw_figures(folder, evaluated.model, data)  # the disentanglement section's figures
     if "kl_per_dim_nats" in results:
         kl_bar_chart(results["kl_per_dim_nats"], results["posterior_mean_variance"],
-                     results["active_unit_threshold"], folder / "kl_per_dimension.png")
+                     results["active_unit_threshold"], folder / names.KL_PER_DIMENSION)
 
 
-def write_report(run_dir: str | Path, k: int = 0, device: str = "auto", opened=None) -> Path:
+def write_report(run_dir: str | Path, k: int = 0, device: str = "auto", evaluated=None) -> Path:
     """RUN_DIR/report.html: every section of the run, images embedded (one file to mail).
 
     The evaluation comes from RUN_DIR/eval.json when present, else it is run with ``k`` importance
-    samples and written there. Figures go to RUN_DIR/report/ with their arrays. ``opened`` (an
+    samples and written there. Figures go to RUN_DIR/report/ with their arrays. ``evaluated`` (an
     ``EvaluationData``) saves reloading the run when the caller has it, as training does.
     """
-    run_dir = Path(run_dir)
-    opened = opened or open_run(run_dir, device)
-    results = evaluation_results(run_dir, opened, k)
-    make_figures(run_dir, opened, results)
-    context = ReportContext(run_dir, opened, results, read_history(run_dir))
-    return write_html(run_dir / "report.html", f"vaekit run {run_dir.name}", context, SECTIONS)
+    run = RunDir.check(run_dir)
+    run_dir = run.path
+    evaluated = evaluated or open_run(run_dir, device)
+    results = evaluation_results(run_dir, evaluated, k)
+    make_figures(run_dir, evaluated, results)
+    context = ReportContext(run_dir, evaluated, results, run.read_metrics())
+    return write_html(run.report, f"vaekit run {run_dir.name}", context, SECTIONS)

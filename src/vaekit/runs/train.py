@@ -1,18 +1,8 @@
-"""A training run: data, model and trainer wired together, written to one run folder.
-
-run folder/
-  config.yaml         the exact config used, defaults included
-  run.json            versions, data source and shape, binarisation, device, hardware (CPU model or GPU name), status
-  model.safetensors   best weights (by validation ELBO) with config and data transform
-  last.safetensors    last weights plus optimizer, schedule, RNG and trainer state (resume)
-  metrics.csv         one row per epoch
-  curves.png, reconstructions.png, samples.png
-"""
+"""A training run: data, model and trainer wired together, written to one run folder
+(its files: ``vaekit.rundir.RunDir``)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import time
 from dataclasses import dataclass
@@ -21,26 +11,26 @@ from typing import Callable
 
 import torch
 
-from ..config import Config, load_config, save_config
+from ..config import Config, load_config
 from ..data.streaming import StreamedData
 from ..errors import UserError
 from ..figures.curves import training_curves
 from ..figures.grids import comparison_grid, image_grid
-from ..io import atomic_write_json, atomic_write_text
 from ..models.conditional import label_count, model_labels
 from ..models.model import LatentVariableModel, build_model
 from ..models.registry import MODELS
 from ..models.priors import Prior
 from ..nn.precision import check_precision
 from ..objectives import build_objective
+from ..rundir import RunDir
 from ..seeding import seeded
 from ..training import distributed
 from ..training import resume as resume_state
-from ..training.checkpoint import hardware, load_model, load_tensors, save_model, versions
-from ..training.tensorboard import EpochWriter
+from ..training.checkpoint import hardware, load_model, load_tensors, versions
 from ..training.trainer import Trainer, TrainState, make_optimizer, make_schedule
 from .open import evaluation_data
 from .prepared import PreparedData, checked_steps, make_batches, prepare_data, resolve_device, training_inputs
+from .saving import EpochSaver
 from .stages import finish_training
 
 # The common settings as keyword arguments / command-line flags: name -> (section, key).
@@ -146,26 +136,17 @@ def label_metadata(train) -> dict:
     return {"classes": getattr(train, "classes", None), "labels_seen": labels.unique().cpu().tolist()}
 
 
-def write_metrics(run_dir: Path, history: list[dict]) -> None:
-    """metrics.csv rewritten whole from the history (atomic), so it always matches the checkpoint."""
-    names = list(dict.fromkeys(key for row in history for key in row))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=names)
-    writer.writeheader()
-    writer.writerows(history)
-    atomic_write_text(run_dir / "metrics.csv", buffer.getvalue())
-
-
-def write_figures(run_dir: Path, model: LatentVariableModel, data: PreparedData, history: list[dict]) -> None:
+def write_figures(run: RunDir, model: LatentVariableModel, data: PreparedData, history: list[dict]) -> None:
     part = data.test or data.val or data.train
-    shown, labels = part.inputs(slice(0, 32)), part.labels[:32] if model.classes else None  # a conditional model's
+    inputs, labels = part.inputs(slice(0, 32)), part.labels[:32] if model.classes else None  # a conditional model's
     model.eval()
-    comparison_grid(shown, model.reconstruct(shown, labels).cpu(), run_dir / "reconstructions.png", "inputs and reconstructions")
+    comparison_grid(inputs, model.reconstruct(inputs, labels).cpu(), run.figure(run.FIGURES.RECONSTRUCTIONS),
+                    "inputs and reconstructions")
     if model.prior is not None:
         with seeded(0, next(model.parameters()).device):
-            image_grid(model.sample(64).cpu(), run_dir / "samples.png", 8, "samples from the prior")
+            image_grid(model.sample(64).cpu(), run.figure(run.FIGURES.SAMPLES), 8, "samples from the prior")
     if history:
-        training_curves(history, run_dir / "curves.png")
+        training_curves(history, run.figure(run.FIGURES.CURVES))
 
 
 def train(
@@ -190,11 +171,9 @@ def train(
     """
     if resume is not None:
         epochs = flags.pop("epochs", None)
-        if config is not None or flags:
-            raise UserError("--resume continues a run with its stored config; drop the other settings (only the "
-                            "number of epochs may change)")
+        check_resume(config, out, flags)
         run_dir = Path(resume)
-        config = load_config(run_dir / "config.yaml")
+        config = RunDir(run_dir).read_config()
         if epochs is not None:
             config = config.replace(train={"epochs": epochs})
     else:
@@ -215,6 +194,16 @@ def train(
     return _fit(config, prepared, run_dir, device, resume is not None, on_step, on_epoch)
 
 
+def check_resume(config, out, flags: dict) -> None:
+    """--resume continues a run with its stored config: refuse (naming them) a config, an --out or a
+    setting other than the number of epochs, before anything is read or written."""
+    given = [f"--{flag.replace('_', '-')}" for flag, value in flags.items() if value is not None and flag != "epochs"]
+    given += ["--out"] if out is not None else []
+    given += ["--config, --set or the data options"] if config is not None else []
+    if given:
+        raise UserError(f"--resume uses the run's stored config (only --epochs may change); drop {', '.join(given)}")
+
+
 def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
     with seeded(config.train.seed, device):
         model = build_model(config.model, prepared.train.shape).to(device)
@@ -228,51 +217,34 @@ def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
         if distributed.joined() and not resuming:
             distributed.split_streams(config.train.seed, device)  # model built alike; noise per rank
         first = distributed.is_first()  # only global rank 0 writes
-        if first and (not resuming or config != load_config(run_dir / "config.yaml")):
-            save_config(config, run_dir / "config.yaml")  # new, or extended to more epochs
-        extra = data_metadata(prepared)
+        run = RunDir(run_dir)
+        if first and (not resuming or config != run.read_config()):
+            run.save_config(config)  # new, or extended to more epochs
+        metadata = data_metadata(prepared)
         if first:
-            atomic_write_json(run_dir / "run.json", {"versions": versions(), "device": str(device),
-                                                   "hardware": hardware(device), **parallel_metadata(), **extra})
+            run.write_run_info({"versions": versions(), "device": str(device), "hardware": hardware(device),
+                                **parallel_metadata(), **metadata})
         trainer_class = distributed.DistributedTrainer if distributed.joined() else Trainer
         trainer = trainer_class(model, objective, config.train, optimizer, schedule, state)
         batches = run_batches(prepared, config, device, model_labels(model, prepared.train))
-        events = EpochWriter(run_dir) if first else None
-
-        def save_epoch(state: TrainState, improved: bool) -> None:
-            tensors, metadata = resume_state.pack(optimizer, schedule, state, device, objective)
-            tensors, metadata = parallel_resume_state(tensors, metadata, device)  # a collective: every rank
-            if first:
-                if improved:
-                    save_model(run_dir / "model.safetensors", model, config, extra)
-                save_model(run_dir / "last.safetensors", model, config, {**extra, **metadata}, tensors)
-                write_metrics(run_dir, state.history)
-                events.write(state.history[-1])
-            distributed.barrier()
-            if on_epoch is not None:
-                on_epoch(state)
-
-        try:
+        with EpochSaver(run, model, config, metadata, optimizer, schedule, objective, device, on_epoch) as save_epoch:
             state = trainer.fit(batches, prepared.val, on_step, save_epoch)
-        finally:
-            if events is not None:
-                events.close()
     if not first:  # the others wait while rank 0 writes the figures and the report
         distributed.barrier()
         return Run(run_dir, model, config, state, prepared)
-    best, _, _ = load_model(run_dir / "model.safetensors", device) if state.epoch else (model, None, None)
-    finish_training(run_dir, best, config, prepared, extra, on_epoch, on_step)  # the model's own last stages (a VQ-VAE's code prior)
-    write_figures(run_dir, best, prepared, state.history)
+    best, _, _ = load_model(run.weights, device) if state.epoch else (model, None, None)
+    finish_training(run, best, config, prepared, metadata, on_epoch, on_step)  # the model's own last stages (a VQ-VAE's code prior)
+    write_figures(run, best, prepared, state.history)
     if config.train.report:
         from .report import write_report  # the report pulls in the evaluation and latent tools
 
-        write_report(run_dir, opened=evaluation_data(best, config, prepared))
+        write_report(run_dir, evaluated=evaluation_data(best, config, prepared))
     distributed.barrier()
     return Run(run_dir, best, config, state, prepared)
 
 
 def _restore(run_dir: Path, model, optimizer, schedule, device, config, objective=None) -> TrainState:
-    tensors, metadata = load_tensors(run_dir / "last.safetensors")
+    tensors, metadata = load_tensors(RunDir(run_dir).resume)
     model.load_state_dict(resume_state.model_tensors(tensors))
     state = resume_state.unpack(tensors, metadata, optimizer, schedule, device, objective)
     if distributed.joined() or "world_size" in metadata:
@@ -304,11 +276,5 @@ def parallel_metadata() -> dict:
     return {"world_size": distributed.world_size()} if distributed.joined() else {}
 
 
-def parallel_resume_state(tensors: dict, metadata: dict, device) -> tuple[dict, dict]:
-    """Adds every rank's RNG state (a collective) under torch.distributed; unchanged otherwise."""
-    if not distributed.joined():
-        return tensors, metadata
-    states, extra = distributed.gather_rng(device)
-    return {**tensors, **{resume_state.PREFIX + key: value for key, value in states.items()}}, {**metadata, **extra}
 
 

@@ -7,28 +7,19 @@ training code's objects and never executes code.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import platform
 from pathlib import Path
-from typing import Any
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
 
 from ..config import Config
 from ..errors import UserError
-from ..io import atomic_path
+from ..files import load_tensors, read_metadata, save_tensors  # noqa: F401  (also importable from here, as before 0.2)
+from ..rundir import save_model, versions  # noqa: F401  (the checkpoint layout lives with the run folder's)
 from ..models.model import LatentVariableModel, build_model
 
 RESUME_PREFIX = "resume."  # tensors under this prefix are resume state, not weights
-
-
-def versions() -> dict[str, str]:
-    from .._version import __version__
-
-    return {"vaekit": __version__, "torch": torch.__version__}
 
 
 def hardware(device: torch.device) -> str:
@@ -43,48 +34,9 @@ def hardware(device: torch.device) -> str:
     return f"{model}, {os.cpu_count()} cores, {threads} torch thread{'s' if threads != 1 else ''}"
 
 
-def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
-    """Write ``tensors`` atomically; ``metadata`` values are stored as JSON strings."""
-    plain = {name: tensor.detach().to("cpu").contiguous() for name, tensor in tensors.items()}
-    with atomic_path(path) as temporary:
-        save_file(plain, str(temporary), metadata={key: json.dumps(value) for key, value in metadata.items()})
-
-
-def _check_exists(path: Path) -> None:
-    if not path.is_file():
-        raise UserError(f"{path}: checkpoint not found; pass a run folder or a .safetensors file written by vaekit")
-
-
-def read_metadata(path: str | Path) -> dict[str, Any]:
-    """The plain values stored beside the tensors, without reading the tensors."""
-    path = Path(path)
-    _check_exists(path)
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            return {key: json.loads(value) for key, value in (handle.metadata() or {}).items()}
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise UserError(f"{path}: not a readable safetensors checkpoint ({exc}); it may be truncated") from None
-
-
-def load_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    metadata = read_metadata(path)
-    try:
-        return load_file(str(path)), metadata
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise UserError(f"{path}: not a readable safetensors checkpoint ({exc}); it may be truncated") from None
-
-
-def save_model(
-    path: str | Path, model: LatentVariableModel, config: Config, extra: dict | None = None, tensors: dict | None = None
-) -> None:
-    """Weights, the full config and the data shape, so ``load_model`` needs nothing else.
-    ``extra`` adds plain metadata; ``tensors`` adds tensors (resume state) beside the weights."""
-    metadata = {"config": config.to_dict(), "data_shape": list(model.data_shape), **versions(), **(extra or {})}
-    save_tensors(path, {**model.state_dict(), **(tensors or {})}, metadata)
-
-
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[LatentVariableModel, Config, dict]:
-    """(model in eval mode, config, metadata) from a checkpoint written by ``save_model``."""
+    """(model in eval mode, config, metadata) from a checkpoint written by ``save_model`` (a .safetensors
+    file; ``vaekit.load`` takes a run folder)."""
     tensors, metadata = load_tensors(path)
     if "config" not in metadata or "data_shape" not in metadata:
         raise UserError(f"{path}: this safetensors file has no vaekit config; it was not written by vaekit")

@@ -1,6 +1,6 @@
 """Resume state as tensors and plain values: optimizer, schedule, RNG and trainer state.
 
-Stored in ``last.safetensors`` beside the weights under the ``resume.`` prefix, so one atomic
+Stored in the run's last weights (``RunDir.RESUME``) beside them under the ``resume.`` prefix, so one atomic
 write keeps weights and resume state consistent.
 """
 
@@ -44,7 +44,7 @@ def unpack(tensors: dict, metadata: dict, optimizer, schedule, device: torch.dev
     torch.set_rng_state(tensors[f"{PREFIX}rng.cpu"])
     if device.type == "cuda" and f"{PREFIX}rng.cuda" in tensors:
         torch.cuda.set_rng_state(tensors[f"{PREFIX}rng.cuda"], device)
-    return TrainState(**metadata["train_state"])
+    return TrainState.from_dict(metadata["train_state"])
 
 
 def model_tensors(tensors: dict) -> dict:

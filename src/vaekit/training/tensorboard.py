@@ -14,14 +14,14 @@ def is_available() -> bool:
 
 
 class EpochWriter:
-    """Writes each epoch's metrics row as scalars under RUN_DIR/tensorboard; a no-op without tensorboard."""
+    """Writes each epoch's metrics row as scalars into ``log_dir`` (a run's ``RunDir.events``); a no-op without tensorboard."""
 
-    def __init__(self, run_dir: Path):
+    def __init__(self, log_dir: Path):
         self.writer = None
         if is_available():
             from torch.utils.tensorboard import SummaryWriter
 
-            self.writer = SummaryWriter(log_dir=str(run_dir / "tensorboard"))
+            self.writer = SummaryWriter(log_dir=str(log_dir))
 
     def write(self, row: dict) -> None:
         if self.writer is None:

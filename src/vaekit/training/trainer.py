@@ -48,11 +48,19 @@ class TrainState:
     """Plain values that, with weights, optimizer and RNG state, let a run continue exactly."""
 
     epoch: int = 0  # epochs completed
-    best_val_elbo: float = -math.inf
+    best_val_score: float = -math.inf  # the best validation ELBO (an autoencoder's: log p(x|z)), nats per example
     best_epoch: int = 0
     epochs_since_best: int = 0
     history: list[dict] = field(default_factory=list)  # one metrics row per completed epoch
     stopped_early: bool = False
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainState:
+        """The state stored in a resume checkpoint; one written before 0.2 named best_val_score best_val_elbo."""
+        values = dict(values)
+        if "best_val_elbo" in values:
+            values.setdefault("best_val_score", values.pop("best_val_elbo"))
+        return cls(**values)
 
 
 def make_optimizer(model: torch.nn.Module, lr: float, device: torch.device) -> torch.optim.Adam:
@@ -249,8 +257,8 @@ class Trainer:
         row.update({f"val_{k}": v for k, v in terms.items()})
         row.update(self.model.epoch_statistics(val_data))
         score = terms["elbo"] if "elbo" in terms else terms["log_px_z"]  # the AE has no ELBO
-        if score > self.state.best_val_elbo:
-            self.state.best_val_elbo, self.state.best_epoch = score, self.state.epoch + 1
+        if score > self.state.best_val_score:
+            self.state.best_val_score, self.state.best_epoch = score, self.state.epoch + 1
             self.state.epochs_since_best = 0
             return True
         self.state.epochs_since_best += 1

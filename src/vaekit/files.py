@@ -1,4 +1,5 @@
-"""Atomic file writes: a temporary file in the same folder, then a rename.
+"""Files: atomic writes (a temporary file in the same folder, then a rename) and tensor files
+(safetensors with JSON metadata).
 
 A run killed midway through a write leaves the previous file intact, never half of a new one.
 """
@@ -11,6 +12,12 @@ import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
+
+from .errors import UserError
 
 
 @contextmanager
@@ -54,3 +61,34 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 def atomic_write_json(path: str | Path, value: Any) -> None:
     atomic_write_text(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
+
+
+def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
+    """Write ``tensors`` atomically; ``metadata`` values are stored as JSON strings."""
+    plain = {name: tensor.detach().to("cpu").contiguous() for name, tensor in tensors.items()}
+    with atomic_path(path) as temporary:
+        save_file(plain, str(temporary), metadata={key: json.dumps(value) for key, value in metadata.items()})
+
+
+def _check_exists(path: Path) -> None:
+    if not path.is_file():
+        raise UserError(f"{path}: checkpoint not found; pass a run folder or a .safetensors file written by vaekit")
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The plain values stored beside the tensors, without reading the tensors."""
+    path = Path(path)
+    _check_exists(path)
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            return {key: json.loads(value) for key, value in (handle.metadata() or {}).items()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise UserError(f"{path}: not a readable safetensors checkpoint ({exc}); it may be truncated") from None
+
+
+def load_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    metadata = read_metadata(path)
+    try:
+        return load_file(str(path)), metadata
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise UserError(f"{path}: not a readable safetensors checkpoint ({exc}); it may be truncated") from None

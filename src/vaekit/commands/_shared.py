@@ -1,10 +1,12 @@
-"""Pieces shared by the commands that read a run folder."""
+"""Helpers of the commands that read a run folder (a private module: not a command)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+
+from ..rundir import RunDir
 
 
 def listed(registry, default: str | None = None) -> str:
@@ -28,22 +30,22 @@ def open_run_of(args):
     return open_run(args.run_dir, args.device, args.data)
 
 
-def example_at(opened, index: int, flag: str):
+def example_at(evaluated, index: int, flag: str):
     """The model input (*shape), on the CPU, of example ``index`` of the evaluation split; a UserError
     naming ``flag`` when there is no such example."""
     from ..errors import UserError
 
-    n = len(opened.data)
+    n = len(evaluated.data)
     if not 0 <= index < n:
-        raise UserError(f"{flag} {index}: the evaluation split ({opened.data.name}, {opened.split}) has examples 0 to {n - 1}")
-    return opened.data.inputs(slice(index, index + 1))[0].cpu()
+        raise UserError(f"{flag} {index}: the evaluation split ({evaluated.data.name}, {evaluated.split}) has examples 0 to {n - 1}")
+    return evaluated.data.inputs(slice(index, index + 1))[0].cpu()
 
 
 def write_outputs(run_dir: str, x, out: Path, picture, arrays: dict | None = None) -> None:
     """``picture(path)`` draws the PNG; ``arrays`` go to the .npz beside it (``write_arrays``);
     table rows are also written as CSV in the data's units."""
     from ..runs.open import load_units
-    from .tables_out import write_rows
+    from ._tables import write_rows
 
     units = load_units(run_dir)
     if out.suffix.lower() != ".csv":
@@ -77,5 +79,5 @@ def announce(path: Path) -> Path:
 
 def output_paths(run_dir: str, out: str | None, default: str) -> tuple[Path, Path]:
     """(PNG, NPZ): --out (or RUN_DIR/default) and the .npz beside it with the same stem."""
-    png = Path(out or Path(run_dir) / default)
+    png = RunDir(run_dir).output(out, default)
     return png, png.with_suffix(".npz")

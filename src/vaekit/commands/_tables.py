@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from ..io import atomic_write_text
+from ..files import atomic_write_text
 
 
 def write_rows(path: str | Path, rows: torch.Tensor, columns: list[str]) -> None:

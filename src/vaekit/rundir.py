@@ -1,0 +1,292 @@
+"""A run folder: the one place that names its files and writes them.
+
+    RUN_DIR/
+      config.yaml            the exact config used, defaults included
+      run.json               versions, data, device, hardware (and the world size of a data-parallel run)
+      model.safetensors      best weights (by the validation score) with config, data transform and, for a
+                             VQ-VAE, its code prior and the prior's numbers ("code_prior")
+      last.safetensors       last weights plus optimizer, schedule, RNG and trainer state (resume)
+      STAGE.safetensors      a stage after training (code_prior.safetensors), resumable
+      metrics.csv            one row per epoch
+      eval.json              'vaekit eval' (or the report's evaluation)
+      disentanglement.json   'vaekit disentangle'; figures in disentanglement/
+      report.html            'vaekit report'; its figures in report/
+      tensorboard/           event files, when the tensorboard package is installed
+      curves.png, reconstructions.png, samples.png, ...   FIGURES
+
+It sits low (it imports only config, errors and files) so that every layer that names a run file,
+from the trainer's event writer to the report's figures, reads the name from here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+
+from .config import Config, load_config, save_config
+from .errors import UserError
+from .files import atomic_write_json, atomic_write_text, read_metadata, save_tensors
+
+
+class Figures:
+    """The PNG names a run folder (and its report/ folder) holds, and the other default outputs of the
+    commands; the .npz of a figure goes beside it."""
+
+    CURVES = "curves.png"
+    RECONSTRUCTIONS = "reconstructions.png"
+    SAMPLES = "samples.png"
+    CLASS_SAMPLES = "class_samples.png"
+    INTERPOLATION = "interpolation.png"
+    TRAVERSAL = "traversal.png"
+    LATENT_MAP = "latent_map.png"
+    MANIFOLD = "latent_map_manifold.png"  # latent_map_outputs writes it beside LATENT_MAP (STEM_manifold.png)
+    DENOISED = "denoised.png"
+    KL_PER_DIMENSION = "kl_per_dimension.png"
+    CODE_USE = "code_use.png"
+    MUTUAL_INFORMATION = "mutual_information.png"
+    FACTOR_TRAVERSAL = "factor_traversal.png"
+    FACTOR_SCATTER = "factor_scatter.png"
+    SCORES = "scores.csv"  # 'vaekit score' (a table, written where the figures go)
+    ENCODED = "encoded.npz"  # 'vaekit encode' (arrays)
+
+
+class Saveable(Protocol):
+    """What a checkpoint stores of a model: its weights and the shape of one example."""
+
+    data_shape: tuple[int, ...]
+
+    def state_dict(self) -> dict[str, torch.Tensor]: ...
+
+
+def versions() -> dict[str, str]:
+    from ._version import __version__
+
+    return {"vaekit": __version__, "torch": torch.__version__}
+
+
+# Metadata that save_model writes itself; the rest (the data transform, a stage's numbers) is the caller's.
+OWN_METADATA = ("config", "data_shape", "vaekit", "torch")
+
+
+def save_model(path: str | Path, model: Saveable, config: Config, metadata: dict | None = None,
+               tensors: dict | None = None) -> None:
+    """Weights, the full config and the data shape, so ``load_model`` needs nothing else.
+    ``metadata`` adds plain values (the data transform, ...); ``tensors`` adds tensors (resume state)
+    beside the weights."""
+    stored = {"config": config.to_dict(), "data_shape": list(model.data_shape), **versions(), **(metadata or {})}
+    save_tensors(path, {**model.state_dict(), **(tensors or {})}, stored)
+
+
+class RunDir:
+    """A run folder: its file names (class constants), paths, metadata reads and writes."""
+
+    WEIGHTS = "model.safetensors"
+    RESUME = "last.safetensors"
+    CONFIG = "config.yaml"
+    RUN_INFO = "run.json"
+    METRICS = "metrics.csv"
+    EVALUATION = "eval.json"
+    DISENTANGLEMENT = "disentanglement.json"
+    DISENTANGLEMENT_FIGURES = "disentanglement"  # a folder
+    REPORT = "report.html"
+    REPORT_FIGURES = "report"  # a folder
+    EVENTS = "tensorboard"  # a folder
+    CODE_PRIOR = "code_prior"  # the code prior's numbers in the weights' metadata, and its stage's name
+    STAGE_SUFFIX = ".safetensors"
+    FIGURES = Figures
+
+    # The code prior's -log p(codes) on held-out data was stored as test_code_nll_nats by
+    # 'vaekit fit-code-prior' before 0.2; it is val_code_nll_nats now (read_code_prior translates).
+    OLD_CODE_PRIOR_KEYS = {"test_code_nll_nats": "val_code_nll_nats"}
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    # --- is this a run? -----------------------------------------------------------------------------
+
+    @classmethod
+    def is_run(cls, path: str | Path) -> bool:
+        """Whether ``path`` is a run folder with trained weights."""
+        return (Path(path) / cls.WEIGHTS).is_file()
+
+    @classmethod
+    def check(cls, path: str | Path) -> RunDir:
+        """The RunDir of ``path``; a UserError naming it when it holds no trained weights."""
+        if not cls.is_run(path):
+            raise UserError(f"{path}: no {cls.WEIGHTS} here; pass a run folder written by 'vaekit train'")
+        return cls(path)
+
+    # --- paths --------------------------------------------------------------------------------------
+
+    def file(self, name: str) -> Path:
+        """RUN_DIR/name (a name from this class or ``Figures``)."""
+        return self.path / name
+
+    @property
+    def weights(self) -> Path:
+        return self.path / self.WEIGHTS
+
+    @property
+    def resume(self) -> Path:
+        return self.path / self.RESUME
+
+    @property
+    def config_file(self) -> Path:
+        return self.path / self.CONFIG
+
+    @property
+    def metrics(self) -> Path:
+        return self.path / self.METRICS
+
+    @property
+    def evaluation(self) -> Path:
+        return self.path / self.EVALUATION
+
+    @property
+    def disentanglement(self) -> Path:
+        return self.path / self.DISENTANGLEMENT
+
+    @property
+    def report(self) -> Path:
+        return self.path / self.REPORT
+
+    @property
+    def events(self) -> Path:
+        return self.path / self.EVENTS
+
+    def checkpoint(self, which: str) -> Path:
+        """The weights file ``which`` names: 'model' (the best weights) or 'last' (with the resume state)."""
+        names = {"model": self.WEIGHTS, "last": self.RESUME}
+        if which not in names:
+            raise UserError(f"which={which!r}: a run folder holds the weights 'model' (best) and 'last'")
+        return self.path / names[which]
+
+    def stage_checkpoint(self, stage: str) -> Path:
+        """RUN_DIR/STAGE.safetensors: a stage after training (the code prior), resumable."""
+        return self.path / f"{stage}{self.STAGE_SUFFIX}"
+
+    def figure(self, name: str) -> Path:
+        return self.path / name
+
+    def report_figure(self, name: str) -> Path:
+        return self.report_folder / name
+
+    @property
+    def report_folder(self) -> Path:
+        """RUN_DIR/report: the report's figures with their arrays."""
+        return self.path / self.REPORT_FIGURES
+
+    @property
+    def disentanglement_folder(self) -> Path:
+        """RUN_DIR/disentanglement: the figures of 'vaekit disentangle'."""
+        return self.path / self.DISENTANGLEMENT_FIGURES
+
+    def output(self, out: str | Path | None, name: str) -> Path:
+        """A command's output file: ``--out`` when given, else RUN_DIR/name."""
+        return Path(out) if out else self.path / name
+
+    # --- config and metadata ------------------------------------------------------------------------
+
+    def read_config(self) -> Config:
+        return load_config(self.config_file)
+
+    def save_config(self, config: Config) -> None:
+        save_config(config, self.config_file)
+
+    def metadata(self) -> dict[str, Any]:
+        """The plain values stored with the best weights (config, data transform, stage numbers)."""
+        return read_metadata(self.weights)
+
+    def data_metadata(self) -> dict[str, Any]:
+        """The data transform and names stored with the weights (shift, scale, columns, classes, ...)."""
+        return self.metadata()["data"]
+
+    def write_run_info(self, info: dict) -> None:
+        atomic_write_json(self.path / self.RUN_INFO, info)
+
+    # --- weights ------------------------------------------------------------------------------------
+
+    def save_model(self, model: Saveable, config: Config, metadata: dict | None = None) -> None:
+        """The best weights with ``metadata`` (data transform, ...)."""
+        save_model(self.weights, model, config, metadata)
+
+    def save_resume(self, model: Saveable, config: Config, metadata: dict, tensors: dict) -> None:
+        """The last weights with the resume state (``tensors`` under the resume prefix, ``metadata``)."""
+        save_model(self.resume, model, config, metadata, tensors)
+
+    def save_fitted(self, model: Saveable, stages: dict[str, dict], config: Config | None = None,
+                    metadata: dict | None = None) -> None:
+        """The best weights again, now holding what the stages after training fitted (a VQ-VAE's code
+        prior), with each stage's numbers under its name (``CODE_PRIOR``); the one way the code prior is
+        saved, by training and by 'vaekit fit-code-prior'. ``config`` and ``metadata`` default to those
+        stored with the weights (a stage fitted before is replaced)."""
+        if config is None or metadata is None:
+            stored = self.metadata()
+            config = config or Config.from_dict(stored["config"], f"{self.weights} (stored config)")
+            metadata = {key: value for key, value in stored.items() if key not in OWN_METADATA} if metadata is None else metadata
+        save_model(self.weights, model, config, {**metadata, **stages})
+
+    def read_code_prior(self) -> dict | None:
+        """The code prior's numbers stored with the weights (None without one), old keys translated."""
+        numbers = self.metadata().get(self.CODE_PRIOR)
+        return None if numbers is None else code_prior_numbers(numbers)
+
+    # --- tables and results -------------------------------------------------------------------------
+
+    def write_metrics(self, history: list[dict]) -> None:
+        """metrics.csv rewritten whole from the history (atomic), so it always matches the checkpoint."""
+        names = list(dict.fromkeys(key for row in history for key in row))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=names)
+        writer.writeheader()
+        writer.writerows(history)
+        atomic_write_text(self.metrics, buffer.getvalue())
+
+    def read_metrics(self) -> list[dict]:
+        """metrics.csv's rows as numbers (epoch an int); [] when there is none."""
+        if not self.metrics.is_file():
+            return []
+        with open(self.metrics) as handle:
+            rows = [{key: float(value) for key, value in row.items() if value != ""} for row in csv.DictReader(handle)]
+        return [{**row, "epoch": int(row["epoch"])} for row in rows]
+
+    def evaluation_is_current(self) -> bool:
+        """Whether eval.json was written for the weights there now (not older than them)."""
+        return self.evaluation.is_file() and self.evaluation.stat().st_mtime >= self.weights.stat().st_mtime
+
+    def read_evaluation(self) -> dict:
+        """eval.json ({} when there is none), old key names translated."""
+        if not self.evaluation.is_file():
+            return {}
+        return code_prior_numbers(json.loads(self.evaluation.read_text()))
+
+    def write_evaluation(self, results: dict) -> Path:
+        """Write eval.json, the one writer of it, merging rather than clobbering: a section (a value that
+        is itself a dict) written before for the same weights is kept unless ``results`` has a section
+        of that name; plain values are the writer's own and replace the earlier ones (so the numbers of
+        one evaluation never mix with another's). An eval.json older than the weights is replaced whole."""
+        merged = results
+        if self.evaluation_is_current():
+            earlier = self.read_evaluation()
+            merged = {**{key: value for key, value in earlier.items() if isinstance(value, dict)}, **results}
+        atomic_write_json(self.evaluation, merged)
+        return self.evaluation
+
+    def write_disentanglement(self, results: dict) -> Path:
+        atomic_write_json(self.disentanglement, results)
+        return self.disentanglement
+
+
+def code_prior_numbers(numbers: dict) -> dict:
+    """``numbers`` with the code prior's old key names (``RunDir.OLD_CODE_PRIOR_KEYS``) under the new ones."""
+    old = RunDir.OLD_CODE_PRIOR_KEYS
+    translated = {new: numbers[key] for key, new in old.items() if key in numbers}
+    return {**translated, **{key: value for key, value in numbers.items() if key not in old}}  # a new key wins
