@@ -2,6 +2,11 @@
 
 ``likelihood`` the ELBO and the importance-sampled log p(x) (nats, bits per dimension);
 ``diagnostics`` KL per latent dimension, active units, reconstruction error; ``probe`` the linear
-probe on the posterior means; ``disentanglement`` the disentanglement metrics (public face:
-``vaekit.disentanglement``).
+probe on the posterior means; ``conditional`` whether a conditional model's samples show their class;
+``codebook`` a VQ-VAE's codebook health; ``disentanglement`` the disentanglement metrics (public face:
+``vaekit.disentanglement``). ``metrics`` is the registry every one of them registers its numbers in
+(key, label, format, cost class, section); importing this package fills it.
 """
+
+from . import likelihood, diagnostics, codebook, probe, conditional  # noqa: F401  (they register their metrics, in this order)
+from .disentanglement import suite  # noqa: F401  (imports the modules that register the disentanglement metrics)

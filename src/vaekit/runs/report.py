@@ -8,6 +8,7 @@ import csv
 import json
 from pathlib import Path
 
+from ..evaluation.metrics import formatted_results, labelled_rows
 from ..figures.codes import code_use_histogram
 from ..figures.latent import kl_bar_chart
 from ..figures.latent_outputs import (
@@ -17,6 +18,7 @@ from ..figures.latent_outputs import (
     latent_map_outputs,
     traversal_outputs,
 )
+from ..figures.names import figure_file
 from ..figures.report import SECTIONS, ReportContext, write_html
 from ..io import atomic_write_json
 from ..seeding import seeded
@@ -53,24 +55,35 @@ def make_figures(run_dir: Path, opened, results: dict) -> None:
     first = data.inputs(slice(0, 2)).cpu()
     labels = example_labels(opened, slice(0, 2))  # a conditional model's: None otherwise
     if len(first) == 2:
-        interpolation_outputs(opened.model, first[0], first[1], 10, ["linear", "slerp"], folder / "interpolation.png",
+        interpolation_outputs(opened.model, first[0], first[1], 10, ["linear", "slerp"], folder / figure_file("interpolation"),
                               "evaluation examples 0 to 1", labels)
     top = min(latent_dim, 8) if opened.model.prior is not None else None  # no KL to rank an autoencoder's dims by
-    traversal_outputs(opened, first[0], top, 3.0, 9, folder / "traversal.png", "example 0",
+    traversal_outputs(opened, first[0], top, 3.0, 9, folder / figure_file("traversal"), "example 0",
                       None if labels is None else labels[:1])
     if opened.model.classes and opened.model.prior is not None:
         with seeded(0, "cpu"):
-            class_sample_outputs(opened.model, 8, 1.0, folder / "class_samples.png", "samples per class",
+            class_sample_outputs(opened.model, 8, 1.0, folder / figure_file("class_samples"), "samples per class",
                                  class_names(run_dir))
     if latent_dim >= 2:
-        latent_map_outputs(opened, folder / "latent_map.png")
+        latent_map_outputs(opened, folder / figure_file("latent_map"))
     if "code_counts" in results:  # a VQ-VAE's codebooks
-        code_use_histogram(results["code_counts"], folder / "code_use.png")
+        code_use_histogram(results["code_counts"], folder / figure_file("code_use"))
     if getattr(data, "factors", None) is not None:
         draw_figures(folder, opened.model, data)  # the disentanglement section's figures
     if "kl_per_dim_nats" in results:
         kl_bar_chart(results["kl_per_dim_nats"], results["posterior_mean_variance"],
-                     results["active_unit_threshold"], folder / "kl_per_dimension.png")
+                     results["active_unit_threshold"], folder / figure_file("kl_per_dimension"))
+
+
+def report_rows(results: dict) -> dict[str, list[tuple[str, str]]]:
+    """The report's tables from the metric registry: 'summary' (headline metrics by label),
+    'evaluation' (every scalar of eval.json by its key), and per section the rows its metrics show."""
+    rows = {"summary": labelled_rows(results, headline=True),
+            "evaluation": [(key, value) for key, value in formatted_results(results)
+                           if not isinstance(results[key], list)]}
+    for section in ("probe", "disentanglement"):
+        rows[section] = labelled_rows(results, section)
+    return rows
 
 
 def write_report(run_dir: str | Path, k: int = 0, device: str = "auto", opened=None) -> Path:
@@ -84,5 +97,5 @@ def write_report(run_dir: str | Path, k: int = 0, device: str = "auto", opened=N
     opened = opened or open_run(run_dir, device)
     results = evaluation_results(run_dir, opened, k)
     make_figures(run_dir, opened, results)
-    context = ReportContext(run_dir, opened, results, read_history(run_dir))
+    context = ReportContext(run_dir, opened, results, read_history(run_dir), report_rows(results))
     return write_html(run_dir / "report.html", f"vaekit run {run_dir.name}", context, SECTIONS)
