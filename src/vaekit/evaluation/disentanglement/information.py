@@ -145,6 +145,9 @@ def modularity_of(sample: FactorSample) -> dict:
 
 
 def total_correlation_of(sample: FactorSample) -> dict:
+    """The Gaussian total correlation of the codes; none for one-dimensional codes (nothing to correlate)."""
+    if sample.dims < 2:
+        return {}
     return {"gaussian_total_correlation_nats": gaussian_total_correlation(sample.codes)}
 
 

@@ -48,8 +48,8 @@ def disentanglement_metrics(encoder, data: ArrayData, seed: int = 0, fast: bool 
     posterior mean; or a function inputs -> codes) on ``data`` (an ``ArrayData`` with factors), as one
     JSON-ready dict: the scores, the (D, K) mutual information and DCI importance matrices, the
     factors, the settings (``DEFAULTS`` or ``FAST``), the sample counts, the seed, and the wall-clock
-    seconds and this process's CPU seconds per metric. A metric the sample cannot serve (MIG and SAP
-    with one code dimension, modularity with one factor) is left out.
+    seconds and this process's CPU seconds per metric. A metric the sample cannot serve (MIG, SAP and the total
+    correlation with one code dimension, modularity with one factor) is left out.
     ``n_jobs`` processes fit DCI's per-factor classifiers (the same numbers)."""
     settings = FAST if fast else DEFAULTS
     started, cpu_started = time.perf_counter(), time.process_time()
