@@ -8,5 +8,6 @@ probe on the posterior means; ``conditional`` whether a conditional model's samp
 (key, label, format, cost class, section); importing this package fills it.
 """
 
-from . import likelihood, diagnostics, codebook, probe, conditional  # noqa: F401  (they register their metrics, in this order)
+# They register their metrics, in this order (the order of tables and reports).
+from . import likelihood, diagnostics, codebook, probe, conditional  # noqa: F401
 from .disentanglement import suite  # noqa: F401  (imports the modules that register the disentanglement metrics)

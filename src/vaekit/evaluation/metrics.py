@@ -54,7 +54,8 @@ class Metric:
         for field, value, allowed in (("section", self.section, SECTIONS), ("cost", self.cost, COSTS),
                                       ("order", self.order, ORDERS)):
             if value not in allowed:
-                raise ValueError(f"metric {self.name!r}: {field} {value!r} is not one of {', '.join(map(repr, allowed))}")
+                known = ", ".join(map(repr, allowed))
+                raise ValueError(f"metric {self.name!r}: {field} {value!r} is not one of {known}")
 
     def keys(self, results: dict) -> list[str]:
         """The keys of ``results`` that hold this metric (several for a numbered per-codebook metric)."""

@@ -30,7 +30,8 @@ FIGURES: dict[str, Figure] = {
     "latent_map": Figure("latent_map.png", "Latent map", "Posterior means in two dimensions, coloured by label."),
     "latent_map_manifold": Figure("latent_map_manifold.png", "Decoded manifold",
                                   "Decoded over the prior's quantiles (2-D latent spaces)."),
-    "kl_per_dimension": Figure("kl_per_dimension.png", "KL per latent dimension", "Mean KL over the evaluation split, nats."),
+    "kl_per_dimension": Figure("kl_per_dimension.png", "KL per latent dimension",
+                               "Mean KL over the evaluation split, nats."),
     "code_use": Figure("code_use.png", "Code use", "How often each code of each codebook is chosen over the evaluation "
                        "split (a VQ-VAE), most used first; unused codes are dead."),
     "class_samples": Figure("class_samples.png", "Samples per class",

@@ -55,7 +55,8 @@ def make_figures(run_dir: Path, opened, results: dict) -> None:
     first = data.inputs(slice(0, 2)).cpu()
     labels = example_labels(opened, slice(0, 2))  # a conditional model's: None otherwise
     if len(first) == 2:
-        interpolation_outputs(opened.model, first[0], first[1], 10, ["linear", "slerp"], folder / figure_file("interpolation"),
+        interpolation_outputs(opened.model, first[0], first[1], 10, ["linear", "slerp"],
+                              folder / figure_file("interpolation"),
                               "evaluation examples 0 to 1", labels)
     top = min(latent_dim, 8) if opened.model.prior is not None else None  # no KL to rank an autoencoder's dims by
     traversal_outputs(opened, first[0], top, 3.0, 9, folder / figure_file("traversal"), "example 0",

@@ -193,7 +193,8 @@ def factor_vae_of(sample: FactorSample) -> dict:
 BETTER = "higher_is_better"
 register_metric(Metric("beta_vae_score", "BetaVAE score", "disentanglement", order=BETTER, compute=beta_vae_of,
                        step="beta_vae"))
-register_metric(Metric("beta_vae_train_accuracy", "BetaVAE score (train)", "disentanglement", order=BETTER, table=False))
+register_metric(Metric("beta_vae_train_accuracy", "BetaVAE score (train)", "disentanglement", order=BETTER,
+                       table=False))
 register_metric(Metric("factor_vae_score", "FactorVAE score", "disentanglement", order=BETTER, compute=factor_vae_of,
                        step="factor_vae"))
 register_metric(Metric("factor_vae_train_accuracy", "FactorVAE score (train)", "disentanglement", order=BETTER,
