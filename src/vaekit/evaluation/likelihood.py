@@ -248,6 +248,11 @@ register_metric(Metric("elbo_nats", "ELBO, nats per example", "likelihood", unit
 register_metric(Metric("log_px_z_nats", "reconstruction log p(x|z), nats per example", "likelihood", unit="nats",
                        order="higher_is_better"))
 register_metric(Metric("kl_nats", "KL(q(z|x) || p(z)), nats per example", "likelihood", unit="nats"))
+register_metric(Metric("kl_z1_nats", "KL of the lower level z1, nats per example", "likelihood", unit="nats"))  # hvae
+register_metric(Metric("kl_z2_nats", "KL of the top level z2, nats per example", "likelihood", unit="nats"))
+register_metric(Metric("vq_commitment_nats", "VQ commitment term (squared latent units)", "likelihood",
+                       table=False))  # a VQ-VAE's objective terms, as evaluation's objective returns them
+register_metric(Metric("vq_codebook_nats", "VQ codebook term (squared latent units)", "likelihood", table=False))
 register_metric(Metric("log_px_nats", "importance-sampled log p(x), nats per example", "likelihood", unit="nats",
                        order="higher_is_better"))
 register_metric(Metric("nll_nats", "NLL, nats per example", "likelihood", unit="nats", order="lower_is_better",
