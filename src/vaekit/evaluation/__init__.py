@@ -10,4 +10,4 @@ probe on the posterior means; ``conditional`` whether a conditional model's samp
 
 # They register their metrics, in this order (the order of tables and reports).
 from . import likelihood, diagnostics, codebook, probe, conditional  # noqa: F401
-from .disentanglement import suite  # noqa: F401  (imports the modules that register the disentanglement metrics)
+from . import disentanglement  # noqa: F401

@@ -7,5 +7,8 @@ from there: this package's ``__init__`` re-exports nothing, its modules are inte
 ``sample``: the shared draw every registered metric's ``compute`` reads.
 ``suite``: all of them for one model, with settings, sample counts and times (``vaekit disentangle``).
 Each module registers its metrics in ``vaekit.evaluation.metrics.METRICS`` (section 'disentanglement').
-Definitions and defaults follow disentanglement_lib.
+Definitions and defaults follow disentanglement_lib. A new metric is a module here (its function and
+its ``register_metric`` call) imported below.
 """
+
+from . import information, predictive, sampled  # noqa: F401  (they register their metrics, in this order)
