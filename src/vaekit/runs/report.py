@@ -8,7 +8,7 @@ import csv
 import json
 from pathlib import Path
 
-from ..evaluation.metrics import formatted_results, labelled_rows
+from ..evaluation.metrics import METRICS, formatted_results, labelled_rows
 from ..figures.codes import code_use_histogram
 from ..figures.latent import kl_bar_chart
 from ..figures.latent_outputs import (
@@ -68,7 +68,8 @@ def make_figures(run_dir: Path, opened, results: dict) -> None:
     if latent_dim >= 2:
         latent_map_outputs(opened, folder / figure_file("latent_map"))
     if "code_counts" in results:  # a VQ-VAE's codebooks
-        code_use_histogram(results["code_counts"], folder / figure_file("code_use"))
+        perplexities = [results[key] for key in METRICS.get("codebook_perplexity").keys(results)]  # (S,)
+        code_use_histogram(results["code_counts"], perplexities, folder / figure_file("code_use"))
     if getattr(data, "factors", None) is not None:
         draw_figures(folder, opened.model, data)  # the disentanglement section's figures
     if "kl_per_dim_nats" in results:
