@@ -77,6 +77,9 @@ def main() -> None:
     parser.add_argument("--name", default="")
     args = parser.parse_args()
     common.use_threads(args.threads)
+    from vaekit.cli import keep_freed_memory
+
+    keep_freed_memory()  # as the command line does at start-up: freed buffers stay in the heap
     import matmul_limit
     import torch
 

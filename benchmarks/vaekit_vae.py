@@ -118,6 +118,9 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=1000)
     parser.add_argument("--n", type=int, default=None)
     args = parser.parse_args()
+    from vaekit.cli import keep_freed_memory
+
+    keep_freed_memory()  # as the command line does at start-up: freed buffers stay in the heap
     (train if args.mode == "train" else nll)(args)
 
 

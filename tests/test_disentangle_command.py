@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from vaekit.cli import main
-from vaekit.evaluation.disentanglement import FAST
-from vaekit.runs.disentangle import FIGURES, SCORES
+from vaekit.disentanglement import FAST
+from vaekit.evaluation.metrics import metrics
+from vaekit.figures.names import DISENTANGLEMENT_FIGURES, FIGURES
 
 
 def squares(path, repeats=16, with_factors=True, size=8):
@@ -37,16 +38,16 @@ def test_disentangle_writes_every_metric_its_settings_and_the_figures(run, capsy
     assert main(["disentangle", str(run / "run"), "--fast", "--seed", "3"]) == 0
     printed = capsys.readouterr().out
     results = json.loads((run / "run" / "disentanglement.json").read_text())
-    for key in SCORES:
-        assert key in results and np.isfinite(results[key])
+    for metric in metrics("disentanglement"):  # every registered one: D = 3 codes, K = 2 factors serve them all
+        assert metric.name in results and np.isfinite(results[metric.name]), metric.name
     assert results["seed"] == 3 and results["fast"] is True and results["settings"] == json.loads(json.dumps(FAST))
     assert results["factor_names"] == ["column", "row"] and results["representation"] == "posterior mean"
     assert np.asarray(results["mutual_information_nats"]).shape == (3, 2)
     assert np.asarray(results["dci_importance"]).shape == (3, 2)
     assert 0 < results["samples"]["encoded_examples"] <= results["samples"]["data_examples"] == 256
     assert results["seconds"]["total"] > 0 and "dci" in results["seconds"]
-    for name in FIGURES:
-        assert (run / "run" / "disentanglement" / name).stat().st_size > 1000
+    for name in DISENTANGLEMENT_FIGURES:
+        assert (run / "run" / "disentanglement" / FIGURES[name].file).stat().st_size > 1000
     assert "mig" in printed and "disentanglement.json" in printed
 
 

@@ -103,3 +103,14 @@ def test_examples_scores_the_first_n_examples_of_the_split(vae_run, tmp_path):
 def test_examples_outside_the_split_is_a_clear_error(vae_run, examples, capsys):
     assert main(["eval", str(vae_run), "--examples", examples]) == 2
     assert "--examples must be between 1 and the 359 examples of the test split" in capsys.readouterr().err
+
+
+def test_every_number_of_eval_json_is_a_registered_metric_and_the_table_shows_them_first(evaluated):
+    from vaekit.evaluation.metrics import METRICS
+
+    results, printed = evaluated
+    settings = {"k", "seed", "examples", "split", "data", "binarize", "seconds", "likelihood_seconds"}
+    registered = [key for metric in METRICS.values() for key in metric.keys(results)]
+    assert set(results) - settings == set(registered)
+    shown = [line.split()[0] for line in printed.splitlines() if not line.startswith("written")]
+    assert shown[:len(registered)] == registered  # the registry's order, then the settings

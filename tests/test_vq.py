@@ -18,7 +18,7 @@ from vaekit.data.array import ArrayData
 from vaekit.evaluation.likelihood import evaluate, per_example_terms
 from vaekit.models.code_prior import fit_code_prior
 from vaekit.models.quantizers.codebook import EMA_DECAY, EMA_EPSILON, Codebook
-from vaekit.models.vq import perplexity
+from vaekit.evaluation.codebook import codebook_statistics, perplexity
 from vaekit.seeding import seeded
 from vaekit.training.checkpoint import load_model, load_tensors
 from vaekit.data.batch import Batch
@@ -140,7 +140,7 @@ def test_epoch_statistics_report_usage_and_perplexity_of_the_codes_chosen_over_t
     with torch.no_grad():
         model.quantizer.codebook.copy_(torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]]))
     x = torch.tensor([[0.1, 0.0], [0.0, 0.2], [9.0, 0.0], [10.0, 1.0], [9.0, 9.0], [10.0, 9.5], [11, 10], [10, 11]])
-    statistics = model.epoch_statistics(ArrayData(x, None, "constructed"))  # codes 0, 0, 1, 1, 3, 3, 3, 3
+    statistics = codebook_statistics(model, ArrayData(x, None, "constructed"))  # codes 0, 0, 1, 1, 3, 3, 3, 3
     assert statistics["codebook_usage"] == pytest.approx(3 / 4)
     assert statistics["codebook_perplexity"] == pytest.approx(perplexity(torch.tensor([2, 2, 0, 4])))
     assert statistics["codebook_dead"] == 1

@@ -6,13 +6,20 @@ Each subcommand lives in ``vaekit/commands/`` and registers itself with ``COMMAN
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
+import platform
 import sys
 
 from .commands.registry import COMMANDS
 from .errors import UserError
 
 EXIT_USER_ERROR = 2
+# glibc's malloc hands blocks above a threshold back to the operating system when they are freed, so
+# every pass of evaluation's MEMORY_BUDGET elements (and every training step's activations) faulted its
+# buffers in again: page faults cost about a third of the evaluation's time (BENCHMARKS.md, "Memory").
+# Blocks up to 32 MiB are kept in the heap, and the heap keeps up to 256 MiB of freed memory.
+MMAP_THRESHOLD, TRIM_THRESHOLD = 32 * 2**20, 256 * 2**20
 ORDER = ["train", "eval", "report", "score", "sample", "reconstruct", "encode", "denoise", "interpolate", "traverse", "latent-map"]  # the workflow's order in --help; others follow by name
 
 
@@ -45,10 +52,26 @@ def _show_library_messages() -> None:
         logger.setLevel(logging.INFO)
 
 
+def keep_freed_memory() -> None:
+    """Raise glibc's mmap and trim thresholds for this process, so freed tensor buffers are reused
+    instead of returned to the OS and faulted in again on the next pass. Process-wide, like any
+    allocator setting, so the command line sets it at start-up (the library never does; a script that
+    evaluates or trains in a loop may call this itself); a no-op on other C libraries."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD (also stops glibc's dynamic threshold)
+        libc.mallopt(-1, TRIM_THRESHOLD)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # as given, for a command that relaunches itself
     _show_library_messages()
+    keep_freed_memory()
     try:
         return args.handler(args) or 0
     except UserError as exc:

@@ -6,7 +6,8 @@ integer codes: ``mig``, ``sap``, ``dci``, ``modularity``, ``explicitness``,
 ``beta_vae_score`` and ``factor_vae_score``, take a model (or an encode function) and an
 ``ArrayData`` with factors (``vaekit.data.load_data('dsprites', None).train``);
 ``disentanglement_metrics`` runs them all. Definitions and defaults follow disentanglement_lib, so
-numbers compare with the literature; each function's docstring states its defaults.
+numbers compare with the literature; each function's docstring states its defaults. This module is
+the one public path: ``vaekit.evaluation.disentanglement`` holds the implementation and exports nothing.
 
 >>> import numpy as np
 >>> from vaekit.disentanglement import mig
@@ -15,21 +16,15 @@ numbers compare with the literature; each function's docstring states its defaul
 1.0
 """
 
-from .evaluation.disentanglement import (
-                                         DEFAULTS,
-                                         FAST,
-                                         Representation,
-                                         beta_vae_score,
-                                         dci,
-                                         disentanglement_metrics,
-                                         explicitness,
-                                         factor_vae_score,
-                                         gaussian_total_correlation,
-                                         mig,
-                                         modularity,
-                                         mutual_information_matrix,
-                                         sap,
+from .evaluation.disentanglement.information import (
+    gaussian_total_correlation,
+    mig,
+    modularity,
+    mutual_information_matrix,
 )
+from .evaluation.disentanglement.predictive import dci, explicitness, sap
+from .evaluation.disentanglement.sampled import Representation, beta_vae_score, factor_vae_score
+from .evaluation.disentanglement.suite import DEFAULTS, FAST, disentanglement_metrics
 
 __all__ = ["DEFAULTS", "FAST", "Representation", "beta_vae_score", "dci", "disentanglement_metrics", "explicitness",
            "factor_vae_score", "gaussian_total_correlation", "mig", "modularity", "mutual_information_matrix", "sap"]

@@ -53,5 +53,13 @@ class Registry(Generic[T]):
     def names(self) -> list[str]:
         return sorted(self._entries)
 
+    def values(self) -> list[T]:
+        """The entries in the order they were registered (the order tables show them in)."""
+        return list(self._entries.values())
+
+    def unregister(self, name: str) -> T:
+        """Remove ``name`` (a test's own entry, once the test is done); returns its entry."""
+        return self._entries.pop(name)
+
     def __contains__(self, name: str) -> bool:
         return name in self._entries

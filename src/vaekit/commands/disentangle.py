@@ -6,9 +6,6 @@ from ..rundir import RunDir
 from ._shared import announce
 from .registry import COMMANDS
 
-SHOWN = ("beta_vae_score", "factor_vae_score", "mig", "sap", "dci_disentanglement", "dci_completeness",
-         "dci_informativeness_test", "modularity", "explicitness_test", "gaussian_total_correlation_nats")
-
 
 @COMMANDS.register("disentangle")
 class Disentangle:
@@ -26,20 +23,22 @@ class Disentangle:
     def arguments(p) -> None:
         p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'vaekit train'")
         p.add_argument("--data", help="data with factors to use instead of the run's own (same shape)")
-        p.add_argument("--fast", action="store_true", help="smaller sample counts (2,000/1,000 points, 1,000/500 votes)")
+        p.add_argument("--fast", action="store_true", help="smaller sample counts (2,000/1,000 points, 1,000/500 votes) "
+                       "and only the metrics of cost class 'fast'")
         p.add_argument("--seed", type=int, default=0, help="seed of the samples and classifiers (default 0)")
         p.add_argument("--device", default="auto", help="auto, cpu or cuda")
 
     @staticmethod
     def run(args) -> int:
 
+        from ..evaluation.metrics import metric_rows
         from ..runs.disentangle import disentangle_run
 
         results = disentangle_run(args.run_dir, args.data, args.fast, args.seed, args.device)
-        width = max(map(len, SHOWN))
-        for key in SHOWN:
-            if key in results:
-                print(f"{key:<{width}}  {results[key]:.4f}")
+        rows = [(key, value) for _, key, value in metric_rows(results, "disentanglement")]  # the registry's table
+        width = max(len(key) for key, _ in [*rows, ("seconds", "")])
+        for key, value in rows:
+            print(f"{key:<{width}}  {value}")
         print(f"{'seconds':<{width}}  {results['seconds']['total']:.1f} (metrics)")
         for path in results["figures"]:
             announce(path)

@@ -32,29 +32,11 @@ class Evaluate:
         return 0
 
 
-SHOWN_VALUES = 8  # per-dimension lists longer than this are cut short in the table (eval.json has them all)
-
-
 def print_table(results: dict) -> None:
-    """One line per result: scalars as they are (floats to 4 decimals), lists as a short summary."""
+    """One line per result, the registered metrics first (``vaekit.evaluation.metrics``), each value as
+    ``format_value`` shows it (floats to 4 decimals, lists as a short summary)."""
+    from ..evaluation.metrics import formatted_results
+
     width = max(map(len, results))
-    for key, value in results.items():
-        print(f"{key:<{width}}  {format_value(value)}")
-
-
-def format_value(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    if isinstance(value, list) and value and isinstance(value[0], list):  # one list per part (a VQ-VAE's codebooks)
-        return "; ".join(f"[{summarise(part)}]" for part in value)
-    if isinstance(value, list):
-        return summarise(value)
-    return str(value)
-
-
-def summarise(values: list[float]) -> str:
-    """'D values, largest first: a b c ...' with at most SHOWN_VALUES of them."""
-    ordered = sorted(values, reverse=True)
-    shown = " ".join(f"{v:.3g}" for v in ordered[:SHOWN_VALUES])
-    more = " ... (all in eval.json)" if len(values) > SHOWN_VALUES else ""
-    return f"{len(values)} values, largest first: {shown}{more}"
+    for key, value in formatted_results(results):
+        print(f"{key:<{width}}  {value}")

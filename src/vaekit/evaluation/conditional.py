@@ -16,6 +16,7 @@ from ..data.array import ArrayData
 from ..nn.modes import eval_mode
 from ..seeding import seeded
 from .probe import fit_classifier, flat_inputs, subsample
+from .metrics import Metric, register_metric
 
 
 def conditional_sample_accuracy(model, train: ArrayData, test: ArrayData | None, per_class: int = 100,
@@ -51,3 +52,14 @@ def conditional_sample_accuracy(model, train: ArrayData, test: ArrayData | None,
     if test is not None and test.labels is not None and len(test):
         result["sample_classifier_test_accuracy"] = float(classifier.score(flat_inputs(test), test.labels.cpu().numpy()))
     return result
+
+
+# --- registered metrics (keys of ``conditional_sample_accuracy``) ---------------------------------
+
+register_metric(Metric("conditional_sample_accuracy", "samples classified as the class drawn for", "conditional",
+                       order="higher_is_better", headline=True))
+register_metric(Metric("sample_classifier_test_accuracy", "the same classifier on real test data", "conditional",
+                       headline=True))
+register_metric(Metric("sample_classifier_chance", "chance (one over the classes)", "conditional"))
+register_metric(Metric("conditional_samples_per_class", "samples per class", "conditional"))
+register_metric(Metric("sample_classifier_train_examples", "classifier training examples", "conditional"))

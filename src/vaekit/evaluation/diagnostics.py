@@ -20,6 +20,7 @@ from ..nn.modes import eval_mode
 from ..objectives import kl_per_dimension
 from ..seeding import seeded
 from .likelihood import default_batch_size, memory_factor
+from .metrics import Metric, register_metric
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. (2016), on Var_x of the posterior mean
 
@@ -142,3 +143,15 @@ def psnr_peak(low: float, high: float) -> float:
 def psnr_db(mse: float, peak: float = 1.0) -> float:
     """Peak signal-to-noise ratio in decibels, 10 log10(peak^2 / mse); inf for a perfect reconstruction."""
     return math.inf if mse == 0 else 10.0 * math.log10(peak**2 / mse)
+
+
+# --- registered metrics (keys of ``latent_diagnostics``) -------------------------------------------
+
+register_metric(Metric("active_units", "active units", "latent", order="higher_is_better", headline=True))
+register_metric(Metric("active_unit_threshold", "active unit threshold (variance of the posterior mean)", "latent",
+                       table=False))
+register_metric(Metric("posterior_mean_variance", "variance of the posterior mean per dimension", "latent",
+                       table=False))
+register_metric(Metric("kl_per_dim_nats", "KL per latent dimension, nats", "latent", unit="nats", table=False))
+register_metric(Metric("reconstruction_mse", "reconstruction mean squared error", "latent", order="lower_is_better"))
+register_metric(Metric("psnr_db", "reconstruction PSNR, dB", "latent", unit="dB", order="higher_is_better"))

@@ -9,9 +9,7 @@ Seeded work runs inside ``torch.random.fork_rng``, so the caller's random state 
 
 from __future__ import annotations
 
-import ctypes
 import math
-import platform
 import time
 
 import torch
@@ -27,40 +25,18 @@ from ..nn.collective import object_from_first, rank, sum_over_ranks, world_size
 from ..nn.modes import eval_mode
 from ..objectives import build_objective, log_weights_at
 from ..seeding import seeded
+from .metrics import Metric, register_metric
 
 # Elements of decoded parameters per pass of draws, chunk * B * prod(data_shape): 2^22 float32 =
 # 16 MiB, so that a pass's activations stay in a CPU's last-level cache and below glibc's mmap
-# threshold (passes of 2^26 elements ran at half the speed: see BENCHMARKS.md). Hidden activations
+# threshold (passes of 2^26 elements ran at half the speed: see BENCHMARKS.md; the command line
+# also keeps freed blocks in the heap: ``vaekit.cli.keep_freed_memory``). Hidden activations
 # of a trunk can be a few times larger; this sets the order of magnitude.
 MEMORY_BUDGET = 2**22
 # Elements of inputs per batch of examples, B * prod(data_shape): 2^20 (1,337 images of 28 x 28),
 # so that each pass decodes a few draws for many examples at once.
 BATCH_BUDGET = 2**20
-# glibc's malloc hands blocks above a threshold back to the operating system when they are freed,
-# so every pass of MEMORY_BUDGET elements faulted its buffers in again (page faults cost about a
-# third of the evaluation's time). Blocks up to 32 MiB are kept in the heap, and the heap keeps up
-# to 256 MiB of freed memory: see keep_freed_memory.
-MMAP_THRESHOLD, TRIM_THRESHOLD = 32 * 2**20, 256 * 2**20
-_ALLOCATOR_TUNED = False
 MIN_BATCH = 16  # examples per batch however many decoded values each input element has
-
-
-def keep_freed_memory() -> None:
-    """Raise glibc's mmap and trim thresholds for this process (once; nothing elsewhere), so freed
-    tensor buffers are reused instead of returned to the OS and faulted in again on the next pass.
-    Process-wide, like any allocator setting; a no-op on other C libraries."""
-    global _ALLOCATOR_TUNED
-    if _ALLOCATOR_TUNED:
-        return
-    _ALLOCATOR_TUNED = True
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD (also stops glibc's dynamic threshold)
-        libc.mallopt(-1, TRIM_THRESHOLD)  # M_TRIM_THRESHOLD
-    except (OSError, AttributeError):
-        pass
 
 
 def log_likelihood(model, x: torch.Tensor, k: int, chunk: int | None = None, seed: int = 0,
@@ -74,7 +50,6 @@ def log_likelihood(model, x: torch.Tensor, k: int, chunk: int | None = None, see
     examples' labels, for a conditional model.
     """
     check_k(k)
-    keep_freed_memory()
     with torch.no_grad(), seeded(seed, x.device):
         return running_log_likelihood(model, x, k, chunk, labels)
 
@@ -166,7 +141,6 @@ def per_example_terms(
     (seed, batch_size); an example's value depends on which examples share its batch.
     """
     batch_size = check_request(model, data, k, batch_size)
-    keep_freed_memory()
     objective = build_objective(Section(name="auto"), model)
     parameter = next(model.parameters())
     likelihood = likelihood_name(model.likelihood)
@@ -206,7 +180,6 @@ def sharded_mean_terms(
     The streams differ from ``mean_terms``' single stream, so the two agree in distribution, not
     draw for draw."""
     batch_size = check_request(model, data, k, batch_size)
-    keep_freed_memory()
     objective = build_objective(Section(name="auto"), model)
     parameter = next(model.parameters())
     likelihood = likelihood_name(model.likelihood)
@@ -272,3 +245,25 @@ def check_k(k: int, allow_zero: bool = False) -> None:
     low = 0 if allow_zero else 1
     if isinstance(k, bool) or not isinstance(k, int) or k < low:
         raise UserError(f"k, the number of importance samples, must be an integer >= {low}, got {k!r}")
+
+
+# --- registered metrics (keys of ``report``; the units are in the names) ---------------------------
+
+register_metric(Metric("elbo_nats", "ELBO, nats per example", "likelihood", unit="nats", order="higher_is_better",
+                       headline=True))
+register_metric(Metric("log_px_z_nats", "reconstruction log p(x|z), nats per example", "likelihood", unit="nats",
+                       order="higher_is_better"))
+register_metric(Metric("kl_nats", "KL(q(z|x) || p(z)), nats per example", "likelihood", unit="nats"))
+register_metric(Metric("kl_z1_nats", "KL of the lower level z1, nats per example", "likelihood", unit="nats"))  # hvae
+register_metric(Metric("kl_z2_nats", "KL of the top level z2, nats per example", "likelihood", unit="nats"))
+register_metric(Metric("vq_commitment_nats", "VQ commitment term (squared latent units)", "likelihood",
+                       table=False))  # a VQ-VAE's objective terms, as evaluation's objective returns them
+register_metric(Metric("vq_codebook_nats", "VQ codebook term (squared latent units)", "likelihood", table=False))
+register_metric(Metric("log_px_nats", "importance-sampled log p(x), nats per example", "likelihood", unit="nats",
+                       order="higher_is_better"))
+register_metric(Metric("nll_nats", "NLL, nats per example", "likelihood", unit="nats", order="lower_is_better",
+                       headline=True))
+register_metric(Metric("negative_elbo_bits_per_dim", "negative ELBO, bits per dimension", "likelihood",
+                       unit="bits/dim", order="lower_is_better"))
+register_metric(Metric("nll_bits_per_dim", "NLL, bits per dimension", "likelihood", unit="bits/dim",
+                       order="lower_is_better", headline=True))

@@ -14,6 +14,7 @@ import torch
 from ..data.array import ArrayData, batches
 from ..latent import encode_data
 from .likelihood import default_batch_size
+from .metrics import Metric, register_metric
 
 MAX_ITER = 5000  # lbfgs on standardised features converges well within this on the built-in data
 
@@ -83,3 +84,12 @@ def fit_classifier(train_x: np.ndarray, train_y: np.ndarray, seed: int):
 
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=MAX_ITER, random_state=seed))
     return probe.fit(train_x, train_y)
+
+
+# --- registered metrics (keys of ``linear_probe``) -------------------------------------------------
+
+register_metric(Metric("probe_accuracy", "linear probe accuracy", "probe", order="higher_is_better", headline=True))
+register_metric(Metric("raw_probe_accuracy", "the same probe on the raw inputs", "probe"))
+register_metric(Metric("chance_accuracy", "chance (most common label)", "probe"))
+register_metric(Metric("probe_train_examples", "probe training examples", "probe"))
+register_metric(Metric("probe_test_examples", "probe test examples", "probe"))

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from ..config import dump_config  # noqa: E402
-from ..files import atomic_write_text  # noqa: E402
-from ..rundir import Figures, RunDir  # noqa: E402
+from ..config import dump_config
+from ..files import atomic_write_text
+from .names import DISENTANGLEMENT_FIGURES, FIGURES
+from ..rundir import RunDir
 
 
 @dataclass
@@ -32,12 +27,17 @@ class Section:
 
 @dataclass
 class ReportContext:
-    """What the sections draw from: the run folder, the run opened for evaluation and its results."""
+    """What the sections draw from: the run folder, the opened run and its evaluation.
+
+    ``rows``: the evaluation's tables as (label, formatted value), made by the caller from the metric
+    registry (``vaekit.evaluation.metrics``): 'summary' (the headline metrics), 'evaluation' (every
+    scalar of eval.json by its key) and one per metric section that has rows (e.g. 'disentanglement')."""
 
     run_dir: Path
     evaluated: object  # vaekit.runs.open.EvaluationData
     results: dict  # vaekit.runs.evaluate.evaluate_run output
     history: list[dict]
+    rows: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     left_out: list[str] = field(default_factory=list)
 
 
@@ -47,24 +47,9 @@ def embed_png(path_or_bytes) -> str:
     return f'<img alt="" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
 
 
-def figure_png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return buffer.getvalue()
-
-
 def table(rows: list[tuple[str, str]]) -> str:
     cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     return f"<table>{cells}</table>"
-
-
-def format_value(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    if isinstance(value, list):
-        return f"{len(value)} values (see the chart below or eval.json)"
-    return str(value)
 
 
 STYLE = """
@@ -101,13 +86,7 @@ def summary_section(context: ReportContext) -> Section:
             ("model", f"{config.model.name}, trunk {config.model.trunk.name}, latent_dim {config.model.latent_dim}, "
                       f"likelihood {config.model.likelihood.name}"),
             ("epochs run", str(len(history))), ("best epoch (validation)", str(best.get("epoch", "-")))]
-    for key, label in [("elbo_nats", "test ELBO, nats per example"), ("nll_nats", "test NLL, nats per example"),
-                       ("active_units", "active units"), ("probe_accuracy", "linear probe accuracy"),
-                       ("nll_bits_per_dim", "test NLL, bits per dimension"),
-                       ("conditional_sample_accuracy", "samples classified as the class drawn for"),
-                       ("sample_classifier_test_accuracy", "the same classifier on real test data")]:
-        if key in results:
-            rows.append((label, format_value(results[key])))
+    rows += context.rows.get("summary", [])  # the headline metrics, on the evaluated split
     return Section("Summary", table(rows))
 
 
@@ -115,8 +94,10 @@ def config_section(context: ReportContext) -> Section:
     return Section("Configuration", f"<pre>{html.escape(dump_config(context.evaluated.config))}</pre>")
 
 
-def picture_section(title: str, file: str, caption: str = "") -> Callable:
-    """A section showing RUN_DIR/report/FILE (or RUN_DIR/FILE), left out when the file is absent."""
+def picture_section(name: str) -> Callable:
+    """A section showing figure ``name`` (``FIGURES``: its file in RUN_DIR/report/ or RUN_DIR/, its
+    title and caption), left out when the file is absent."""
+    title, file, caption = FIGURES[name].title, FIGURES[name].file, FIGURES[name].caption
 
     def make(context: ReportContext) -> Section | None:
         path = next((p for p in (RunDir(context.run_dir).report_figure(file), RunDir(context.run_dir).figure(file)) if p.is_file()), None)
@@ -129,20 +110,17 @@ def picture_section(title: str, file: str, caption: str = "") -> Callable:
 
 
 def evaluation_section(context: ReportContext) -> Section:
-    scalars = [(key, format_value(value)) for key, value in context.results.items() if not isinstance(value, list)]
-    return Section("Evaluation", "<p>Every number carries its unit in its name; nats are per example.</p>" + table(scalars))
+    return Section("Evaluation", "<p>Every number carries its unit in its name; nats are per example.</p>"
+                   + table(context.rows.get("evaluation", [])))
 
 
 def probe_section(context: ReportContext) -> Section | None:
-    results = context.results
-    if "probe_accuracy" not in results:
+    rows = context.rows.get("probe", [])
+    if not rows:
         context.left_out.append("linear probe (the data have no labels, or the whole file was evaluated)")
         return None
-    rows = [("logistic regression on the posterior means", f"{results['probe_accuracy']:.3f}"),
-            ("the same on the raw inputs", f"{results['raw_probe_accuracy']:.3f}"),
-            ("chance (most common label)", f"{results['chance_accuracy']:.3f}"),
-            ("training / test examples", f"{results['probe_train_examples']} / {results['probe_test_examples']}")]
-    return Section("Linear probe", "<p>Test accuracy of a classifier trained on the training split.</p>" + table(rows))
+    return Section("Linear probe", "<p>Test accuracy of a logistic regression on the posterior means, trained on "
+                   "the training split.</p>" + table(rows))
 
 
 def explore_section(context: ReportContext) -> Section:
@@ -151,49 +129,37 @@ def explore_section(context: ReportContext) -> Section:
                    f"a local page that works offline):</p><pre>{html.escape(command)}</pre>")
 
 
-DISENTANGLEMENT_ROWS = [("beta_vae_score", "BetaVAE score"), ("factor_vae_score", "FactorVAE score"), ("mig", "MIG"),
-                        ("sap", "SAP"), ("dci_disentanglement", "DCI disentanglement"),
-                        ("dci_completeness", "DCI completeness"), ("dci_informativeness_test", "DCI informativeness (test)"),
-                        ("modularity", "modularity"), ("explicitness_test", "explicitness (test)"),
-                        ("gaussian_total_correlation_nats", "Gaussian total correlation, nats")]
-DISENTANGLEMENT_FIGURES = [(Figures.MUTUAL_INFORMATION, "Mutual information between each latent dimension and each factor."),
-                           (Figures.FACTOR_TRAVERSAL, "Each factor's most informative dimension swept over its range."),
-                           (Figures.FACTOR_SCATTER, "That dimension against the factor's value.")]
-
-
 def disentanglement_section(context: ReportContext) -> Section | None:
     """The disentanglement metrics of the evaluation (fast sample counts) and their figures, for data with factors."""
-    results = context.results
-    if not any(key in results for key, _ in DISENTANGLEMENT_ROWS):
+    results, rows = context.results, context.rows.get("disentanglement", [])
+    if not rows:
         if "disentanglement_left_out" in results:
             context.left_out.append(f"disentanglement ({results['disentanglement_left_out']})")
         return None
-    rows = [(label, format_value(results[key])) for key, label in DISENTANGLEMENT_ROWS if key in results]
     body = ("<p>On the evaluation split with disentanglement_lib's definitions and smaller sample counts; "
             "'vaekit disentangle RUN' gives the full counts.</p>" + table(rows))
-    for file, caption in DISENTANGLEMENT_FIGURES:
-        path = RunDir(context.run_dir).report_figure(file)
+    for name in DISENTANGLEMENT_FIGURES:
+        path = RunDir(context.run_dir).report_figure(FIGURES[name].file)
         if path.is_file():
-            body += f"<p>{html.escape(caption)}</p>" + embed_png(path)
+            body += f"<p>{html.escape(FIGURES[name].caption)}</p>" + embed_png(path)
     return Section("Disentanglement", body)
 
 
 SECTIONS = [
     summary_section,
     config_section,
-    picture_section("Training curves", Figures.CURVES, "ELBO and KL per epoch, nats per example."),
+    picture_section("curves"),
     evaluation_section,
-    picture_section("Reconstructions", Figures.RECONSTRUCTIONS, "Inputs (upper row of each pair) and the means of p(x|z) at z = E[q(z|x)]."),
-    picture_section("Samples", Figures.SAMPLES, "Means of p(x|z) for z drawn from the prior."),
-    picture_section("Interpolations", Figures.INTERPOLATION, "From the first to the second evaluation example in latent space: linear and spherical."),
-    picture_section("Traversals", Figures.TRAVERSAL, "Each row sweeps one latent coordinate from -3 to +3 around the first example's posterior mean; rows by KL."),
-    picture_section("Latent map", Figures.LATENT_MAP, "Posterior means in two dimensions, coloured by label."),
-    picture_section("Decoded manifold", Figures.MANIFOLD, "Decoded over the prior's quantiles (2-D latent spaces)."),
-    picture_section("KL per latent dimension", Figures.KL_PER_DIMENSION, "Mean KL over the evaluation split, nats."),
-    picture_section("Code use", Figures.CODE_USE, "How often each code of each codebook is chosen over the evaluation split "
-                    "(a VQ-VAE), most used first; unused codes are dead."),
+    picture_section("reconstructions"),
+    picture_section("samples"),
+    picture_section("interpolation"),
+    picture_section("traversal"),
+    picture_section("latent_map"),
+    picture_section("latent_map_manifold"),
+    picture_section("kl_per_dimension"),
+    picture_section("code_use"),
     probe_section,
-    picture_section("Samples per class", Figures.CLASS_SAMPLES, "A conditional model: one row per class, samples drawn for it."),
+    picture_section("class_samples"),
     explore_section,
     disentanglement_section,
 ]

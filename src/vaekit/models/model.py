@@ -75,16 +75,6 @@ class LatentVariableModel(nn.Module):
         return one_hot(torch.as_tensor(labels, device=next(self.parameters()).device), self.classes, dtype).expand(
             *lead, self.classes)
 
-    def epoch_statistics(self, data) -> dict[str, float]:
-        """Model-specific numbers logged with each epoch's validation metrics (e.g. codebook usage);
-        ``data`` is the validation split. None here; variants override it."""
-        return {}
-
-    def evaluation_statistics(self, data) -> dict:
-        """Model-specific numbers evaluation reports on ``data`` (lists allowed): ``epoch_statistics``
-        here; a VQ-VAE adds its code counts."""
-        return self.epoch_statistics(data)
-
     def training_stages(self, data, seed: int) -> list:
         """Stages to run after training on the best weights (see ``vaekit.training.stages``), e.g. a
         VQ-VAE's code prior; ``data.train`` and ``data.val`` are the splits (prepared when first read).

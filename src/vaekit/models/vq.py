@@ -40,7 +40,6 @@ import math
 import torch
 from torch import nn
 
-from ..data.array import batches
 from ..config.section import Section, part
 from ..errors import UserError
 from ..nn.modes import eval_mode
@@ -156,8 +155,8 @@ def conv_layout(trunk: Section, data_shape, latent_dim: int, params: int, positi
 
 
 class VQVAE(LatentVariableModel):
-    """A ``LatentVariableModel`` with a VQ head, no prior until one is fitted (``fit_code_prior``, or
-    at the end of training: ``training_stages``), and codebook health as its epoch statistics.
+    """A ``LatentVariableModel`` with a VQ head and no prior until one is fitted (``fit_code_prior``, or
+    at the end of training: ``training_stages``); its codebook health is ``vaekit.evaluation.codebook``'s.
     z: (B, positions * latent_dim)."""
 
     def __init__(self, encoder, head: VQHead, decoder, likelihood, data_shape, positions: int, code_prior: Section):
@@ -193,16 +192,6 @@ class VQVAE(LatentVariableModel):
         position together; no state changes."""
         with eval_mode(self):
             return self.encode(x).codes
-
-    def epoch_statistics(self, data) -> dict[str, float]:
-        """Codebook health over ``data``: for each codebook, usage (share of its codes chosen at least
-        once), perplexity and dead codes (never chosen); see ``health``."""
-        return health(code_counts(self, data))
-
-    def evaluation_statistics(self, data) -> dict:
-        """``epoch_statistics`` and code_counts: for each codebook, how often each code is chosen (lists)."""
-        counts = code_counts(self, data)
-        return {**health(counts), "code_counts": counts.tolist()}
 
     def new_prior(self) -> CodePrior:
         vectors = self.quantizer.code_vectors().detach()  # (S, K, D)
@@ -246,39 +235,3 @@ def build_vqvae(data_shape: tuple[int, ...], *, latent_dim: int = 16, trunk: Tru
     encoder, project, decoder, positions = layout(trunk, tuple(data_shape), latent_dim, built_likelihood.params,
                                                   code_positions)
     return VQVAE(encoder, VQHead(project, built), decoder, built_likelihood, data_shape, positions, code_prior)
-
-
-# --- statistics -----------------------------------------------------------------------------------
-
-
-@torch.no_grad()
-def code_counts(model: VQVAE, data, batch_size: int = 1024) -> torch.Tensor:
-    """(S, K) int64 CPU: how often each code of each of the S codebooks is chosen over every position
-    of every example of ``data``."""
-    parameter = next(model.parameters())
-    stages, size = model.quantizer.stages, model.quantizer.size
-    offsets = torch.arange(stages, device=parameter.device) * size  # stage s counts in [s K, (s + 1) K)
-    counts = torch.zeros(stages * size, dtype=torch.long, device=parameter.device)
-    for x in batches(data, batch_size, parameter):
-        codes = model.codes(x).view(len(x), -1, stages) + offsets  # (B, P, S)
-        counts += torch.bincount(codes.flatten(), minlength=len(counts))
-    return counts.view(stages, size).cpu()
-
-
-def health(counts: torch.Tensor) -> dict[str, float]:
-    """Per codebook of ``counts`` (S, K): usage, the share of codes chosen at least once; perplexity
-    (``perplexity``); dead, the number of codes never chosen. Keys codebook_usage, ... for one
-    codebook, codebook1_usage, codebook2_usage, ... for stages."""
-    result = {}
-    for stage, row in enumerate(counts):
-        prefix = "codebook" if len(counts) == 1 else f"codebook{stage + 1}"
-        used = int((row > 0).sum())
-        result.update({f"{prefix}_usage": used / len(row), f"{prefix}_perplexity": perplexity(row),
-                       f"{prefix}_dead": len(row) - used})
-    return result
-
-
-def perplexity(counts: torch.Tensor) -> float:
-    """exp of the entropy (nats) of the code histogram ``counts`` (K,): from 1 (one code) to K (uniform)."""
-    p = counts.double() / counts.sum()
-    return math.exp(float(-torch.special.xlogy(p, p).sum()))

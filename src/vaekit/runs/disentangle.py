@@ -14,18 +14,17 @@ from ..data import load_data
 from ..data.array import ArrayData
 from ..data.binarize import binarize_once, resolve_mode
 from ..errors import UserError
-from ..evaluation.disentanglement import Representation, disentanglement_metrics, mutual_information_matrix
-from ..evaluation.disentanglement.sampled import factor_sampler
+from ..evaluation.disentanglement.information import mutual_information_matrix
+from ..evaluation.disentanglement.sampled import Representation, factor_sampler
+from ..evaluation.disentanglement.suite import disentanglement_metrics
+from ..evaluation.metrics import metrics
+from ..figures.names import DISENTANGLEMENT_FIGURES, figure_file
 from ..figures.disentanglement import factor_scatter, factor_traversal, information_heatmap
 from ..latent.encode import decode_mean
 from ..rundir import RunDir
 from ..training.checkpoint import load_model
 from .prepared import binarize_seed, resolve_device, resolve_likelihood
 
-SCORES = ("beta_vae_score", "factor_vae_score", "mig", "sap", "dci_disentanglement", "dci_completeness",
-          "dci_informativeness_train", "dci_informativeness_test", "modularity", "explicitness_train",
-          "explicitness_test", "gaussian_total_correlation_nats", "factor_vae_active_dims")
-FIGURES = (RunDir.FIGURES.MUTUAL_INFORMATION, RunDir.FIGURES.FACTOR_TRAVERSAL, RunDir.FIGURES.FACTOR_SCATTER)
 SCATTER_POINTS, STEPS = 2000, 9
 
 
@@ -70,13 +69,15 @@ def disentangle_run(run_dir: str | Path, data_spec=None, fast: bool = False, see
 def evaluation_scores(model, data: ArrayData, seed: int = 0) -> dict:
     """The scores of ``disentanglement_metrics`` with its fast sizes on ``data`` (an evaluation split
     with factors: its rows are picked by shared value), for ``vaekit eval``; keys as there, plus
-    disentanglement_settings ('fast') and disentanglement_seconds. When the split cannot serve the
-    metrics (a value with fewer rows than a batch), the reason as disentanglement_left_out."""
+    disentanglement_settings ('fast') and disentanglement_seconds. The keys are those of the registered
+    disentanglement metrics (``vaekit.evaluation.metrics``); the matrices stay in disentanglement.json.
+    When the split cannot serve the metrics (a value with fewer rows than a batch), the reason as
+    disentanglement_left_out."""
     try:
         results = disentanglement_metrics(model, data, seed, fast=True, n_jobs=os.cpu_count() or 1)
     except UserError as exc:
         return {"disentanglement_left_out": str(exc)}
-    scores = {key: results[key] for key in SCORES if key in results}
+    scores = {key: results[key] for metric in metrics("disentanglement") for key in metric.keys(results)}
     return {**scores, "disentanglement_settings": "fast", "disentanglement_seconds": results["seconds"]["total"]}
 
 
@@ -97,13 +98,13 @@ def draw_figures(folder: Path, model, data: ArrayData, seed: int = 0, informatio
     info = data.factor_info
     best = information.argmax(0)  # (K,): each factor's most informative dimension
     labels = [f"{name}: z{d}" for name, d in zip(info.names, best)]
-    information_heatmap(information, info.names, folder / FIGURES[0])
+    information_heatmap(information, info.names, folder / figure_file("mutual_information"))
     low, high = np.quantile(codes, 0.02, axis=0), np.quantile(codes, 0.98, axis=0)  # (D,)
     z = torch.from_numpy(np.median(codes, 0)).float().repeat(len(best), STEPS, 1)  # (K, steps, D)
     for k, d in enumerate(best):
         z[k, :, d] = torch.linspace(float(low[d]), float(high[d]), STEPS)
-    factor_traversal(decode_mean(model, z).cpu(), labels, folder / FIGURES[1],
+    factor_traversal(decode_mean(model, z).cpu(), labels, folder / figure_file("factor_traversal"),
                      "each row sweeps the factor's most informative dimension over its 2-98% range")
     values = [np.asarray(info.values[k])[factors[:, k]] for k in range(len(info.names))]
-    factor_scatter(values, [codes[:, d] for d in best], labels, folder / FIGURES[2])
-    return [str(folder / name) for name in FIGURES]
+    factor_scatter(values, [codes[:, d] for d in best], labels, folder / figure_file("factor_scatter"))
+    return [str(folder / figure_file(name)) for name in DISENTANGLEMENT_FIGURES]

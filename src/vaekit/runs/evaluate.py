@@ -10,6 +10,7 @@ import torch
 from ..data.array import ArrayData
 from ..data.binarize import binarize_once, is_binary
 from ..errors import UserError
+from ..evaluation.codebook import codebook_evaluation
 from ..evaluation.conditional import conditional_sample_accuracy
 from ..evaluation.diagnostics import latent_diagnostics
 from ..evaluation.likelihood import evaluate
@@ -35,8 +36,9 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
     - from ``vaekit.evaluation.diagnostics.latent_diagnostics``: active_units, active_unit_threshold,
       posterior_mean_variance (D floats), kl_per_dim_nats (D floats; models with a prior),
       reconstruction_mse, psnr_db (images).
-    - the model's ``evaluation_statistics`` on the same split (a VQ-VAE: per codebook the usage, the share
-      of codes used, the perplexity and the dead codes, and code_counts, the histogram; none for a VAE).
+    - from ``vaekit.evaluation.codebook.codebook_evaluation`` on the same split (a VQ-VAE: per codebook the
+      usage, the share of codes used, the perplexity and the dead codes, and code_counts, the histogram;
+      none for a VAE).
     - from ``vaekit.evaluation.probe.linear_probe``, when both splits have labels: probe_accuracy,
       raw_probe_accuracy, chance_accuracy, probe_train_examples, probe_test_examples.
     - for a conditional model, from ``vaekit.evaluation.conditional.conditional_sample_accuracy``:
@@ -47,6 +49,8 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
       full counts).
     - data, split, binarize (``opened.describe()``); seconds: the whole evaluation's wall time.
 
+    Each metric's key, label and format are registered in ``vaekit.evaluation.metrics.METRICS``.
+
     ``sharded``: called on every process of a torch.distributed group, which share the likelihood's
     batches (one random stream per batch, the same numbers whatever the number of processes); the
     other numbers are computed by every process alike.
@@ -56,7 +60,7 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
     results = evaluate(opened.model, opened.data, k=k, seed=seed, sharded=sharded)
     results["likelihood_seconds"] = results.pop("seconds")
     results.update(latent_diagnostics(opened.model, opened.data, seed=seed))
-    results.update(opened.model.evaluation_statistics(opened.data))  # the model's own numbers (a VQ-VAE: codebook health)
+    results.update(codebook_evaluation(opened.model, opened.data))  # a VQ-VAE: codebook health; nothing otherwise
     if opened.train is not None:
         results.update(linear_probe(opened.model, probe_training_data(opened), opened.data, seed=seed) or {})
     if opened.model.classes and opened.model.prior is not None and opened.train is not None:  # do samples show their class?

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..evaluation.metrics import METRICS, formatted_results, labelled_rows
 from ..figures.codes import code_use_histogram
 from ..figures.latent import kl_bar_chart
 from ..figures.latent_outputs import (
@@ -15,6 +16,7 @@ from ..figures.latent_outputs import (
     latent_map_outputs,
     traversal_outputs,
 )
+from ..figures.names import figure_file
 from ..figures.report import SECTIONS, ReportContext, write_html
 from ..rundir import RunDir
 from ..seeding import seeded
@@ -37,30 +39,43 @@ def evaluation_results(run_dir: Path, evaluated, k: int) -> dict:
 def make_figures(run_dir: Path, evaluated, results: dict) -> None:
     """The latent-space figures the report shows, in RUN_DIR/report/ (each with its .npz)."""
     run = RunDir(run_dir)
-    folder, names = run.report_folder, run.FIGURES
+    folder = run.report_folder
     folder.mkdir(exist_ok=True)
     data, latent_dim = evaluated.data, evaluated.config.model.latent_dim
     first = data.inputs(slice(0, 2)).cpu()
     labels = example_labels(evaluated, slice(0, 2))  # a conditional model's: None otherwise
     if len(first) == 2:
-        interpolation_outputs(evaluated.model, first[0], first[1], 10, ["linear", "slerp"], folder / names.INTERPOLATION,
+        interpolation_outputs(evaluated.model, first[0], first[1], 10, ["linear", "slerp"],
+                              folder / figure_file("interpolation"),
                               "evaluation examples 0 to 1", labels)
     top = min(latent_dim, 8) if evaluated.model.prior is not None else None  # no KL to rank an autoencoder's dims by
-    traversal_outputs(evaluated, first[0], top, 3.0, 9, folder / names.TRAVERSAL, "example 0",
+    traversal_outputs(evaluated, first[0], top, 3.0, 9, folder / figure_file("traversal"), "example 0",
                       None if labels is None else labels[:1])
     if evaluated.model.classes and evaluated.model.prior is not None:
         with seeded(0, "cpu"):
-            class_sample_outputs(evaluated.model, 8, 1.0, folder / names.CLASS_SAMPLES, "samples per class",
+            class_sample_outputs(evaluated.model, 8, 1.0, folder / figure_file("class_samples"), "samples per class",
                                  class_names(run_dir))
     if latent_dim >= 2:
-        latent_map_outputs(evaluated, folder / names.LATENT_MAP)
+        latent_map_outputs(evaluated, folder / figure_file("latent_map"))
     if "code_counts" in results:  # a VQ-VAE's codebooks
-        code_use_histogram(results["code_counts"], folder / names.CODE_USE)
+        perplexities = [results[key] for key in METRICS.get("codebook_perplexity").keys(results)]  # (S,)
+        code_use_histogram(results["code_counts"], perplexities, folder / figure_file("code_use"))
     if getattr(data, "factors", None) is not None:
         draw_figures(folder, evaluated.model, data)  # the disentanglement section's figures
     if "kl_per_dim_nats" in results:
         kl_bar_chart(results["kl_per_dim_nats"], results["posterior_mean_variance"],
-                     results["active_unit_threshold"], folder / names.KL_PER_DIMENSION)
+                     results["active_unit_threshold"], folder / figure_file("kl_per_dimension"))
+
+
+def report_rows(results: dict) -> dict[str, list[tuple[str, str]]]:
+    """The report's tables from the metric registry: 'summary' (headline metrics by label),
+    'evaluation' (every scalar of eval.json by its key), and per section the rows its metrics show."""
+    rows = {"summary": labelled_rows(results, headline=True),
+            "evaluation": [(key, value) for key, value in formatted_results(results)
+                           if not isinstance(results[key], list)]}
+    for section in ("probe", "disentanglement"):
+        rows[section] = labelled_rows(results, section)
+    return rows
 
 
 def write_report(run_dir: str | Path, k: int = 0, device: str = "auto", evaluated=None) -> Path:
@@ -75,5 +90,5 @@ def write_report(run_dir: str | Path, k: int = 0, device: str = "auto", evaluate
     evaluated = evaluated or open_run(run_dir, device)
     results = evaluation_results(run_dir, evaluated, k)
     make_figures(run_dir, evaluated, results)
-    context = ReportContext(run_dir, evaluated, results, run.read_metrics())
+    context = ReportContext(run_dir, evaluated, results, run.read_metrics(), report_rows(results))
     return write_html(run.report, f"vaekit run {run_dir.name}", context, SECTIONS)

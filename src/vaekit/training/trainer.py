@@ -28,7 +28,8 @@ import torch
 
 from ..data.batch import Batch
 from ..errors import UserError
-from ..evaluation.likelihood import keep_freed_memory, mean_terms
+from ..evaluation.codebook import codebook_statistics
+from ..evaluation.likelihood import mean_terms
 from ..nn.modes import eval_mode
 from ..nn.precision import autocast
 from ..objectives import Output
@@ -179,7 +180,6 @@ class Trainer:
         self.prepare_compile(batches)
         if isinstance(self.objective, NeedsDataSize):  # an objective that needs the training set size (beta-TCVAE)
             self.objective.prepare(training_examples(batches))
-        keep_freed_memory()  # freed activations stay in the heap (see vaekit.evaluation.likelihood)
         while self.state.epoch < self.config.epochs and not self.state.stopped_early:
             row = self.train_epoch(batches, on_step)
             improved = self.validate(row, val_data)
@@ -255,7 +255,7 @@ class Trainer:
             return True
         terms = self.validation_terms(val_data)
         row.update({f"val_{k}": v for k, v in terms.items()})
-        row.update(self.model.epoch_statistics(val_data))
+        row.update(codebook_statistics(self.model, val_data))  # a VQ-VAE: codebook health; nothing otherwise
         score = terms["elbo"] if "elbo" in terms else terms["log_px_z"]  # the AE has no ELBO
         if score > self.state.best_val_score:
             self.state.best_val_score, self.state.best_epoch = score, self.state.epoch + 1

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import UserError
+from ..metrics import Metric, register_metric
+from .sample import FactorSample
 
 NUM_BINS = 20
 
@@ -69,12 +71,23 @@ def mig(codes, factors, num_bins: int = NUM_BINS) -> float:
 
     For each factor k: the gap between the largest and second-largest mutual information of k with
     any one code dimension (codes binned into ``num_bins`` = 20 histogram bins), divided by the
-    factor's discrete entropy H(k); averaged over factors. In [0, 1]; needs D >= 2.
+    factor's discrete entropy H(k); averaged over factors. In [0, 1]. Needs D >= 2 code dimensions:
+    with one there is no second-largest information, and disentanglement_lib fails there (an index
+    error), so this is a UserError, and the suite leaves MIG out for one-dimensional codes.
     """
     codes, factors = as_codes_and_factors(codes, factors, need_dims=2)
     information = discrete_mutual_information(histogram_discretize(codes, num_bins), factors)  # (D, K)
+    return mig_from_information(information, discrete_entropy(factors))
+
+
+def mig_from_information(information: np.ndarray, entropy: np.ndarray) -> float:
+    """MIG from a (D, K) mutual-information matrix (nats, D >= 2) and the factors' entropies (K,) nats:
+    the mean over factors of (largest - second-largest information) / entropy."""
+    if information.shape[0] < 2:
+        raise UserError(f"MIG needs at least 2 code dimensions (the gap between the two most informative), "
+                        f"got {information.shape[0]}")
     top = np.sort(information, axis=0)[::-1]  # (D, K), largest first
-    return float(np.mean((top[0] - top[1]) / discrete_entropy(factors)))
+    return float(np.mean((top[0] - top[1]) / entropy))
 
 
 def modularity_from_information(information: np.ndarray) -> float:
@@ -112,3 +125,33 @@ def gaussian_total_correlation(codes) -> float:
     if sign <= 0:
         raise UserError("the codes' covariance is singular (a constant or repeated dimension); drop such dimensions")
     return float(0.5 * (np.sum(np.log(np.diag(covariance))) - log_det))
+
+
+# --- registered: computed by the suite from its shared (D, K) information matrix ------------------
+
+
+def mig_of(sample: FactorSample) -> dict:
+    """MIG of the sample; none for one-dimensional codes (see ``mig``)."""
+    if sample.dims < 2:
+        return {}
+    return {"mig": mig_from_information(sample.information, discrete_entropy(sample.factors))}
+
+
+def modularity_of(sample: FactorSample) -> dict:
+    """Modularity of the sample; none for a single factor (see ``modularity``)."""
+    if sample.factors.shape[1] < 2:
+        return {}
+    return {"modularity": modularity_from_information(sample.information)}
+
+
+def total_correlation_of(sample: FactorSample) -> dict:
+    """The Gaussian total correlation of the codes; none for one-dimensional codes (nothing to correlate)."""
+    if sample.dims < 2:
+        return {}
+    return {"gaussian_total_correlation_nats": gaussian_total_correlation(sample.codes)}
+
+
+register_metric(Metric("mig", "MIG", "disentanglement", order="higher_is_better", compute=mig_of))
+register_metric(Metric("modularity", "modularity", "disentanglement", order="higher_is_better", compute=modularity_of))
+register_metric(Metric("gaussian_total_correlation_nats", "Gaussian total correlation, nats", "disentanglement",
+                       unit="nats", order="lower_is_better", compute=total_correlation_of, step="total_correlation"))

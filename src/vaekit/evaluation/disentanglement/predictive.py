@@ -14,7 +14,9 @@ import numpy as np
 from scipy.stats import entropy
 
 from ...errors import UserError
+from ..metrics import Metric, register_metric
 from .information import as_codes_and_factors
+from .sample import FactorSample
 
 SAP_C = 0.01  # LinearSVC's C for discrete factors
 
@@ -152,3 +154,39 @@ def explicitness(codes, factors, codes_test, factors_test, seed: int = 0) -> dic
             classifier = logistic_regression(seed).fit(train_x, factors[:, k])
             scores.append((roc_auc(classifier, train_x, factors[:, k]), roc_auc(classifier, test_x, factors_test[:, k])))
     return {"train": float(np.mean([s[0] for s in scores])), "test": float(np.mean([s[1] for s in scores]))}
+
+
+# --- registered: computed by the suite on its training and test draws ------------------------------
+
+
+def held_out(sample: FactorSample) -> tuple:
+    return sample.codes, sample.factors, sample.codes_test, sample.factors_test
+
+
+def sap_of(sample: FactorSample) -> dict:
+    """SAP of the sample; none for one-dimensional codes (see ``sap``)."""
+    return {"sap": sap(*held_out(sample))} if sample.dims > 1 else {}
+
+
+def dci_of(sample: FactorSample) -> dict:
+    """The four DCI scores, and the (D, K) importance matrix as dci_importance (disentanglement.json only)."""
+    scores = dci(*held_out(sample), sample.seed, sample.n_jobs)
+    return {f"dci_{key}": value for key, value in scores.items()}
+
+
+def explicitness_of(sample: FactorSample) -> dict:
+    scores = explicitness(*held_out(sample), sample.seed)
+    return {"explicitness_train": scores["train"], "explicitness_test": scores["test"]}
+
+
+BETTER = "higher_is_better"
+register_metric(Metric("sap", "SAP", "disentanglement", order=BETTER, compute=sap_of))
+register_metric(Metric("dci_disentanglement", "DCI disentanglement", "disentanglement", order=BETTER, compute=dci_of,
+                       step="dci"))
+register_metric(Metric("dci_completeness", "DCI completeness", "disentanglement", order=BETTER))
+register_metric(Metric("dci_informativeness_train", "DCI informativeness (train)", "disentanglement", order=BETTER,
+                       table=False))
+register_metric(Metric("dci_informativeness_test", "DCI informativeness (test)", "disentanglement", order=BETTER))
+register_metric(Metric("explicitness_train", "explicitness (train)", "disentanglement", order=BETTER, table=False,
+                       compute=explicitness_of, step="explicitness"))
+register_metric(Metric("explicitness_test", "explicitness (test)", "disentanglement", order=BETTER))

@@ -20,7 +20,9 @@ from ...data.factors import FactorSampler
 from ...errors import UserError
 from ...latent.encode import ENCODE_BATCH, first_parameter
 from ...nn.modes import eval_mode
+from ..metrics import Metric, register_metric
 from .predictive import logistic_regression
+from .sample import FactorSample
 
 BATCH_SIZE = 64
 NUM_TRAIN, NUM_EVAL, NUM_VARIANCE_ESTIMATE = 10000, 5000, 10000
@@ -172,3 +174,29 @@ def factor_vae_score(encoder, data: ArrayData, seed: int = 0, batch_size: int = 
     return {"train_accuracy": float(train_votes[classifier, dims].sum() / train_votes.sum()),
             "eval_accuracy": float(eval_votes[classifier, dims].sum() / eval_votes.sum()),
             "num_active_dims": int(active.sum())}
+
+
+# --- registered: computed by the suite, drawing their own batches through its Representation -------
+
+
+def beta_vae_of(sample: FactorSample) -> dict:
+    scores = beta_vae_score(sample.represent, sample.data, sample.seed, **sample.settings["beta_vae"])
+    return {"beta_vae_score": scores["eval_accuracy"], "beta_vae_train_accuracy": scores["train_accuracy"]}
+
+
+def factor_vae_of(sample: FactorSample) -> dict:
+    scores = factor_vae_score(sample.represent, sample.data, sample.seed, **sample.settings["factor_vae"])
+    return {"factor_vae_score": scores["eval_accuracy"], "factor_vae_train_accuracy": scores["train_accuracy"],
+            "factor_vae_active_dims": scores["num_active_dims"]}
+
+
+BETTER = "higher_is_better"
+register_metric(Metric("beta_vae_score", "BetaVAE score", "disentanglement", order=BETTER, compute=beta_vae_of,
+                       step="beta_vae"))
+register_metric(Metric("beta_vae_train_accuracy", "BetaVAE score (train)", "disentanglement", order=BETTER,
+                       table=False))
+register_metric(Metric("factor_vae_score", "FactorVAE score", "disentanglement", order=BETTER, compute=factor_vae_of,
+                       step="factor_vae"))
+register_metric(Metric("factor_vae_train_accuracy", "FactorVAE score (train)", "disentanglement", order=BETTER,
+                       table=False))
+register_metric(Metric("factor_vae_active_dims", "FactorVAE active dimensions", "disentanglement", table=False))

@@ -15,16 +15,11 @@ import numpy as np
 import torch
 
 from ...data.array import ArrayData
-from .information import (
-    NUM_BINS,
-    discrete_entropy,
-    discrete_mutual_information,
-    gaussian_total_correlation,
-    histogram_discretize,
-    modularity_from_information,
-)
-from .predictive import SAP_C, dci, explicitness, sap
-from .sampled import BATCH_SIZE, PRUNE_THRESHOLD, as_representation, beta_vae_score, factor_sampler, factor_vae_score
+from ..metrics import metrics
+from .information import NUM_BINS, discrete_mutual_information, histogram_discretize
+from .predictive import SAP_C
+from .sample import FactorSample
+from .sampled import BATCH_SIZE, PRUNE_THRESHOLD, as_representation, factor_sampler
 
 DEFAULTS = {
     "num_train": 10000, "num_test": 5000, "num_bins": NUM_BINS, "sap_C": SAP_C,
@@ -48,11 +43,13 @@ CLASSIFIERS = {
 
 
 def disentanglement_metrics(encoder, data: ArrayData, seed: int = 0, fast: bool = False, n_jobs: int = 1) -> dict:
-    """Every metric of ``vaekit.disentanglement`` for ``encoder`` (a model: its posterior mean; or a
-    function inputs -> codes) on ``data`` (an ``ArrayData`` with factors), as one JSON-ready dict:
-    the scores, the (D, K) mutual information and DCI importance matrices, the factors, the
-    settings (``DEFAULTS`` or ``FAST``), the sample counts, the seed, and the wall-clock seconds and
-    this process's CPU seconds per metric.
+    """Every registered disentanglement metric (``vaekit.evaluation.metrics``, section
+    'disentanglement'; with ``fast`` those of cost class 'fast' only) for ``encoder`` (a model: its
+    posterior mean; or a function inputs -> codes) on ``data`` (an ``ArrayData`` with factors), as one
+    JSON-ready dict: the scores, the (D, K) mutual information and DCI importance matrices, the
+    factors, the settings (``DEFAULTS`` or ``FAST``), the sample counts, the seed, and the wall-clock
+    seconds and this process's CPU seconds per metric. A metric the sample cannot serve (MIG, SAP and the total
+    correlation with one code dimension, modularity with one factor) is left out.
     ``n_jobs`` processes fit DCI's per-factor classifiers (the same numbers)."""
     settings = FAST if fast else DEFAULTS
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -64,7 +61,6 @@ def disentanglement_metrics(encoder, data: ArrayData, seed: int = 0, fast: bool 
     factors, factors_test = sampler.factors_of(train_rows), sampler.factors_of(test_rows)
     seconds = {"encode_train_test": time.perf_counter() - started}
     cpu_seconds = {"encode_train_test": time.process_time() - cpu_started}
-    results: dict = {}
 
     def timed(name, compute):
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -75,24 +71,14 @@ def disentanglement_metrics(encoder, data: ArrayData, seed: int = 0, fast: bool 
 
     information = timed("mutual_information", lambda: discrete_mutual_information(
         histogram_discretize(codes, settings["num_bins"]), factors))  # (D, K)
-    top = np.sort(information, axis=0)[::-1]
-    results["mig"] = float(np.mean((top[0] - top[1]) / discrete_entropy(factors))) if len(top) > 1 else 0.0
-    results["modularity"] = modularity_from_information(information) if factors.shape[1] > 1 else 0.0
-    results["gaussian_total_correlation_nats"] = timed("total_correlation", lambda: gaussian_total_correlation(codes))
-    if codes.shape[1] > 1:
-        results["sap"] = timed("sap", lambda: sap(codes, factors, codes_test, factors_test))
-    dci_scores = timed("dci", lambda: dci(codes, factors, codes_test, factors_test, seed, n_jobs))
-    results.update({f"dci_{key}": value for key, value in dci_scores.items() if key != "importance"})
-    scores = timed("explicitness", lambda: explicitness(codes, factors, codes_test, factors_test, seed))
-    results.update({"explicitness_train": scores["train"], "explicitness_test": scores["test"]})
-    beta = timed("beta_vae", lambda: beta_vae_score(represent, data, seed, **settings["beta_vae"]))
-    results.update({"beta_vae_score": beta["eval_accuracy"], "beta_vae_train_accuracy": beta["train_accuracy"]})
-    factor = timed("factor_vae", lambda: factor_vae_score(represent, data, seed, **settings["factor_vae"]))
-    results.update({"factor_vae_score": factor["eval_accuracy"], "factor_vae_train_accuracy": factor["train_accuracy"],
-                    "factor_vae_active_dims": factor["num_active_dims"]})
+    sample = FactorSample(codes, factors, codes_test, factors_test, information, represent, data, settings, seed, n_jobs)
+    results: dict = {}
+    for metric in metrics("disentanglement", ("fast",) if fast else ("fast", "default")):
+        if metric.compute is not None:
+            results.update(timed(metric.step or metric.name, lambda: metric.compute(sample)))
     seconds["total"], cpu_seconds["total"] = time.perf_counter() - started, time.process_time() - cpu_started
     representation = "posterior mean" if isinstance(encoder, torch.nn.Module) else "codes of the given encoder"
-    return {**results, "mutual_information_nats": information.tolist(), "dci_importance": dci_scores["importance"],
+    return {**results, "mutual_information_nats": information.tolist(),
             **data.factor_info.describe(), "representation": representation, "seed": seed, "fast": fast, "settings": settings, "classifiers": CLASSIFIERS,
             "samples": {"encoded_examples": represent.encoded, "data_examples": len(data), "data": data.name},
             "seconds": seconds, "cpu_seconds": cpu_seconds}
