@@ -22,7 +22,7 @@ def code_counts(model: VQVAE, data, batch_size: int = 1024) -> torch.Tensor:
     """(S, K) int64 CPU: how often each code of each of the S codebooks is chosen over every position
     of every example of ``data``."""
     parameter = next(model.parameters())
-    stages, size = model.quantiser.stages, model.quantiser.size
+    stages, size = model.quantizer.stages, model.quantizer.size
     offsets = torch.arange(stages, device=parameter.device) * size  # stage s counts in [s K, (s + 1) K)
     counts = torch.zeros(stages * size, dtype=torch.long, device=parameter.device)
     for x in batches(data, batch_size, parameter):
