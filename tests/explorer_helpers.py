@@ -20,7 +20,7 @@ from vaekit.runs.open import load_units, open_run
 
 def train_run(out: Path, data: str = "digits", epochs: int = 1, data_settings: dict | None = None, **model) -> Path:
     """A tiny run (MLP 16 wide unless ``model`` says otherwise) trained on ``data``; no report."""
-    settings = {"hidden": [16], "latent_dim": 3, **model}
+    settings = {"latent_dim": 3, **model, "trunk": {"hidden": [16]} if model.get("trunk") != "conv" else "conv"}
     config = vaekit.Config().replace(model=settings, data=data_settings or {},
                                      train={"epochs": epochs, "batch_size": 64, "device": "cpu", "report": False})
     vaekit.train(config, data=data, out=out)

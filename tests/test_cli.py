@@ -92,13 +92,13 @@ def test_idx_folder_trains_evaluates_samples_and_reconstructs(idx_folder, tmp_pa
     "arguments, message",
     [
         (["train", "--data", "no-such-data"], r"not a known data name; known names: .*digits"),
-        (["train", "--set", "model.bogus=1"], r"unknown key 'bogus'; known keys: .*latent_dim"),
+        (["train", "--set", "model.bogus=1"], r"model: unknown key 'bogus' \(= 1\) for model 'vae'; known keys: .*latent_dim"),
         (["train", "--set", "train.epochs=many"], r"train.epochs must be int"),
         (["train", "--config", "missing.yaml"], r"missing.yaml: config file not found"),
         (["train", "--model", "gan"], r"unknown model 'gan'; known: ae, .*vae"),
         (["train", "--likelihood", "poisson"], r"unknown likelihood 'poisson'; known: .*bernoulli"),
         (["train", "--set", "data.binarize=none"], r"outside the support of likelihood 'bernoulli'"),
-        (["train", "--model", "ae", "--beta", "4"], r"reconstruction' has no KL term"),
+        (["train", "--model", "ae", "--beta", "4"], r"objective: unknown key 'beta' \(= 4.0\) for objective 'reconstruction'; known keys: name$"),
         (["eval", "no-such-run"], r"no-such-run: no model.safetensors here"),
     ],
 )

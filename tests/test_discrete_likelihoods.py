@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from vaekit import ModelConfig, UserError
+from vaekit import UserError
 from vaekit.cli import main
 from vaekit.data.array import from_arrays
 from vaekit.models.discrete import Categorical256, DiscretizedLogistic
@@ -39,7 +39,7 @@ def logistic_cdf(t: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> tor
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("mixtures", [1, 3])
 def test_discretized_logistic_sums_to_one_and_equals_the_direct_formula(seed, mixtures):
-    likelihood = DiscretizedLogistic((1, 1, 1), ModelConfig(mixtures=mixtures))
+    likelihood = DiscretizedLogistic((1, 1, 1), mixtures=mixtures)
     decoded = random_decoded(likelihood, seed)
     log_p = all_levels(likelihood, decoded)
     assert abs(float(log_p.exp().sum()) - 1) < 1e-12
@@ -77,11 +77,11 @@ def coupled_mass(likelihood, decoded, reds: torch.Tensor) -> torch.Tensor:
 def test_coupled_rgb_logistics_marginalise_to_the_red_mixture():
     """With channel coupling, summing the joint over green and blue leaves red's own mixture:
     sum_k pi_k P_k(red), pi the shared mixture weights (the logits of the three channels added)."""
-    likelihood = DiscretizedLogistic((3, 1, 1), ModelConfig(mixtures=2, channel_coupling=True))
+    likelihood = DiscretizedLogistic((3, 1, 1), mixtures=2, channel_coupling=True)
     decoded = random_decoded(likelihood, 0, 1.0)
     reds = LEVELS[torch.tensor([0, 37, 128, 255])]
     groups = decoded.view(4, 2, 3)  # (logits/loc/log-scale/coeff, K, channel)
-    red_only = DiscretizedLogistic((1, 1, 1), ModelConfig(mixtures=2))
+    red_only = DiscretizedLogistic((1, 1, 1), mixtures=2)
     red_params = torch.stack([groups[0].sum(1), groups[1, :, 0], groups[2, :, 0]]).view(1, 6, 1, 1, 1)
     expected = all_levels(red_only, red_params).exp()[(reds * 255).round().long()]
     torch.testing.assert_close(coupled_mass(likelihood, decoded, reds), expected, rtol=1e-10, atol=1e-13)
@@ -90,7 +90,7 @@ def test_coupled_rgb_logistics_marginalise_to_the_red_mixture():
 @pytest.mark.slow
 def test_coupled_rgb_logistics_sum_to_one_over_all_colours():
     """With channel coupling the pixel's joint over 256^3 colours sums to 1 (summed in chunks of red)."""
-    likelihood = DiscretizedLogistic((3, 1, 1), ModelConfig(mixtures=2, channel_coupling=True))
+    likelihood = DiscretizedLogistic((3, 1, 1), mixtures=2, channel_coupling=True)
     decoded = random_decoded(likelihood, 0, 1.0)
     total = sum(float(coupled_mass(likelihood, decoded, reds).sum()) for reds in LEVELS.split(16))
     assert abs(total - 1) < 1e-9
@@ -98,7 +98,7 @@ def test_coupled_rgb_logistics_sum_to_one_over_all_colours():
 
 def test_coupling_moves_green_with_red():
     """Coefficient alpha > 0: green's distribution shifts up when red is brighter (PixelCNN++'s dependence)."""
-    likelihood = DiscretizedLogistic((3, 1, 1), ModelConfig(mixtures=1, channel_coupling=True))
+    likelihood = DiscretizedLogistic((3, 1, 1), mixtures=1, channel_coupling=True)
     decoded = torch.zeros(1, 4, 3, 1, 1, dtype=torch.float64)
     decoded[0, 2] = -3.0  # log-scales: narrow
     decoded[0, 3, 0] = 1.0  # alpha = tanh(1): green's mean moves with red
@@ -117,7 +117,7 @@ def test_coupling_moves_green_with_red():
 def test_log_probabilities_are_finite_at_0_and_255_with_extreme_parameters(name, loc, log_scale):
     shape = (3, 2, 2)
     likelihood = (Categorical256(shape) if name == "categorical256"
-                  else DiscretizedLogistic(shape, ModelConfig(mixtures=2)))
+                  else DiscretizedLogistic(shape, mixtures=2))
     decoded = torch.full((2, likelihood.params, *shape), loc, dtype=torch.float32)
     if name == "discretized_logistic":
         decoded[:, 4:6] = log_scale  # the log-scales of the two components
@@ -130,9 +130,9 @@ def test_log_probabilities_are_finite_at_0_and_255_with_extreme_parameters(name,
     assert torch.isfinite(decoded.grad).all()
 
 
-@pytest.mark.parametrize("config", [ModelConfig(mixtures=3), ModelConfig(mixtures=2, channel_coupling=True)])
+@pytest.mark.parametrize("config", [dict(mixtures=3), dict(mixtures=2, channel_coupling=True)])
 def test_gradients_reach_every_parameter_of_the_discretized_logistic(config):
-    likelihood = DiscretizedLogistic((3, 4, 4), config)
+    likelihood = DiscretizedLogistic((3, 4, 4), **config)
     decoded = (0.5 * torch.randn(5, likelihood.params, 3, 4, 4)).requires_grad_(True)
     x = torch.randint(0, 256, (5, 3, 4, 4)).float() / 255
     likelihood(decoded).log_prob(x).sum().backward()
@@ -144,7 +144,7 @@ def test_gradients_reach_every_parameter_of_the_discretized_logistic(config):
 @pytest.mark.parametrize("name", ["categorical256", "discretized_logistic"])
 def test_mean_is_the_expectation_over_the_levels_and_samples_agree(name):
     likelihood = Categorical256((1, 1, 1)) if name == "categorical256" else DiscretizedLogistic(
-        (1, 1, 1), ModelConfig(mixtures=2))
+        (1, 1, 1), mixtures=2)
     decoded = random_decoded(likelihood, 3, 1.0)
     expected = float((all_levels(likelihood, decoded).exp() * LEVELS).sum())
     dist = likelihood(decoded)
@@ -195,7 +195,7 @@ def test_a_colour_image_folder_is_never_binarised_by_default(tmp_path):
     for i, image in enumerate(colour_bytes(12)):
         Image.fromarray(image.transpose(1, 2, 0)).save(folder / f"{i}.png")
     run = train(data=str(folder), out=tmp_path / "run", epochs=1, device="cpu", latent_dim=2)
-    assert run.config.model.likelihood == "discretized_logistic"
+    assert run.config.model.likelihood.name == "discretized_logistic"
     assert run.data.binarize == "none"
     assert json.loads((tmp_path / "run" / "run.json").read_text())["data"]["binarize"] == "none"
 
@@ -205,7 +205,7 @@ def test_a_colour_image_folder_is_never_binarised_by_default(tmp_path):
     (["--data", "digits", "--likelihood", "discretized_logistic", "--set", "model.channel_coupling=true"],
      "channel_coupling needs RGB images"),
     (["--data", "digits", "--likelihood", "discretized_logistic", "--set", "model.mixtures=0"],
-     "model.mixtures must be at least 1"),
+     "model.likelihood.mixtures must be at least 1"),
 ])
 def test_bad_discrete_settings_exit_2_with_one_line(args, message, tmp_path, capsys):
     assert main(["train", *args, "--epochs", "1", "--out", str(tmp_path / "run")]) == 2

@@ -130,7 +130,7 @@ def test_a_model_without_exemplars_says_how_to_get_them(tmp_path):
 
 def test_more_exemplars_than_training_examples_is_a_user_error():
     model, _ = model_with(components=20)
-    with pytest.raises(UserError, match="prior_components=20 .* 12 examples"):
+    with pytest.raises(UserError, match="prior.components=20 .* 12 examples"):
         model.prior.take_exemplars(lambda: binary(12, 0), torch.Generator().manual_seed(0))
 
 

@@ -12,7 +12,7 @@ from vaekit.data.batch import Batch
 
 
 def seeded_call(objective, model, x, seed=0, **kwargs):
-    """objective(model, x) after seeding, so two calls draw the same z."""
+    """objective(model, Batch(x)) after seeding, so two calls draw the same z."""
     torch.manual_seed(seed)
     return objective(model, Batch(x), **kwargs)
 

@@ -183,7 +183,7 @@ def test_a_restarted_dead_code_restarts_its_moving_averages():
     ("model.codebook_init=random", "model.quantizer.init: 'random' is not one of: uniform, kmeans"),
     ("model.quantizer.gradient=sideways", "model.quantizer.gradient: 'sideways' is not one of: straight_through, rotation"),
     ("model.quantizer=lattice", "model.quantizer.name: unknown quantizer 'lattice'; known: fsq, nearest, residual"),
-    ("model.quantizer.codebook_size=many", "model.quantizer.codebook_size: expected int, got 'many' (str)"),
+    ("model.quantizer.codebook_size=many", "model.quantizer.codebook_size must be int, got 'many' (str)"),
 ])
 def test_bad_quantizer_options_are_one_line_errors(tmp_path, capsys, setting, message):
     extra = ["--set", "model.quantizer.name=fsq"] if "levels" in setting else []

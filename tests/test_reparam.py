@@ -3,6 +3,7 @@
 import torch
 
 from vaekit import ELBO, ModelConfig, Reconstruction, build_model
+from vaekit.data.batch import Batch
 
 
 def small_model(name: str = "vae"):
@@ -37,7 +38,7 @@ def test_sample_gradient_is_one_for_mu_and_half_noise_for_log_var():
 def test_reconstruction_alone_trains_both_mean_and_variance_rows():
     """beta = 0: the loss is log p(x|z) only, which sees mu and sigma only through the sample z."""
     model = small_model()
-    ELBO(beta=0.0)(model, torch.randn(8, 5)).loss.backward()
+    ELBO(beta=0.0)(model, Batch(torch.randn(8, 5))).loss.backward()
     grad = model.head.linear.weight.grad  # rows [0, D): mu; rows [D, 2D): log var
     assert grad[:3].abs().sum(1).min() > 0  # every latent's mean row
     assert grad[3:].abs().sum(1).min() > 0  # every latent's log-variance row
@@ -53,5 +54,5 @@ def test_sample_without_reparameterisation_gives_no_gradient():
 
 def test_autoencoder_point_gradient_reaches_its_head():
     model = small_model("ae")
-    Reconstruction()(model, torch.randn(8, 5)).loss.backward()
+    Reconstruction()(model, Batch(torch.randn(8, 5))).loss.backward()
     assert model.head.linear.weight.grad.abs().sum(1).min() > 0

@@ -33,7 +33,7 @@ def test_a_csv_run_stores_its_scaling_and_returns_rows_in_original_units(table, 
         data={"label_column": "kind", "val_fraction": 0.0},
     )
     run = vaekit.train(config, data=str(path), out=tmp_path / "run")
-    assert run.config.model.likelihood == "gaussian"  # 'auto' picked a Gaussian for real values
+    assert run.config.model.likelihood.name == "gaussian"  # 'auto' picked a Gaussian for real values
     x = run.data.train.inputs()
     assert torch.allclose(x[:, :2].mean(0), torch.zeros(2), atol=1e-4)
     assert torch.allclose(x[:, :2].std(0, unbiased=False), torch.ones(2), atol=1e-4)

@@ -26,11 +26,11 @@ def test_an_unknown_key_of_the_model_lists_the_models_options():
 
 
 @pytest.mark.parametrize("assignment, message", [
-    ("model.latent_dim=abc", "model.latent_dim: expected int, got 'abc' (str)"),
-    ("model.trunk.hidden=[8,wide]", "model.trunk.hidden: expected int, got 'wide' (str)"),
-    ("model.trunk.gated=3", "model.trunk.gated: expected bool, got 3 (int)"),
-    ("objective.beta=true", "objective.beta: expected float, got True (bool)"),
-    ("train.epochs=1.5", "train.epochs: expected int, got 1.5 (float)"),
+    ("model.latent_dim=abc", "model.latent_dim must be int, got 'abc' (str)"),
+    ("model.trunk.hidden=[8,wide]", "model.trunk.hidden must be int, got 'wide' (str)"),
+    ("model.trunk.gated=3", "model.trunk.gated must be bool, got 3 (int)"),
+    ("objective.beta=true", "objective.beta must be float, got True (bool)"),
+    ("train.epochs=1.5", "train.epochs must be int, got 1.5 (float)"),
 ])
 def test_a_wrong_type_names_the_key_the_value_and_the_type(assignment, message):
     with pytest.raises(UserError) as error:

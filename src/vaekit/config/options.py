@@ -133,5 +133,5 @@ def coerce(hint: Any, value: Any, path: str) -> Any:
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, hint) or (hint in (int, float) and isinstance(value, bool)):
-        raise UserError(f"{path}: expected {hint.__name__}, got {value!r} ({type(value).__name__})")
+        raise UserError(f"{path} must be {hint.__name__}, got {value!r} ({type(value).__name__})")
     return value

@@ -11,8 +11,8 @@ ELBO, IWAE and the importance-sampled log p(x) work unchanged, because
 
 p(z2) is the registered prior ``model.prior`` (a VampPrior encodes its pseudo-inputs with q(z2|x), the
 exemplar prior its exemplars).
-The dense layers of the hierarchy (q(z1|x, z2), p(z1|z2)) have ``model.hidden[-1]`` units, gated
-when ``model.gated``. ``encode(x).mean`` (the embedding) is the concatenation of the mean of
+The dense layers of the hierarchy (q(z1|x, z2), p(z1|z2)) have ``model.width`` units (0: the trunk's
+last hidden width, or 256), gated when ``model.trunk.gated``. ``encode(x).mean`` (the embedding) is the concatenation of the mean of
 q(z1|x, z2 = mean of q(z2|x)) and the mean of q(z2|x).
 """
 
