@@ -184,5 +184,5 @@ def build_ae(data_shape: tuple[int, ...], *, latent_dim: int = 16, trunk: Trunk 
 def build_model(model: Mapping, data_shape) -> LatentVariableModel:
     """Build the registered model ``model.name`` for data of shape ``data_shape`` (no batch dim) with
     the options of the section ``model`` (validated here: a UserError names a bad one)."""
-    model = resolve_part(MODELS, model, "model")
+    model = resolve_part(MODELS, model, "model", default=part("vae"))
     return MODELS.get(model.name)(tuple(data_shape), **model.options)
