@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.distributions import Independent, Normal, kl_divergence
 
-from vaekit import ModelConfig, UserError, build_model
+from vaekit import Config, ModelConfig, UserError, build_model
 from vaekit.cli import main
 from vaekit.data.batch import Batch
 from vaekit.evaluation.likelihood import log_likelihood

@@ -111,14 +111,15 @@ def folder_of(module: str) -> str | None:
 
 def upward_imports(edges: dict[str, set[str]]) -> list[str]:
     """Imports against the layering: a folder importing a folder above it (or beside it in the list's order),
-    or a small top-level module (not the face or the command line) importing any folder."""
+    or a small top-level module (not the face or the command line) importing any folder but ``config``, the
+    bottom one (the run folder object, ``rundir``, stores the config)."""
     wrong = []
     for module, targets in edges.items():
         for target in targets:
             here, there = folder_of(module), folder_of(target)
             if there is None or here == there:
                 continue
-            if (here is None and module not in FACES) or (here is not None and LAYERS.index(there) < LAYERS.index(here)):
+            if (here is None and module not in FACES and there != "config") or (here is not None and LAYERS.index(there) < LAYERS.index(here)):
                 wrong.append(f"{module} -> {target}")
     return sorted(wrong)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..config.options import resolve_part
+from ..config.section import part
 from ..errors import UserError
 from ..models.protocols import ChecksObjective
 from .protocols import BindsModel, ChecksModel
@@ -14,7 +15,7 @@ from .registry import OBJECTIVES
 def build_objective(config: Mapping, model) -> object:
     """The registered objective ``config.name`` ('auto': the model's default) with the section's
     options, validated against the objective's signature (a UserError names a bad one)."""
-    section = resolve_part(OBJECTIVES, config, "objective", auto_name=model.default_objective)
+    section = resolve_part(OBJECTIVES, config, "objective", default=part("auto"), auto_name=model.default_objective)
     name = model.default_objective if section.name == "auto" else section.name
     factory = OBJECTIVES.get(name)
     if isinstance(model, ChecksObjective):  # a model that trains with particular objectives only (a VQ-VAE)
