@@ -165,7 +165,7 @@ def evaluate(out: Path, names: list[str], full: bool, tiny: bool = False) -> Non
     sys.path.insert(0, str(ROOT / "src"))
     import torch
 
-    from vaekit import load_model
+    from vaekit import load
     from vaekit.data import load_data
     from vaekit.disentanglement import disentanglement_metrics
     from vaekit.evaluation.likelihood import mean_terms
@@ -175,7 +175,7 @@ def evaluate(out: Path, names: list[str], full: bool, tiny: bool = False) -> Non
     data = load_data("dsprites", None).train
     held = data.subset(torch.from_numpy(np.random.default_rng(1).choice(len(data), 10_000, replace=False)))
     for name, run in trained_runs(out, names):
-        model, _, _ = load_model(run / "model.safetensors")
+        model = load(run)  # the best weights, in eval mode
         started = time.perf_counter()
         metrics = disentanglement_metrics(model, data, seed=0, fast=not full, n_jobs=os.cpu_count() or 1)
         (run / "disentanglement.json").write_text(json.dumps(metrics, indent=1))
@@ -198,7 +198,7 @@ def evaluate_light(out: Path, names: list[str]) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     import torch
 
-    from vaekit import ELBO, load_model
+    from vaekit import ELBO, load
     from vaekit.data.batch import Batch
     from vaekit.disentanglement import mig, modularity, sap
 
@@ -207,7 +207,7 @@ def evaluate_light(out: Path, names: list[str]) -> None:
     train, test = slice(0, LIGHT["num_train"]), slice(LIGHT["num_train"], n)
     for name, run in trained_runs(out, names):
         started = time.perf_counter()
-        model, _, _ = load_model(run / "model.safetensors")
+        model = load(run)  # the best weights, in eval mode
         with torch.no_grad(), torch.random.fork_rng():
             torch.manual_seed(0)
             means = model.encode(x).mean.numpy()  # (n, 10): the representation is the posterior mean
@@ -232,13 +232,13 @@ def evaluate_mig(out: Path, names: list[str]) -> dict:
     sys.path.insert(0, str(ROOT / "src"))
     import torch
 
-    from vaekit import load_model
+    from vaekit import load
     from vaekit.disentanglement import mig, modularity
 
     draws = [rendered_draw(MIG_DRAWS["num_train"], seed) for seed in MIG_DRAWS["seeds"]]
     results = {}
     for name, run in trained_runs(out, names):
-        model, _, _ = load_model(run / "model.safetensors")
+        model = load(run)  # the best weights, in eval mode
         scores = []
         for codes, x in draws:
             with torch.no_grad():

@@ -40,7 +40,7 @@ LAUNCH = {
 def run_system(name: str, args, out: Path) -> dict:
     python = sys.executable
     launch = LAUNCH[name] if name != "plain" else []
-    train = ["train", "--data", str(args.data), "--set", "model.hidden=[512,256]",
+    train = ["train", "--data", str(args.data), "--set", "model.trunk.hidden=[512,256]",
              "--latent-dim", "16", "--batch-size", "128", "--epochs", str(args.epochs), "--set", "data.validation=none",
              "--set", "train.report=false", "--device", args.device, "--out", str(out)]
     command = [python, *launch, "-m", "vaekit", *train]

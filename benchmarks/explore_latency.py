@@ -120,15 +120,14 @@ def main() -> None:
     from vaekit.runs.open import load_units, open_run
 
     run = Path(args.run) if args.run else trained_run(args.epochs)
-    opened = open_run(run, "cpu")
-    explorer = Explorer(opened.model, opened.data, opened.split, load_units(run), run.name, opened.config.model.name)
+    evaluated = open_run(run, "cpu")
+    explorer = Explorer(evaluated.model, evaluated.data, evaluated.split, load_units(run), run.name, evaluated.config.model.name)
     generator = random.Random(args.seed)
     decode_times(explorer, 20, generator)  # warm-up
     where = run.resolve()
     where = where.relative_to(common.ROOT) if where.is_relative_to(common.ROOT) else where
-    result = {"machine": common.machine(), "args": vars(args), "run": str(where), "data": opened.data.name,
-              "examples": len(opened.data), "model": f"{opened.config.model.name} {list(opened.config.model.hidden)} "
-                                                     f"latent {opened.config.model.latent_dim}",
+    result = {"machine": common.machine(), "args": vars(args), "run": str(where), "data": evaluated.data.name,
+              "examples": len(evaluated.data), "model": model_summary(evaluated.config.model),
               "decode_ms": percentiles(decode_times(explorer, args.decodes, generator))}
     server = ExplorerServer(explorer, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -151,5 +150,11 @@ def main() -> None:
     print(f"wrote {path}")
 
 
+def model_summary(model) -> str:
+    """'NAME [hidden widths] latent D' of a config's model section (the trunk's widths; [] for a trunk without)."""
+    return f"{model.name} {list(model.trunk.get('hidden', ()))} latent {model.latent_dim}"
+
+
 if __name__ == "__main__":
     main()
+

@@ -186,7 +186,7 @@ def test_resume_with_the_objectives_own_state_is_bit_identical(tmp_path, small_c
     "arguments, message",
     [
         (["--objective", "beta_tcvae", "--set", "objective.tc_estimator=exact"], r"tc_estimator 'exact' is not one of: mss, mws"),
-        (["--objective", "beta_tcvae", "--prior", "mog"], r"'beta_tcvae' splits the KL per latent dimension .* model.prior=normal"),
+        (["--objective", "beta_tcvae", "--prior", "mog"], r"'beta_tcvae' splits the KL per latent dimension .* model.prior.name=normal"),
         (["--objective", "beta_tcvae", "--set", "objective.alpha=-1"], r"objective.alpha must be >= 0"),
         (["--objective", "factorvae", "--model", "ae"], r"'factorvae' needs the diagonal Gaussian posterior"),
         (["--objective", "factorvae", "--set", "objective.discriminator_layers=0"], r"discriminator_layers must be at least 1"),

@@ -11,7 +11,7 @@ import logging
 import platform
 import sys
 
-from .commands.registry import COMMANDS
+from .commands.registry import COMMANDS, description_of
 from .errors import UserError
 
 EXIT_USER_ERROR = 2
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     names = [n for n in ORDER if n in COMMANDS] + [n for n in COMMANDS.names() if n not in ORDER]
     for name in names:
         command = COMMANDS.get(name)
-        p = sub.add_parser(name, help=command.help, description=getattr(command, "description", command.help))
+        p = sub.add_parser(name, help=command.help, description=description_of(command))
         command.arguments(p)
         p.set_defaults(handler=command.run)
     return parser

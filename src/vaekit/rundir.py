@@ -82,6 +82,16 @@ def save_model(path: str | Path, model: Saveable, config: Config, metadata: dict
     save_tensors(path, {**model.state_dict(), **(tensors or {})}, stored)
 
 
+class _RunFile:
+    """A read-only attribute of ``RunDir``: the path RUN_DIR/``name`` of one of the folder's files."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get__(self, run, owner=None):
+        return self if run is None else run.path / self.name
+
+
 class RunDir:
     """A run folder: its file names (class constants), paths, metadata reads and writes."""
 
@@ -98,6 +108,17 @@ class RunDir:
     EVENTS = "tensorboard"  # a folder
     CODE_PRIOR = "code_prior"  # the code prior's numbers in the weights' metadata, and its stage's name
     STAGE_SUFFIX = ".safetensors"
+
+    # RUN_DIR/<file> for each of the files above, e.g. ``run.weights``
+    weights = _RunFile(WEIGHTS)
+    resume = _RunFile(RESUME)
+    config_file = _RunFile(CONFIG)
+    metrics = _RunFile(METRICS)
+    evaluation = _RunFile(EVALUATION)
+    disentanglement = _RunFile(DISENTANGLEMENT)
+    report = _RunFile(REPORT)
+    events = _RunFile(EVENTS)
+
     FIGURES = Figures
 
     # The code prior's -log p(codes) on held-out data was stored as test_code_nll_nats by
@@ -129,38 +150,6 @@ class RunDir:
     def file(self, name: str) -> Path:
         """RUN_DIR/name (a name from this class or ``Figures``)."""
         return self.path / name
-
-    @property
-    def weights(self) -> Path:
-        return self.path / self.WEIGHTS
-
-    @property
-    def resume(self) -> Path:
-        return self.path / self.RESUME
-
-    @property
-    def config_file(self) -> Path:
-        return self.path / self.CONFIG
-
-    @property
-    def metrics(self) -> Path:
-        return self.path / self.METRICS
-
-    @property
-    def evaluation(self) -> Path:
-        return self.path / self.EVALUATION
-
-    @property
-    def disentanglement(self) -> Path:
-        return self.path / self.DISENTANGLEMENT
-
-    @property
-    def report(self) -> Path:
-        return self.path / self.REPORT
-
-    @property
-    def events(self) -> Path:
-        return self.path / self.EVENTS
 
     def checkpoint(self, which: str) -> Path:
         """The weights file ``which`` names: 'model' (the best weights) or 'last' (with the resume state)."""

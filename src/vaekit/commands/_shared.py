@@ -15,12 +15,46 @@ def listed(registry, default: str | None = None) -> str:
     return ", ".join(f"{name} (default)" if name == default else name for name in registry.names())
 
 
-def run_dir_arguments(parser) -> None:
-    """RUN_DIR, --data and --device: what every command on a trained run takes."""
+RUN_DATA_HELP = ("data to use instead of the run's own (same shape): its test split, or every example when it has none; "
+                 "default: the run's test split (its validation split when the data have no test split)")
+
+
+def run_dir_arguments(parser, data_help: str | None = RUN_DATA_HELP) -> None:
+    """RUN_DIR, --data and --device: what every command on a trained run takes (no --data when
+    ``data_help`` is None: the command reads only the run's own data)."""
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'vaekit train'")
-    parser.add_argument("--data", help="data to use instead of the run's own (same shape): its test split, or every example when it has none; "
-                        "default: the run's test split (its validation split when the data have no test split)")
+    if data_help is not None:
+        parser.add_argument("--data", help=data_help)
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+
+
+# The options several commands share: one builder each, so that name, type, default and the wording of the
+# help stay the same everywhere; the caller says only what is its own (what the seed seeds, the file written).
+
+def seed_option(parser, what: str) -> None:
+    """--seed, an int (default 0): the seed of ``what`` (e.g. 'the noise')."""
+    parser.add_argument("--seed", type=int, default=0, help=f"seed of {what} (default 0)")
+
+
+def out_option(parser, default_file: str, kind: str = "PNG file", beside: str = "; the .npz goes beside it") -> None:
+    """--out (default None: RUN_DIR/``default_file``), the ``kind`` of file written; ``beside`` ends the help
+    with what is written next to it."""
+    parser.add_argument("--out", default=None, help=f"{kind} (default RUN_DIR/{default_file}){beside}")
+
+
+def batch_size_option(parser, default: int, unit: str) -> None:
+    """--batch-size, an int: ``unit`` (e.g. 'examples per encoder pass') with its ``default``."""
+    parser.add_argument("--batch-size", type=int, default=default, help=f"{unit} (default {default})")
+
+
+def importance_samples_option(parser, use: str) -> None:
+    """--k, an int (default 0): importance samples, for ``use``."""
+    parser.add_argument("--k", type=int, default=0, help=f"importance samples {use}")
+
+
+def inputs_count_option(parser, default: int) -> None:
+    """--n, an int: how many inputs, the first of the evaluation split."""
+    parser.add_argument("--n", type=int, default=default, help=f"number of inputs, the first of the evaluation split (default {default})")
 
 
 def open_run_of(args):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..rundir import Figures
-from ._shared import announce, open_run_of, output_paths, run_dir_arguments
+from ._shared import announce, inputs_count_option, open_run_of, out_option, output_paths, run_dir_arguments, seed_option
 from .registry import COMMANDS
 
 
@@ -21,11 +21,11 @@ class Denoise:
     @staticmethod
     def arguments(p) -> None:
         run_dir_arguments(p)
-        p.add_argument("--n", type=int, default=8, help="number of inputs, the first of the evaluation split (default 8)")
+        inputs_count_option(p, 8)
         p.add_argument("--noise", type=float, default=0.1,
                        help="flip probability for binary data, else the Gaussian standard deviation in input units (default 0.1)")
-        p.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
-        p.add_argument("--out", default=None, help="PNG file (default RUN_DIR/denoised.png); the .npz goes beside it")
+        seed_option(p, "the noise")
+        out_option(p, Figures.DENOISED)
 
     @staticmethod
     def run(args) -> int:

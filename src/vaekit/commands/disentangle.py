@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..rundir import RunDir
-from ._shared import announce
+from ._shared import announce, run_dir_arguments, seed_option
 from .registry import COMMANDS
 
 
@@ -21,16 +21,13 @@ class Disentangle:
 
     @staticmethod
     def arguments(p) -> None:
-        p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'vaekit train'")
-        p.add_argument("--data", help="data with factors to use instead of the run's own (same shape)")
+        run_dir_arguments(p, data_help="data with factors to use instead of the run's own (same shape)")
         p.add_argument("--fast", action="store_true", help="smaller sample counts (2,000/1,000 points, 1,000/500 votes) "
                        "and only the metrics of cost class 'fast'")
-        p.add_argument("--seed", type=int, default=0, help="seed of the samples and classifiers (default 0)")
-        p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+        seed_option(p, "the samples and classifiers")
 
     @staticmethod
     def run(args) -> int:
-
         from ..evaluation.metrics import metric_rows
         from ..runs.disentangle import disentangle_run
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..rundir import Figures, RunDir
-from ._shared import open_run_of, run_dir_arguments, write_arrays
+from ._shared import batch_size_option, open_run_of, out_option, run_dir_arguments, write_arrays
 from .registry import COMMANDS
 
 
@@ -20,8 +20,8 @@ class Encode:
     @staticmethod
     def arguments(p) -> None:
         run_dir_arguments(p)
-        p.add_argument("--batch-size", type=int, default=1024, help="examples per encoder pass (default 1024)")
-        p.add_argument("--out", default=None, help="the .npz file to write (default RUN_DIR/encoded.npz)")
+        batch_size_option(p, 1024, "examples per encoder pass")
+        out_option(p, Figures.ENCODED, "the .npz file to write", beside="")
 
     @staticmethod
     def run(args) -> int:

@@ -4,7 +4,7 @@ probe; see ``vaekit.runs.evaluate.evaluate_run``), to RUN_DIR/eval.json and a ta
 from __future__ import annotations
 
 from ..rundir import RunDir
-from ._shared import run_dir_arguments
+from ._shared import importance_samples_option, run_dir_arguments, seed_option
 from .registry import COMMANDS
 
 
@@ -15,8 +15,8 @@ class Evaluate:
     @staticmethod
     def arguments(p) -> None:
         run_dir_arguments(p)
-        p.add_argument("--k", type=int, default=0, help="importance samples for log p(x) (0: ELBO only; 5000 for papers)")
-        p.add_argument("--seed", type=int, default=0, help="seed of the evaluation's samples")
+        importance_samples_option(p, "for log p(x) (0: ELBO only; 5000 for papers)")
+        seed_option(p, "the evaluation's samples")
         p.add_argument("--examples", type=int, default=None, metavar="N",
                        help="score only the first N examples of the split (default: all; eval.json records N)")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._shared import open_run_of, run_dir_arguments
+from ._shared import open_run_of, run_dir_arguments, seed_option
 from .registry import COMMANDS
 
 
@@ -36,7 +36,7 @@ class Explore:
         p.add_argument("--max-points", type=int, default=2000,
                        help="t-SNE maps at most this many examples, drawn with --seed (default 2000); "
                             "the PCA map shows every example of the split")
-        p.add_argument("--seed", type=int, default=0, help="seed of t-SNE and of its choice of examples (default 0)")
+        seed_option(p, "t-SNE and of its choice of examples")
 
     @staticmethod
     def run(args) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._shared import run_dir_arguments
+from ._shared import batch_size_option, run_dir_arguments, seed_option
 from .registry import COMMANDS
 
 
@@ -17,7 +17,7 @@ class FitCodePrior:
         "for a run trained with model.code_prior.epochs=0 or with other epochs, batch size or learning rate. "
         "Encode the run's training split with the trained (frozen) VQ-VAE, fit an autoregressive prior "
         "over the code grids by maximum likelihood (a GRU over the grid in raster order, sized by "
-        "model.code_prior_hidden and model.code_prior_layers), and store it in RUN_DIR/model.safetensors "
+        "model.code_prior.hidden and model.code_prior.layers), and store it in RUN_DIR/model.safetensors "
         "beside the model's weights; a prior fitted before is replaced. Prints -log p(codes) of the "
         "training and evaluation splits (nats per example) and writes RUN_DIR/samples.png. Afterwards "
         "'vaekit eval' reports the bound log p(x) >= log p(x|z_q) + log p(codes) as elbo_nats and bits/dim."
@@ -27,9 +27,9 @@ class FitCodePrior:
     def arguments(p) -> None:
         run_dir_arguments(p)
         p.add_argument("--epochs", type=int, default=20, help="passes over the training codes (default 20)")
-        p.add_argument("--batch-size", type=int, default=128, help="code grids per step (default 128)")
+        batch_size_option(p, 128, "code grids per step")
         p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 0.001)")
-        p.add_argument("--seed", type=int, default=0, help="seed of the prior's initialisation, shuffling and samples (default 0)")
+        seed_option(p, "the prior's initialisation, shuffling and samples")
 
     @staticmethod
     def run(args) -> int:

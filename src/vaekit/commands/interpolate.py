@@ -6,8 +6,8 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..latent import PATHS
-from ..rundir import RunDir
-from ._shared import announce, example_at, open_run_of, output_paths, run_dir_arguments
+from ..rundir import Figures, RunDir
+from ._shared import announce, example_at, open_run_of, out_option, output_paths, run_dir_arguments
 from .registry import COMMANDS
 
 
@@ -41,7 +41,7 @@ class Interpolate:
                             "registered path, one row each (default both)")
         p.add_argument("--label", metavar="C", help="a conditional run: morph the label of the --from example to class C "
                        "(name or index) at fixed z, instead of interpolating between two examples")
-        p.add_argument("--out", default=None, help="PNG file (default RUN_DIR/interpolation.png); the .npz goes beside it")
+        out_option(p, Figures.INTERPOLATION)
 
     @staticmethod
     def run(args) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..latent import MAP_METHODS
 from ..rundir import Figures
-from ._shared import announce, open_run_of, output_paths, run_dir_arguments
+from ._shared import announce, open_run_of, out_option, output_paths, run_dir_arguments, seed_option
 from .registry import COMMANDS
 
 
@@ -28,10 +28,9 @@ class LatentMapCommand:
                             "(latent_dim = 2 only); pca: their first two principal components; tsne: scikit-learn's t-SNE")
         p.add_argument("--max-points", type=int, default=2000,
                        help="t-SNE on at most this many examples, drawn with --seed (default 2000)")
-        p.add_argument("--seed", type=int, default=0, help="seed of t-SNE and of its choice of examples (default 0)")
+        seed_option(p, "t-SNE and of its choice of examples")
         p.add_argument("--grid", type=int, default=15, help="manifold points per axis, latent_dim = 2 only (default 15)")
-        p.add_argument("--out", default=None,
-                       help="PNG file (default RUN_DIR/latent_map.png); the .npz and FILE_manifold.png go beside it")
+        out_option(p, Figures.LATENT_MAP, beside="; the .npz and FILE_manifold.png go beside it")
 
     @staticmethod
     def run(args) -> int:

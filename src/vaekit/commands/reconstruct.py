@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..rundir import Figures, RunDir
-from ._shared import open_run_of, run_dir_arguments, write_outputs
+from ._shared import inputs_count_option, open_run_of, out_option, run_dir_arguments, write_outputs
 from .registry import COMMANDS
 
 
@@ -14,10 +14,9 @@ class Reconstruct:
     @staticmethod
     def arguments(p) -> None:
         run_dir_arguments(p)
-        p.add_argument("--n", type=int, default=32, help="number of inputs, the first of the evaluation split (default 32)")
-        p.add_argument("--out", default=None,
-                       help="PNG file (default RUN_DIR/reconstructions.png); also FILE.npz with the arrays "
-                            "'inputs' and 'reconstructions' (n, *shape); for tables also FILE.csv in data units")
+        inputs_count_option(p, 32)
+        out_option(p, Figures.RECONSTRUCTIONS, beside="; also FILE.npz with the arrays 'inputs' and 'reconstructions' "
+                   "(n, *shape); for tables also FILE.csv in data units")
 
     @staticmethod
     def run(args) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ._shared import announce
+from ..rundir import RunDir
+from ._shared import announce, importance_samples_option, run_dir_arguments
 from .registry import COMMANDS
 
 
@@ -18,9 +19,8 @@ class Report:
 
     @staticmethod
     def arguments(p) -> None:
-        p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'vaekit train'")
-        p.add_argument("--k", type=int, default=0, help="importance samples when there is no eval.json yet (default 0)")
-        p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+        run_dir_arguments(p, data_help=None)
+        importance_samples_option(p, f"when there is no {RunDir.EVALUATION} yet (default 0)")
 
     @staticmethod
     def run(args) -> int:

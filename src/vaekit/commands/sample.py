@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..rundir import Figures, RunDir
-from ._shared import write_outputs
+from ._shared import out_option, seed_option, write_outputs
 from .registry import COMMANDS
 
 
@@ -23,16 +23,15 @@ class Sample:
                        help=f"number of samples (default {GRID_SAMPLES}, a grid; with --label all, per class: "
                             f"default {ROW_SAMPLES}, a row each)")
         p.add_argument("--temperature", type=float, default=1.0, help="scale of the prior's standard deviation (default 1)")
-        p.add_argument("--seed", type=int, default=0, help="seed of the prior draws (default 0)")
+        seed_option(p, "the prior draws")
         p.add_argument("--label", metavar="C",
                        help="a conditional run: draw for class C (its name or index), or 'all' for one row per class "
                             "(default: the classes in turn)")
         p.add_argument("--sample-pixels", action="store_true",
                        help="draw every sub-pixel from p(x|z) instead of showing its mean (e.g. for 8-bit likelihoods)")
-        p.add_argument("--out", default=None,
-                       help="PNG file (default RUN_DIR/samples.png); also FILE.npz with the arrays 'samples' "
-                            "(n, *shape), the decoded means, and 'z' (n, latent_dim), the prior draws; "
-                            "for tables also FILE.csv in data units")
+        out_option(p, Figures.SAMPLES, beside="; also FILE.npz with the arrays 'samples' "
+                   "(n, *shape), the decoded means, and 'z' (n, latent_dim), the prior draws; "
+                   "for tables also FILE.csv in data units")
 
     @staticmethod
     def run(args) -> int:

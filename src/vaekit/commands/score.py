@@ -7,7 +7,7 @@ import csv
 import io
 
 from ..rundir import Figures, RunDir
-from ._shared import open_run_of, run_dir_arguments
+from ._shared import importance_samples_option, open_run_of, out_option, run_dir_arguments, seed_option
 from .registry import COMMANDS
 
 SHOWN = 5  # highest-scoring indices printed
@@ -26,9 +26,9 @@ class Score:
     @staticmethod
     def arguments(p) -> None:
         run_dir_arguments(p)
-        p.add_argument("--k", type=int, default=0, help="importance samples for the per-example NLL (0: negative ELBO only)")
-        p.add_argument("--seed", type=int, default=0, help="seed of the scores' samples")
-        p.add_argument("--out", default=None, help="CSV file (default RUN_DIR/scores.csv)")
+        importance_samples_option(p, "for the per-example NLL (0: negative ELBO only)")
+        seed_option(p, "the scores' samples")
+        out_option(p, Figures.SCORES, "CSV file", beside="")
 
     @staticmethod
     def run(args) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..rundir import Figures
-from ._shared import announce, example_at, open_run_of, output_paths, run_dir_arguments
+from ._shared import announce, example_at, open_run_of, out_option, output_paths, run_dir_arguments
 from .registry import COMMANDS
 
 
@@ -28,7 +28,7 @@ class Traverse:
         p.add_argument("--span", type=float, default=3.0,
                        help="the swept coordinate goes from -span to +span, in units of z (default 3)")
         p.add_argument("--steps", type=int, default=9, help="decoded values per dimension (default 9)")
-        p.add_argument("--out", default=None, help="PNG file (default RUN_DIR/traversal.png); the .npz goes beside it")
+        out_option(p, Figures.TRAVERSAL)
 
     @staticmethod
     def run(args) -> int:

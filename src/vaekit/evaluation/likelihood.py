@@ -20,6 +20,7 @@ from ..data.array import ArrayData
 from ..errors import UserError
 from ..data.batch import Batch, split_batches
 from ..models.conditional import model_labels
+from ..models.protocols import WideOutput
 from ..models.registry import LIKELIHOODS
 from ..nn.collective import object_from_first, rank, sum_over_ranks, world_size
 from ..nn.modes import eval_mode
@@ -89,7 +90,8 @@ def default_batch_size(data_shape: tuple[int, ...], examples: int, factor: int =
 def memory_factor(model) -> int:
     """Decoded values per input element (a likelihood's ``memory_factor``: 256 for a 256-way
     categorical), so that a pass's decoded parameters, not only its inputs, fit the budgets."""
-    return int(getattr(model.likelihood, "memory_factor", 1))
+    likelihood = model.likelihood
+    return int(likelihood.memory_factor) if isinstance(likelihood, WideOutput) else 1
 
 
 def evaluate(

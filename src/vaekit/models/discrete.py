@@ -12,7 +12,7 @@ is computed in log space without branches:
     log(sigmoid(a) - sigmoid(b)) = log sigmoid(a) + log sigmoid(-b) + log(-expm1(b - a)),   a > b
 
 which is exact for any a, b (no cancellation when both lie far out in one tail, no 1e-5 switch to
-the density as in PixelCNN++'s code). With ``model.channel_coupling`` on 3-channel images, one
+the density as in PixelCNN++'s code). With ``model.likelihood.channel_coupling`` on 3-channel images, one
 mixture indicator is shared by the pixel's three sub-pixels and the means of green and blue move
 linearly with the observed red (and green), the coefficients through tanh, as in PixelCNN++.
 """

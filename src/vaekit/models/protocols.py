@@ -65,6 +65,14 @@ class LabelledPrior(Protocol):
 
 
 @runtime_checkable
+class WideOutput(Protocol):
+    """A likelihood that decodes several values per input element (256 logits for an 8-bit one):
+    evaluation shrinks its batches by ``memory_factor``, the number of values per element."""
+
+    memory_factor: int
+
+
+@runtime_checkable
 class Levelled(Protocol):
     """A distribution over the latents of a hierarchy (q or p of a two-level VAE) that splits its
     log-density by level: name -> (B,) nats (e.g. z1 and z2), summing to ``log_prob(z)``."""

@@ -42,7 +42,8 @@ class CapacityELBO:
         if capacity_steps < 1:
             raise UserError(f"objective 'capacity': objective.capacity_steps must be at least 1, got {capacity_steps}")
         self.gamma, self.capacity_max, self.capacity_steps = gamma, capacity_max, capacity_steps
-        self.module = StepCount()
+        self.module = StepCount()  # its own state (HasTrainingState): saved with the resume state
+        self.optimizer = None  # a step count: nothing to optimise
 
     def bind(self, model) -> None:
         self.module.to(next(model.parameters()).device)

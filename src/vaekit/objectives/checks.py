@@ -23,7 +23,7 @@ def require_factorised_prior(model, name: str) -> None:
     p = model.prior_distribution()
     if not (isinstance(p, Independent) and p.reinterpreted_batch_ndims == 1 and len(p.base_dist.batch_shape) == 1):
         raise UserError(f"objective {name!r} splits the KL per latent dimension and needs a prior that factorises "
-                        "over them; set model.prior=normal")
+                        "over them; set model.prior.name=normal")
 
 
 def latent_dim(model) -> int:

@@ -22,9 +22,9 @@ from .open import EvaluationData, open_run
 from .prepared import binarize_seed, resolve_device
 
 
-def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: int | None = None,
+def evaluate_run(evaluated: EvaluationData, k: int = 0, seed: int = 0, examples: int | None = None,
                  sharded: bool = False) -> dict:
-    """The numbers of ``opened.model`` on ``opened.data`` (its test or validation split), or on its
+    """The numbers of ``evaluated.model`` on ``evaluated.data`` (its test or validation split), or on its
     first ``examples`` examples (file order; for costly models where the whole split does not fit
     the time at hand: eval.json's ``examples`` says how many were scored).
 
@@ -47,7 +47,7 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
       disentanglement metrics with their fast sample counts (beta_vae_score, factor_vae_score, mig, sap,
       dci_*, modularity, explicitness_*, gaussian_total_correlation_nats; 'vaekit disentangle' for the
       full counts).
-    - data, split, binarize (``opened.describe()``); seconds: the whole evaluation's wall time.
+    - data, split, binarize (``evaluated.describe()``); seconds: the whole evaluation's wall time.
 
     Each metric's key, label and format are registered in ``vaekit.evaluation.metrics.METRICS``.
 
@@ -56,18 +56,18 @@ def evaluate_run(opened: EvaluationData, k: int = 0, seed: int = 0, examples: in
     other numbers are computed by every process alike.
     """
     started = time.perf_counter()
-    opened = first_examples(opened, examples)
-    results = evaluate(opened.model, opened.data, k=k, seed=seed, sharded=sharded)
+    evaluated = first_examples(evaluated, examples)
+    results = evaluate(evaluated.model, evaluated.data, k=k, seed=seed, sharded=sharded)
     results["likelihood_seconds"] = results.pop("seconds")
-    results.update(latent_diagnostics(opened.model, opened.data, seed=seed))
-    results.update(codebook_evaluation(opened.model, opened.data))  # a VQ-VAE: codebook health; nothing otherwise
-    if opened.train is not None:
-        results.update(linear_probe(opened.model, probe_training_data(opened), opened.data, seed=seed) or {})
-    if opened.model.classes and opened.model.prior is not None and opened.train is not None:  # do samples show their class?
-        results.update(conditional_sample_accuracy(opened.model, opened.train, opened.data, seed=seed) or {})
-    if getattr(opened.data, "factors", None) is not None:  # data with ground-truth factors: the cheap metrics
-        results.update(evaluation_scores(opened.model, opened.data, seed))
-    results.update(opened.describe())
+    results.update(latent_diagnostics(evaluated.model, evaluated.data, seed=seed))
+    results.update(codebook_evaluation(evaluated.model, evaluated.data))  # a VQ-VAE: codebook health; nothing otherwise
+    if evaluated.train is not None:
+        results.update(linear_probe(evaluated.model, probe_training_data(evaluated), evaluated.data, seed=seed) or {})
+    if evaluated.model.classes and evaluated.model.prior is not None and evaluated.train is not None:  # do samples show their class?
+        results.update(conditional_sample_accuracy(evaluated.model, evaluated.train, evaluated.data, seed=seed) or {})
+    if getattr(evaluated.data, "factors", None) is not None:  # data with ground-truth factors: the cheap metrics
+        results.update(evaluation_scores(evaluated.model, evaluated.data, seed))
+    results.update(evaluated.describe())
     results["seconds"] = time.perf_counter() - started
     return results
 
@@ -79,8 +79,8 @@ def evaluate_run_dir(run_dir, device: str = "auto", data_spec=None, k: int = 0, 
     global rank 0 writes; the results on rank 0, None on the others."""
     try:
         joined_device = distributed.join(resolve_device(device))
-        opened = open_run(run_dir, str(joined_device), data_spec)
-        results = evaluate_run(opened, k=k, seed=seed, examples=examples, sharded=distributed.joined())
+        evaluated = open_run(run_dir, str(joined_device), data_spec)
+        results = evaluate_run(evaluated, k=k, seed=seed, examples=examples, sharded=distributed.joined())
         first = distributed.is_first()
     finally:
         distributed.leave()
@@ -90,17 +90,17 @@ def evaluate_run_dir(run_dir, device: str = "auto", data_spec=None, k: int = 0, 
     return results
 
 
-def first_examples(opened: EvaluationData, examples: int | None) -> EvaluationData:
-    """``opened`` with only the first ``examples`` examples of its split (None: all of them)."""
+def first_examples(evaluated: EvaluationData, examples: int | None) -> EvaluationData:
+    """``evaluated`` with only the first ``examples`` examples of its split (None: all of them)."""
     if examples is None:
-        return opened
-    if not 1 <= examples <= len(opened.data):
-        raise UserError(f"--examples must be between 1 and the {len(opened.data)} examples of the "
-                        f"{opened.split} split, got {examples}")
-    return dataclasses.replace(opened, data=opened.data.subset(torch.arange(examples)))
+        return evaluated
+    if not 1 <= examples <= len(evaluated.data):
+        raise UserError(f"--examples must be between 1 and the {len(evaluated.data)} examples of the "
+                        f"{evaluated.split} split, got {examples}")
+    return dataclasses.replace(evaluated, data=evaluated.data.subset(torch.arange(examples)))
 
 
-def probe_training_data(opened: EvaluationData) -> ArrayData:
+def probe_training_data(evaluated: EvaluationData) -> ArrayData:
     """The training split as the probe should see it: like the evaluation split.
 
     Under dynamic binarisation the training split is kept grey (batches are resampled in
@@ -108,7 +108,7 @@ def probe_training_data(opened: EvaluationData) -> ArrayData:
     scored on binary ones would measure the mismatch, so the training split is then binarised
     once too, with the seed a static run would use for it.
     """
-    train = opened.train
-    if is_binary(opened.data) and not is_binary(train):
-        return binarize_once(train, binarize_seed(opened.config, "train"))
+    train = evaluated.train
+    if is_binary(evaluated.data) and not is_binary(train):
+        return binarize_once(train, binarize_seed(evaluated.config, "train"))
     return train

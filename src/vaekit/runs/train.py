@@ -33,21 +33,14 @@ from .prepared import PreparedData, checked_steps, make_batches, prepare_data, r
 from .saving import EpochSaver
 from .stages import finish_training
 
-# The common settings as keyword arguments / command-line flags: name -> (section, key).
+# The common settings as keyword arguments / command-line flags: name -> (section, key). Most flags are
+# the key of the same name in their section; the part names are the 'name' of their section.
 FLAG_FIELDS = {
     "model": ("model", "name"),
-    "latent_dim": ("model", "latent_dim"),
-    "likelihood": ("model", "likelihood"),
-    "trunk": ("model", "trunk"),
-    "prior": ("model", "prior"),
-    "conditional": ("model", "conditional"),
+    **{key: ("model", key) for key in ("latent_dim", "likelihood", "trunk", "prior", "conditional")},
     "objective": ("objective", "name"),
     "beta": ("objective", "beta"),
-    "epochs": ("train", "epochs"),
-    "batch_size": ("train", "batch_size"),
-    "lr": ("train", "lr"),
-    "seed": ("train", "seed"),
-    "device": ("train", "device"),
+    **{key: ("train", key) for key in ("epochs", "batch_size", "lr", "seed", "device")},
 }
 
 

@@ -10,6 +10,7 @@ import dataclasses
 
 import torch
 
+from ..objectives.protocols import HasTrainingState
 from .checkpoint import RESUME_PREFIX as PREFIX
 from .trainer import TrainState
 
@@ -30,8 +31,9 @@ def pack(optimizer, schedule, state: TrainState, device: torch.device, objective
         "schedule": schedule.state_dict(),
         "train_state": dataclasses.asdict(state),
     }
-    if getattr(objective, "optimizer", None) is not None:
-        metadata["objective_optimizer_param_groups"] = objective.optimizer.state_dict()["param_groups"]
+    _, own_optimizer = own_state(objective)
+    if own_optimizer is not None:
+        metadata["objective_optimizer_param_groups"] = own_optimizer.state_dict()["param_groups"]
     return tensors, metadata
 
 
@@ -71,21 +73,30 @@ def load_optimizer(optimizer, tensors: dict, prefix: str, param_groups: list) ->
     optimizer.load_state_dict({"state": state, "param_groups": param_groups})
 
 
+def own_state(objective) -> tuple[torch.nn.Module | None, torch.optim.Optimizer | None]:
+    """The objective's own (module, optimizer) (``HasTrainingState``); (None, None) for one without them."""
+    if isinstance(objective, HasTrainingState):
+        return objective.module, objective.optimizer
+    return None, None
+
+
 def objective_tensors(objective) -> dict:
     """An objective's own module state and optimiser state as tensors ({} for an objective without them)."""
+    module, own_optimizer = own_state(objective)
     tensors = {}
-    if getattr(objective, "module", None) is not None:
-        tensors.update({f"{OBJECTIVE}module.{k}": v for k, v in objective.module.state_dict().items()})
-    if getattr(objective, "optimizer", None) is not None:
-        tensors.update(optimizer_tensors(objective.optimizer.state_dict(), f"{OBJECTIVE}optimizer."))
+    if module is not None:
+        tensors.update({f"{OBJECTIVE}module.{k}": v for k, v in module.state_dict().items()})
+    if own_optimizer is not None:
+        tensors.update(optimizer_tensors(own_optimizer.state_dict(), f"{OBJECTIVE}optimizer."))
     return tensors
 
 
 def load_objective(objective, tensors: dict, metadata: dict) -> None:
     """The inverse of ``objective_tensors``."""
-    if getattr(objective, "module", None) is not None:
+    module, own_optimizer = own_state(objective)
+    if module is not None:
         prefix = f"{OBJECTIVE}module."
-        objective.module.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
-    if getattr(objective, "optimizer", None) is not None:
-        load_optimizer(objective.optimizer, tensors, f"{OBJECTIVE}optimizer.",
+        module.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
+    if own_optimizer is not None:
+        load_optimizer(own_optimizer, tensors, f"{OBJECTIVE}optimizer.",
                        metadata["objective_optimizer_param_groups"])
