@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import REPOSITORY, assert_one_line_error, read_metrics
+
 from vaekit.cli import main
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = REPOSITORY / "README.md"
 
 
 def main_job_arguments(out: Path) -> list[str]:
@@ -25,10 +27,6 @@ def main_job_arguments(out: Path) -> list[str]:
     words = shlex.split(line.split(".venv/bin/vaekit", 1)[1])
     words[words.index("--out") + 1] = str(out)
     return words
-
-
-def read_metrics(run_dir: Path) -> list[dict]:
-    return list(csv.DictReader(open(run_dir / "metrics.csv")))
 
 
 def test_readme_main_job_writes_its_files_and_improves_the_elbo(tmp_path, capsys):
@@ -105,9 +103,7 @@ def test_idx_folder_trains_evaluates_samples_and_reconstructs(idx_folder, tmp_pa
 def test_user_errors_print_one_line_and_exit_2(arguments, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(arguments) == 2
-    err = capsys.readouterr().err
-    assert re.search(message, err), err
-    assert "Traceback" not in err and err.count("\n") == 1
+    assert_one_line_error(capsys.readouterr().err, message)
 
 
 def test_bad_config_file_names_the_file_and_the_field(tmp_path, capsys):

@@ -1,6 +1,5 @@
 """The run folder: resume bit-identity, atomic writes, non-finite stops, early stopping, binarisation."""
 
-import csv
 import json
 import os
 
@@ -9,6 +8,7 @@ import pytest
 import torch
 import yaml
 from interrupted import train_interrupted
+from helpers import read_metrics
 
 import vaekit
 from vaekit import files
@@ -22,7 +22,7 @@ from vaekit.training.trainer import NonFiniteLoss, Trainer, TrainState
 def test_resume_ends_bit_identical_to_an_uninterrupted_run(tmp_path, small_config):
     whole = vaekit.train(small_config, out=tmp_path / "whole")
     train_interrupted(small_config, tmp_path / "cut", epochs=2)
-    assert len(list(csv.DictReader(open(tmp_path / "cut" / "metrics.csv")))) == 2
+    assert len(read_metrics(tmp_path / "cut")) == 2
     resumed = vaekit.train(resume=tmp_path / "cut")
     assert resumed.state.epoch == whole.state.epoch == 4
     expected, _ = load_tensors(whole.dir / "last.safetensors")

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from helpers import assert_one_line_error
 
 from vaekit.cli import main
 from vaekit.config import DataConfig
@@ -29,7 +30,7 @@ def message(spec: str, **config) -> str:
         code = main(arguments)
     printed = stderr.getvalue()
     assert code == 2, printed
-    assert "Traceback" not in printed and printed.count("\n") == 1
+    assert_one_line_error(printed, "")
     assert printed == f"vaekit train: error: {info.value}\n"
     return str(info.value)
 

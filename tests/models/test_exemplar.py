@@ -2,7 +2,6 @@
 training inputs (as the encoder sees them, reproducibly), kept through save/load and resume,
 gradients into the encoder, and the refusals (no exemplars yet, too few examples, streamed data)."""
 
-import csv
 import math
 
 import numpy as np
@@ -10,6 +9,7 @@ import pytest
 import torch
 from interrupted import train_interrupted
 from PIL import Image
+from helpers import read_metrics
 
 import vaekit
 from vaekit import Config, ModelConfig, UserError, build_model, save_model
@@ -158,7 +158,7 @@ def test_command_line_run_on_dynamically_binarised_digits_takes_fixed_binary_exe
     assert set(exemplars["a"].unique().tolist()) == {0.0, 1.0}
     assert is_row_of(exemplars["a"], fixed)
     assert torch.equal(exemplars["a"], exemplars["b"]) and not torch.equal(exemplars["a"], exemplars["c"])
-    rows = list(csv.DictReader(open(tmp_path / "a" / "metrics.csv")))
+    rows = read_metrics(tmp_path / "a")
     assert all(math.isfinite(float(row["val_elbo"])) for row in rows)
     assert (tmp_path / "a" / "samples.png").stat().st_size > 0
 

@@ -3,13 +3,13 @@ of processes, shards that cover each epoch once, collective stops, rank-0 writes
 
 Processes join through a temporary file and every wait has a timeout (``parallel.py``)."""
 
-import csv
 import hashlib
 import json
 
 import pytest
 import torch
 from parallel import GlobalNoiseHead, audit_writes, free_port, run_cli_ranks, run_ranks
+from helpers import read_metrics
 
 from vaekit.config import ModelConfig, TrainConfig
 from vaekit.data.array import ArrayData
@@ -257,15 +257,15 @@ def test_a_two_process_run_writes_from_rank_0_only_and_resumes_bit_identically(t
     assert expected.keys() == got.keys() and any(key.startswith("resume.rng.cpu.1") for key in got)
     for name in expected:
         assert torch.equal(expected[name], got[name]), name
-    rows = list(csv.DictReader(open(cut / "metrics.csv")))
+    rows = read_metrics(cut)
     assert [row["epoch"] for row in rows] == ["1", "2"]
-    assert rows == [dict(row, seconds=r["seconds"]) for row, r in zip(list(csv.DictReader(open(whole / "metrics.csv"))), rows)]
+    assert rows == [dict(row, seconds=r["seconds"]) for row, r in zip(read_metrics(whole), rows)]
     assert "epochs: 2" in (cut / "config.yaml").read_text()
     # one process continues the two-process run to 3 epochs, and says it is not bit-identical
     done = run_plain(["train", "--resume", str(cut), "--epochs", "3"])
     assert done.returncode == 0, done.stderr[-2000:]
     assert "resuming on 1 process without torch.distributed a run saved by 2 processes" in done.stderr and "not continue bit-identically" in done.stderr
-    assert [row["epoch"] for row in csv.DictReader(open(cut / "metrics.csv"))] == ["1", "2", "3"]
+    assert [row["epoch"] for row in read_metrics(cut)] == ["1", "2", "3"]
 
 
 NAN_ON_RANK_1 = """
@@ -352,7 +352,7 @@ def test_torchrun_on_two_processes_writes_one_run_folder_that_eval_opens(tmp_pat
                           timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
-    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    rows = read_metrics(out)
     assert [row["epoch"] for row in rows] == ["1", "2"] and float(rows[1]["val_elbo"]) < 0
     plain = run_plain(["eval", str(out), "--k", "5"])
     assert plain.returncode == 0, plain.stderr[-2000:]

@@ -2,12 +2,12 @@
 joint densities behind them, importance sampling, the model interface, conv_hvae's refusals, and
 the command line."""
 
-import csv
 import math
 
 import pytest
 import torch
 from torch.distributions import Independent, Normal, kl_divergence
+from helpers import read_metrics
 
 from vaekit import Config, ModelConfig, UserError, build_model
 from vaekit.cli import main
@@ -100,7 +100,7 @@ def test_command_line_trains_the_hierarchy(tmp_path):
     out = tmp_path / "hvae"
     assert main(["train", "--data", "digits", "--model", "hvae", "--epochs", "3", "--batch-size", "64",
                  "--latent-dim", "4", "--set", "model.hidden=[64]", "--set", "model.gated=true", "--out", str(out)]) == 0
-    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    rows = read_metrics(out)
     for row in rows:  # the per-level KLs, nats per example, add up to the total in every epoch's means
         assert float(row["val_kl_z1"]) + float(row["val_kl_z2"]) == pytest.approx(float(row["val_kl"]), abs=1e-6)
     assert float(rows[-1]["train_elbo"]) > float(rows[0]["train_elbo"]) + 1

@@ -1,12 +1,12 @@
 """The IWAE objective: its bound against the linear-Gaussian oracle (IWAE_1 <= IWAE_5 <= IWAE_50 <=
 log p(x)), its terms on the same draws, its gradients, how it is configured, and the command line."""
 
-import csv
 import math
 
 import oracles
 import pytest
 import torch
+from helpers import read_metrics
 
 from vaekit import Config, ModelConfig, ObjectiveConfig, UserError, build_model, build_objective
 from vaekit.cli import main
@@ -106,7 +106,7 @@ def test_command_line_trains_with_iwae(tmp_path):
     assert main(["train", "--data", "digits", "--objective", "iwae", "--set", "objective.k=5", "--epochs", "3",
                  "--batch-size", "64", "--latent-dim", "4", "--set", "model.hidden=[64]", "--set", "train.report=false",
                  "--out", str(out)]) == 0
-    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    rows = read_metrics(out)
     assert "objective.k" not in rows[0] and (out / "config.yaml").read_text().count("k: 5") == 1
     for row in rows:  # the bound of each epoch is above the ELBO of the same draws
         assert float(row["train_iwae"]) > float(row["train_elbo"])

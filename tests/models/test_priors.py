@@ -3,11 +3,11 @@ contract for every registered prior (gradients, save/load, copies), free bits re
 command line with the VampPrior."""
 
 import copy
-import csv
 import math
 
 import pytest
 import torch
+from helpers import read_metrics
 
 from vaekit import (
     PRIORS,
@@ -148,7 +148,7 @@ def test_command_line_trains_with_the_vamp_prior(tmp_path):
     assert main(["train", "--data", "digits", "--prior", "vamp", "--set", "model.prior_components=50", "--epochs", "3",
                  "--batch-size", "64", "--latent-dim", "4", "--set", "model.hidden=[64]", "--set", "train.report=false",
                  "--out", str(out)]) == 0
-    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    rows = read_metrics(out)
     assert float(rows[-1]["train_elbo"]) > float(rows[0]["train_elbo"]) + 1
     assert float(rows[-1]["val_elbo"]) > float(rows[0]["val_elbo"])
     trained = load_model(out / "model.safetensors")[0]

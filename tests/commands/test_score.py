@@ -1,11 +1,11 @@
 """Per-example terms and 'vaekit score': one row per example, and an obvious anomaly ranks first."""
 
-import csv
 
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
+from helpers import read_csv
 
 from vaekit import Config, train
 from vaekit.cli import main
@@ -18,10 +18,6 @@ def run_dir(tmp_path_factory):
     """A digits VAE (MLP [32], z = 4, 6 epochs)."""
     config = Config().replace(model={"hidden": [32], "latent_dim": 4}, train={"epochs": 6, "batch_size": 64})
     return train(config, data="digits", out=tmp_path_factory.mktemp("score") / "run").dir
-
-
-def read_rows(path) -> list[dict]:
-    return list(csv.DictReader(open(path)))
 
 
 def test_per_example_terms_average_to_mean_terms_and_evaluate(run_dir):
@@ -43,7 +39,7 @@ def test_per_example_terms_average_to_mean_terms_and_evaluate(run_dir):
 
 def test_score_writes_one_row_per_test_example_with_labels(run_dir, capsys):
     assert main(["score", str(run_dir)]) == 0
-    rows = read_rows(run_dir / "scores.csv")
+    rows = read_csv(run_dir / "scores.csv")
     opened = open_run(run_dir, "cpu")
     assert len(rows) == len(opened.data)
     assert list(rows[0]) == ["index", "label", "negative_elbo_nats"]
@@ -63,7 +59,7 @@ def test_an_inverted_digit_appended_to_a_npy_file_scores_highest(run_dir, tmp_pa
     np.save(path, np.concatenate([images, inverted]).astype(np.float32))
     out = tmp_path / "scores.csv"
     assert main(["score", str(run_dir), "--data", str(path), "--k", "10", "--out", str(out)]) == 0
-    rows = read_rows(out)
+    rows = read_csv(out)
     assert len(rows) == 151
     assert list(rows[0]) == ["index", "negative_elbo_nats", "nll_nats"]  # a .npy file has no labels
     for column in ("negative_elbo_nats", "nll_nats"):

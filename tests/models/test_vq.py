@@ -1,7 +1,6 @@
 """VQ-VAE: the quantizer (nearest code, straight-through gradients, EMA updates, dead-code restarts),
 its statistics, its objective and the bound with a code prior, and the command line end to end."""
 
-import csv
 import json
 import math
 
@@ -10,6 +9,7 @@ import pytest
 import torch
 from interrupted import train_interrupted
 from torch import nn
+from helpers import read_metrics
 
 import vaekit
 from vaekit import ModelConfig, ObjectiveConfig, UserError, build_model, build_objective, save_model
@@ -214,10 +214,6 @@ def test_a_fitted_code_prior_survives_save_and_load_and_weights_without_one_drop
     bare = {key: value for key, value in model.state_dict().items() if not key.startswith("prior.")}
     loaded.load_state_dict(bare)
     assert loaded.prior is None
-
-
-def read_metrics(run_dir) -> list[dict]:
-    return list(csv.DictReader(open(run_dir / "metrics.csv")))
 
 
 def test_command_line_trains_a_conv_vqvae_with_its_code_prior_and_samples_with_no_other_step(tmp_path, capsys):

@@ -1,0 +1,84 @@
+"""Helpers shared by the test files (tests/ is on sys.path, so ``from helpers import read_csv``).
+
+One place for what several test files did alike: reading a run's CSV files (closing them), the
+"one line on stderr, exit 2, no traceback" check of a user error, and the small trained run that
+the latent tools' tests and the latent commands' tests share.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+DATA = TESTS / "data"  # the stored run folders and golden files the tests compare against
+REPOSITORY = TESTS.parent
+
+
+def read_csv(path: Path | str) -> list[dict]:
+    """The rows of a CSV file with a header line, as dicts of strings; the file is closed on return."""
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def read_metrics(run_dir: Path | str) -> list[dict]:
+    """The rows of ``run_dir/metrics.csv`` (one per epoch), as dicts of strings."""
+    return read_csv(Path(run_dir) / "metrics.csv")
+
+
+def assert_one_line_error(err: str, pattern: str) -> None:
+    """``err`` (what stderr got) is one line matching the regular expression ``pattern``, no traceback."""
+    assert re.search(pattern, err), err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+
+
+def cli_error(argv: list[str], capsys, pattern: str) -> str:
+    """Run ``vaekit argv``; assert it exits 2 with one line on stderr matching ``pattern``; return that line."""
+    from vaekit.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert_one_line_error(err, pattern)
+    return err
+
+
+def train_small_run(tmp_path_factory, name: str, latent_dim: int) -> Path:
+    """The folder of a tiny MLP VAE trained for 3 epochs on digits (Bernoulli, dynamic binarization)."""
+    import vaekit
+    from vaekit import Config
+
+    config = Config().replace(model={"hidden": [32], "latent_dim": latent_dim},
+                              train={"epochs": 3, "batch_size": 64, "device": "cpu"})
+    out = tmp_path_factory.mktemp(name) / "run"
+    vaekit.train(config, out=out)
+    return out
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def run_ok(arguments: list[str], capsys) -> str:
+    """Run ``vaekit arguments``; assert it exits 0; return what it printed on stdout."""
+    from vaekit.cli import main
+
+    assert main(arguments) == 0
+    return capsys.readouterr().out
+
+
+def assert_png(path: Path) -> None:
+    """``path`` is a PNG file that PIL reads through, not an empty or truncated picture."""
+    from PIL import Image
+
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE and len(data) > 500, path
+    with Image.open(path) as image:
+        image.verify()
+
+
+def read_npz(path: Path) -> dict:
+    """The arrays of an .npz file by name (np.ndarray each), read into memory; the file is closed on return."""
+    import numpy as np
+
+    with np.load(path) as loaded:
+        return {name: loaded[name] for name in loaded.files}
