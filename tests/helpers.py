@@ -82,3 +82,36 @@ def read_npz(path: Path) -> dict:
 
     with np.load(path) as loaded:
         return {name: loaded[name] for name in loaded.files}
+
+
+def data_error(spec: str, **config) -> str:
+    """The error of ``vaekit train --data SPEC --set data.KEY=VALUE ...`` as a user sees it: exit code 2,
+    one line on stderr, no traceback. The library raises the same text as a UserError; returns that text."""
+    import contextlib
+    import io
+
+    import pytest
+
+    from vaekit.cli import main
+    from vaekit.config import DataConfig
+    from vaekit.data import load_data
+    from vaekit.errors import UserError
+
+    with pytest.raises(UserError) as info:
+        load_data(spec, DataConfig(**config))
+    arguments = ["train", "--data", spec] + [f"--set=data.{key}={value}" for key, value in config.items()]
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        code = main(arguments)
+    printed = stderr.getvalue()
+    assert code == 2, printed
+    assert_one_line_error(printed, "")
+    assert printed == f"vaekit train: error: {info.value}\n"
+    return str(info.value)
+
+
+def random_uint8(shape, seed: int):
+    """np.ndarray of ``shape``, uint8 levels 0..255 drawn uniformly from a generator seeded with ``seed``."""
+    import numpy as np
+
+    return np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)

@@ -1,6 +1,6 @@
-"""The command line end to end: the README's main job, an IDX folder, and user errors (exit code 2)."""
+"""The command line end to end: the README's main job, an IDX folder, user errors (exit code 2), and help
+texts that list what is registered."""
 
-import csv
 import gzip
 import json
 import math
@@ -9,14 +9,17 @@ import shlex
 import struct
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
-
 from helpers import REPOSITORY, assert_one_line_error, read_metrics
 
-from vaekit.cli import main
+import vaekit
+from vaekit.cli import build_parser, main
+from vaekit.data import SOURCES
+from vaekit.latent import PATHS
 
 README = REPOSITORY / "README.md"
 
@@ -130,3 +133,38 @@ def test_readme_python_example_runs_as_written_and_beta_shrinks_the_kl(tmp_path,
     assert names["samples"].shape == (16, 1, 8, 8)
     kl = lambda run: run.state.history[-1]["val_kl"]  # noqa: E731
     assert kl(names["beta_vae"]) < kl(names["run"])
+
+
+def help_of(command: str, option: str) -> str:
+    parser = build_parser()
+    subparser = parser._subparsers._group_actions[0].choices[command]
+    action = next(a for a in subparser._actions if option in a.option_strings)
+    return " ".join(action.help.split()) + " " + " ".join(action.choices or [])
+
+
+@contextmanager
+def registered(registry, name: str):
+    """``name`` registered in ``registry`` for the body, then removed again."""
+    registry.register(name)(object)
+    try:
+        yield
+    finally:
+        del registry._entries[name]
+
+
+@pytest.mark.parametrize("command, option, registry", [
+    ("train", "--model", vaekit.MODELS), ("train", "--prior", vaekit.PRIORS),
+    ("train", "--likelihood", vaekit.LIKELIHOODS), ("train", "--trunk", vaekit.TRUNKS),
+    ("train", "--objective", vaekit.OBJECTIVES), ("train", "--data", SOURCES), ("interpolate", "--method", PATHS),
+])
+def test_help_lists_every_registered_name_from_the_registry(command, option, registry):
+    text = help_of(command, option)
+    for name in registry.names():
+        assert name in text, (option, name)
+    with registered(registry, "newly_registered_part"):
+        assert "newly_registered_part" in help_of(command, option)
+    assert "newly_registered_part" not in help_of(command, option)
+
+
+def test_train_help_names_the_vq_vae():
+    assert "vqvae" in help_of("train", "--model")

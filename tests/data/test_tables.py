@@ -1,13 +1,19 @@
 """A CSV table end to end: standardised for the model, stored scaling, rows back in original units."""
 
+from __future__ import annotations
+
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from helpers import data_error
 
 import vaekit
 from vaekit.cli import main
+from vaekit.config import DataConfig
+from vaekit.data import load_data
 from vaekit.runs.open import load_units, open_run
 
 
@@ -76,3 +82,68 @@ def test_interpolate_from_a_row_file_in_the_table_units_matches_the_same_rows_by
     with np.load(by_index.with_suffix(".npz")) as expected, np.load(from_files.with_suffix(".npz")) as got:
         np.testing.assert_allclose(got["endpoints"], expected["endpoints"], atol=1e-4)
         np.testing.assert_allclose(got["z_linear"], expected["z_linear"], atol=1e-4)
+
+
+def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
+    path.write_text("\n".join(",".join(map(str, row)) for row in [header, *rows]) + "\n")
+    return path
+
+
+def test_csv_standardises_features_and_decodes_to_original_units(tmp_path):
+    rng = np.random.default_rng(11)
+    table = np.column_stack([rng.normal(50, 10, 40), rng.uniform(-3, 0, 40), np.full(40, 7.0)])  # last: constant
+    kinds = rng.choice(["owl", "cat", "emu"], 40)
+    rows = [[*map(repr, row), kind] for row, kind in zip(table.tolist(), kinds)]
+    path = write_csv(tmp_path / "t.csv", ["height", "depth", "flat", "kind"], rows)
+
+    data = load_data(str(path), DataConfig(label_column="kind")).train
+    inputs = data.inputs()
+
+    assert data.columns == ["height", "depth", "flat"]
+    assert torch.allclose(data.decode_units(inputs).double(), torch.from_numpy(table), rtol=1e-5, atol=1e-4)
+    assert torch.allclose(inputs[:, :2].mean(0), torch.zeros(2), atol=1e-5)
+    assert torch.allclose(inputs[:, :2].std(0, unbiased=False), torch.ones(2), atol=1e-5)
+    assert torch.equal(inputs[:, 2], torch.zeros(40))  # constant column: centred, not blown up
+    names = sorted(set(kinds))
+    assert data.labels.tolist() == [names.index(kind) for kind in kinds]
+
+
+def test_csv_integer_labels_are_kept_and_no_label_column_means_no_labels(tmp_path):
+    path = write_csv(tmp_path / "t.csv", ["label", "a"], [[7, 1.5], [3, 2.5], [7, 0.5]])
+    assert load_data(str(path), DataConfig(label_column="label")).train.labels.tolist() == [7, 3, 7]
+    unlabelled = load_data(str(path), DataConfig()).train
+    assert unlabelled.labels is None and unlabelled.columns == ["label", "a"]
+
+
+def csv_file(tmp_path: Path, text: str) -> str:
+    (tmp_path / "table.csv").write_text(text)
+    return str(tmp_path / "table.csv")
+
+
+def test_csv_non_numeric_column_suggests_the_label_column(tmp_path):
+    text = data_error(csv_file(tmp_path, "size,colour\n1.5,red\n2.0,blue\n"))
+    assert "table.csv" in text and "'colour' is not numeric" in text and "'red'" in text
+    assert "data.label_column=colour" in text
+
+
+@pytest.mark.parametrize(
+    "cell, phrase", [("", "missing value"), ("NA", "missing value"), ("nan", "NaN or Inf"), ("-inf", "NaN or Inf")]
+)
+def test_csv_missing_or_non_finite_value_names_column_and_line(tmp_path, cell, phrase):
+    text = data_error(csv_file(tmp_path, f"a,b\n1,2\n3,4\n5,{cell}\n"))
+    assert "table.csv" in text and phrase in text and "'b'" in text and "line 4" in text
+
+
+def test_csv_without_header_row(tmp_path):
+    text = data_error(csv_file(tmp_path, "1,2\n3,4\n"))
+    assert "table.csv" in text and "header row is required" in text
+
+
+def test_csv_unknown_label_column_lists_the_columns(tmp_path):
+    text = data_error(csv_file(tmp_path, "a,b\n1,2\n"), label_column="class")
+    assert "table.csv" in text and "'class'" in text and "['a', 'b']" in text
+
+
+def test_csv_ragged_row(tmp_path):
+    text = data_error(csv_file(tmp_path, "a,b\n1,2\n3\n"))
+    assert "table.csv" in text and "line 3 has 1 fields" in text
