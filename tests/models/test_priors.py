@@ -99,7 +99,7 @@ def test_every_prior_trains_and_round_trips(prior, name, tmp_path):
     """One ELBO step: every parameter (the prior's too) gets a gradient; save/load gives the same p(z).
     Every prior first gets the training inputs, as a fresh run gives them (a no-op for most)."""
     if getattr(PRIORS.get(prior), "needs_labels", False):
-        pytest.skip("a prior per class needs a conditional model: tests/test_conditional.py covers it")
+        pytest.skip("a prior per class needs a conditional model: tests/models/test_conditional.py covers it")
     model, config = model_with(prior, name, components=0 if prior == "normal" else 3)
     x = (torch.rand(4, *SHAPE, generator=torch.Generator().manual_seed(2)) < 0.5).float()
     model.prior.take_exemplars(lambda: x, torch.Generator().manual_seed(4))
