@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import REPOSITORY, assert_one_line_error, read_metrics
+from helpers import REPOSITORY, cli_error, read_metrics
 
 import vaekit
 from vaekit.cli import build_parser, main
@@ -105,8 +105,7 @@ def test_idx_folder_trains_evaluates_samples_and_reconstructs(idx_folder, tmp_pa
 )
 def test_user_errors_print_one_line_and_exit_2(arguments, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(arguments) == 2
-    assert_one_line_error(capsys.readouterr().err, message)
+    cli_error(arguments, capsys, message)
 
 
 def test_bad_config_file_names_the_file_and_the_field(tmp_path, capsys):

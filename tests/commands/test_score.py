@@ -4,8 +4,8 @@
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
 from helpers import read_csv
+from sklearn.datasets import load_digits
 
 from vaekit import Config, train
 from vaekit.cli import main

@@ -48,7 +48,7 @@ def test_no_probe_without_labels(opened):
     assert linear_probe(opened.model, opened.train, unlabelled(opened.data)) is None
 
 
-def test_dynamic_binarisation_gives_the_probe_a_binary_training_split(opened):
+def test_dynamic_binarization_gives_the_probe_a_binary_training_split(opened):
     assert opened.binarize.startswith("dynamic")
     x = probe_training_data(opened).inputs()
     assert bool(((x == 0) | (x == 1)).all())

@@ -34,7 +34,7 @@ def test_gaussian_noise_has_the_requested_std_and_is_clipped_to_the_unit_interva
 
 
 def test_denoise_flips_binary_test_inputs_and_reconstructs_the_noisy_ones(opened):
-    x = opened.data.inputs()  # the test split, binarised once
+    x = opened.data.inputs()  # the test split, binarized once
     state = torch.get_rng_state()
     result = denoise(opened.model, x, 0.15, seed=4)
     assert torch.equal(torch.get_rng_state(), state)  # the global random state is untouched

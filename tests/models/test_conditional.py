@@ -12,9 +12,9 @@ import torch
 
 from vaekit import Config, ModelConfig, ObjectiveConfig, UserError, build_model, build_objective, save_model
 from vaekit.cli import main
+from vaekit.data.batch import Batch, split_batches
 from vaekit.evaluation.conditional import conditional_sample_accuracy
 from vaekit.evaluation.probe import fit_classifier, flat_inputs
-from vaekit.data.batch import Batch, split_batches
 from vaekit.models.conditional import model_labels
 from vaekit.runs.train import train
 from vaekit.training.checkpoint import load_model

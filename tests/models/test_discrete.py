@@ -184,12 +184,12 @@ def test_auto_picks_discretized_logistic_for_8_bit_colour_and_bernoulli_for_grey
     real = from_arrays(np.random.default_rng(0).normal(size=(4, 5)).astype(np.float32), None, "real")
     assert resolve_likelihood("auto", colour) == "discretized_logistic"
     assert resolve_likelihood("auto", grey) == "bernoulli"
-    assert resolve_likelihood("auto", unit_colour) == "continuous_bernoulli"  # colour is never binarised
+    assert resolve_likelihood("auto", unit_colour) == "continuous_bernoulli"  # colour is never binarized
     assert resolve_likelihood("auto", real) == "gaussian"
     assert resolve_likelihood("categorical256", colour) == "categorical256"
 
 
-def test_a_colour_image_folder_is_never_binarised_by_default(tmp_path):
+def test_a_colour_image_folder_is_never_binarized_by_default(tmp_path):
     folder = tmp_path / "photos"
     folder.mkdir()
     for i, image in enumerate(colour_bytes(12)):

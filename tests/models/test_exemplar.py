@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 import torch
-from interrupted import train_interrupted
 from PIL import Image
 from helpers import read_metrics
+from interrupted import train_interrupted
 
 import vaekit
 from vaekit import Config, ModelConfig, UserError, build_model, save_model
@@ -135,15 +135,15 @@ def test_more_exemplars_than_training_examples_is_a_user_error():
 
 
 def test_a_run_takes_real_valued_exemplars_as_they_are(tmp_path):
-    data = torch.randn(200, 5, generator=torch.Generator().manual_seed(0)) * 3 + 1  # gaussian likelihood, no binarising
+    data = torch.randn(200, 5, generator=torch.Generator().manual_seed(0)) * 3 + 1  # gaussian likelihood, no binarizing
     run = vaekit.train(small_run_config(), data=data, out=tmp_path / "run")
     exemplars = exemplar_prior(run.model).exemplars
     assert exemplars.shape == (20, 5)
     assert is_row_of(exemplars, run.data.train.inputs())  # the training split, not the validation rows
 
 
-def test_command_line_run_on_dynamically_binarised_digits_takes_fixed_binary_exemplars(tmp_path):
-    """The encoder only sees binary images, so the exemplars are the training split binarised once
+def test_command_line_run_on_dynamically_binarized_digits_takes_fixed_binary_exemplars(tmp_path):
+    """The encoder only sees binary images, so the exemplars are the training split binarized once
     (with the training split's seed), the same for the same seed, another draw for another seed."""
     flags = ["--data", "digits", "--prior", "exemplar", "--set", "model.prior_components=30", "--epochs", "2",
              "--batch-size", "64", "--latent-dim", "4", "--set", "model.hidden=[32]", "--set", "train.report=false"]

@@ -6,8 +6,8 @@ import math
 
 import pytest
 import torch
-from torch.distributions import Independent, Normal, kl_divergence
 from helpers import read_metrics
+from torch.distributions import Independent, Normal, kl_divergence
 
 from vaekit import Config, ModelConfig, UserError, build_model
 from vaekit.cli import main

@@ -10,7 +10,8 @@ import torch
 from vaekit import ModelConfig, ObjectiveConfig, build_model, build_objective
 from vaekit.data.array import ArrayData
 from vaekit.data.batch import split_batches
-from vaekit.models import conditional, model as model_module
+from vaekit.models import conditional
+from vaekit.models import model as model_module
 from vaekit.training.batches import training_batches
 
 SHAPE = (1, 4, 3)

@@ -9,20 +9,11 @@ import pytest
 import torch
 from helpers import read_metrics
 
-from vaekit import (
-    PRIORS,
-    Config,
-    ModelConfig,
-    ObjectiveConfig,
-    UserError,
-    build_model,
-    build_objective,
-    save_model,
-)
+from vaekit import PRIORS, Config, ModelConfig, ObjectiveConfig, UserError, build_model, build_objective, save_model
 from vaekit.cli import main
+from vaekit.data.batch import Batch
 from vaekit.models import priors
 from vaekit.objectives import ELBO
-from vaekit.data.batch import Batch
 from vaekit.training.checkpoint import load_model
 
 SHAPE, D = (1, 6, 5), 3

@@ -7,21 +7,21 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import read_metrics
 from interrupted import train_interrupted
 from torch import nn
-from helpers import read_metrics
 
 import vaekit
 from vaekit import ModelConfig, ObjectiveConfig, UserError, build_model, build_objective, save_model
 from vaekit.cli import main
 from vaekit.data.array import ArrayData
+from vaekit.data.batch import Batch
+from vaekit.evaluation.codebook import codebook_statistics, perplexity
 from vaekit.evaluation.likelihood import evaluate, per_example_terms
 from vaekit.models.code_prior import fit_code_prior
 from vaekit.models.quantizers.codebook import EMA_DECAY, EMA_EPSILON, Codebook
-from vaekit.evaluation.codebook import codebook_statistics, perplexity
 from vaekit.seeding import seeded
 from vaekit.training.checkpoint import load_model, load_tensors
-from vaekit.data.batch import Batch
 
 
 def small_vqvae(shape=(1, 8, 8), trunk="conv", **changes):

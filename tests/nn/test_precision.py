@@ -5,10 +5,10 @@ import torch
 
 import vaekit
 from vaekit.config import ModelConfig
+from vaekit.data.batch import Batch
 from vaekit.errors import UserError
 from vaekit.models.model import build_model
 from vaekit.objectives import ELBO
-from vaekit.data.batch import Batch
 
 
 def model_and_data():

@@ -10,10 +10,10 @@ from torch.distributions import Independent, Normal
 
 from vaekit import ObjectiveConfig, UserError, build_objective
 from vaekit.data.array import ArrayData
+from vaekit.data.batch import Batch
 from vaekit.objectives.beta_tcvae import aggregate_log_densities, mss_log_weights
 from vaekit.training.batches import ResidentBatches
 from vaekit.training.trainer import Trainer, make_optimizer, make_schedule
-from vaekit.data.batch import Batch
 
 POPULATION = 10**6  # N: the batches below are drawn from a population much larger than any batch
 VARIANCE = 0.3  # of each posterior q(z|x) = N(mu(x), VARIANCE I)

@@ -1,22 +1,21 @@
 """FactorVAE, capacity-annealed beta-VAE and DIP-VAE (beta-TCVAE's estimators are in
-test_total_correlation.py): each weight changes the loss, the definitions on constructed inputs,
+test_beta_tcvae.py): each weight changes the loss, the definitions on constructed inputs,
 the discriminator's TC estimate against a closed form, bit-identical resume, and the refusals."""
 
 import math
 
 import pytest
 import torch
+from helpers import cli_error
 from interrupted import train_interrupted
 from torch.distributions import Independent, Normal
-from helpers import assert_one_line_error
 
 import vaekit
 from vaekit import ObjectiveConfig, build_objective
-from vaekit.cli import main
-from vaekit.objectives.factorvae import FactorVAE, permute_dims
-from vaekit.training.checkpoint import load_tensors
 from vaekit.data.batch import Batch
+from vaekit.objectives.factorvae import FactorVAE, permute_dims
 from vaekit.objectives.protocols import NeedsDataSize
+from vaekit.training.checkpoint import load_tensors
 
 SMALL_DISCRIMINATOR = {"discriminator_hidden": 16, "discriminator_layers": 2}
 
@@ -200,5 +199,4 @@ def test_resume_with_the_objectives_own_state_is_bit_identical(tmp_path, small_c
 )
 def test_bad_settings_exit_2_with_one_line(arguments, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["train", "--epochs", "1", "--set", "model.hidden=[8]", *arguments]) == 2
-    assert_one_line_error(capsys.readouterr().err, message)
+    cli_error(["train", "--epochs", "1", "--set", "model.hidden=[8]", *arguments], capsys, message)

@@ -10,8 +10,8 @@ import torch
 from torch.distributions import kl_divergence
 
 from vaekit import ELBO
-from vaekit.objectives.importance import log_weights
 from vaekit.data.batch import Batch
+from vaekit.objectives.importance import log_weights
 
 
 def closed_form_elbo(oracle, model, x) -> torch.Tensor:

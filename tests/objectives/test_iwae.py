@@ -10,9 +10,9 @@ from helpers import read_metrics
 
 from vaekit import Config, ModelConfig, ObjectiveConfig, UserError, build_model, build_objective
 from vaekit.cli import main
+from vaekit.data.batch import Batch
 from vaekit.objectives import ELBO, IWAE
 from vaekit.seeding import seeded
-from vaekit.data.batch import Batch
 
 
 def iwae_runs(model, x, k: int, seeds: int) -> torch.Tensor:

@@ -124,7 +124,7 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement(monkeypa
     assert improved == [True, True, False, False, False]
 
 
-def test_dynamic_binarisation_resamples_training_batches_and_fixes_the_test_set(small_config):
+def test_dynamic_binarization_resamples_training_batches_and_fixes_the_test_set(small_config):
     prepared = prepare_data(small_config, None, torch.device("cpu"))
     assert prepared.binarize == "dynamic"
     again = prepare_data(small_config, None, torch.device("cpu"))
@@ -140,14 +140,14 @@ def test_dynamic_binarisation_resamples_training_batches_and_fixes_the_test_set(
     assert torch.allclose(draws, train.inputs().sum(0), atol=0.8)  # E[Bernoulli(x)] = x
 
 
-def test_static_binarisation_draws_the_training_set_once(small_config):
+def test_static_binarization_draws_the_training_set_once(small_config):
     config = small_config.replace(data={"binarize": "static"})
     prepared = prepare_data(config, None, torch.device("cpu"))
     assert prepared.train.values.dtype == torch.uint8
     assert set(prepared.train.inputs().unique().tolist()) <= {0.0, 1.0}
 
 
-def test_bernoulli_without_binarisation_rejects_grey_levels(small_config):
+def test_bernoulli_without_binarization_rejects_grey_levels(small_config):
     config = small_config.replace(data={"binarize": "none"})
     with pytest.raises(vaekit.UserError, match=r"outside the support of likelihood 'bernoulli'"):
         prepare_data(config, None, torch.device("cpu"))

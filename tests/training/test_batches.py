@@ -1,5 +1,5 @@
 """The one factory of training batches: the same examples, in the same order, with the same random
-draws as before the batch became a value (each epoch one torch.randperm, then the binarisation draws
+draws as before the batch became a value (each epoch one torch.randperm, then the binarization draws
 of each batch in turn), for resident and sharded data; labels attached from the batch's positions."""
 
 import torch
@@ -92,7 +92,7 @@ def test_sharded_batches_are_each_ranks_shares_with_their_labels():
             assert torch.equal(batch.x, data.inputs(index))
 
 
-def test_dynamic_binarisation_of_8_bit_levels_draws_bernoulli_of_level_over_255():
+def test_dynamic_binarization_of_8_bit_levels_draws_bernoulli_of_level_over_255():
     levels = torch.tensor([0, 1, 64, 128, 254, 255], dtype=torch.uint8)
     data = ArrayData(levels.repeat(4000, 1), None, "levels", scale=torch.tensor(1 / 255))
     batches = ResidentBatches(data, batch_size=4000, dynamic_binarize=True)

@@ -8,8 +8,8 @@ import json
 
 import pytest
 import torch
-from parallel import GlobalNoiseHead, audit_writes, free_port, run_cli_ranks, run_ranks
 from helpers import read_metrics
+from parallel import GlobalNoiseHead, audit_writes, free_port, run_cli_ranks, run_ranks
 
 from vaekit.config import ModelConfig, TrainConfig
 from vaekit.data.array import ArrayData

@@ -13,8 +13,8 @@ import pytest
 import torch
 from explorer_helpers import Client, array, served, trained
 
-from vaekit.data.factors import FactorInfo
 from vaekit.cli import main
+from vaekit.data.factors import FactorInfo
 from vaekit.latent import encode_data, latent_map, sample_latents
 from vaekit.latent.explorer import Explorer
 from vaekit.models.code_prior import fit_code_prior

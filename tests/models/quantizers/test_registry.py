@@ -11,13 +11,13 @@ import vaekit
 from vaekit import ModelConfig, build_model
 from vaekit.cli import main
 from vaekit.config.migration import MOVED
+from vaekit.data.batch import Batch
 from vaekit.models.code_prior import CodePrior
 from vaekit.models.quantizers import build_quantizer
 from vaekit.models.quantizers.base import rotation, straight_through
 from vaekit.models.quantizers.codebook import Codebook
 from vaekit.seeding import seeded
 from vaekit.training.checkpoint import load_model, load_tensors
-from vaekit.data.batch import Batch
 
 
 def quantizer(**options):
