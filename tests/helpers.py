@@ -115,3 +115,17 @@ def random_uint8(shape, seed: int):
     import numpy as np
 
     return np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)
+
+
+def small_quantizer(**options):
+    """The quantizer part a small VQ-VAE config builds (latent_dim 4; codebook_size 8 unless fsq), seeded 0.
+    ``options`` are flat model options (quantizer="residual", codebooks=4, ...), migrated as a config is."""
+    import torch
+
+    from vaekit import ModelConfig
+    from vaekit.models.quantizers import build_quantizer
+
+    torch.manual_seed(0)
+    size = {} if options.get("quantizer") == "fsq" else {"codebook_size": 8}  # fsq has no codebook to size
+    model = ModelConfig(name="vqvae", latent_dim=4, **size, **options)
+    return build_quantizer(model.quantizer, model.latent_dim)
