@@ -129,3 +129,23 @@ def small_quantizer(**options):
     size = {} if options.get("quantizer") == "fsq" else {"codebook_size": 8}  # fsq has no codebook to size
     model = ModelConfig(name="vqvae", latent_dim=4, **size, **options)
     return build_quantizer(model.quantizer, model.latent_dim)
+
+
+def small_vqvae(shape=(1, 8, 8), trunk="conv", **changes):
+    """A small VQ-VAE (latent_dim 3, 16 codes, Bernoulli) for data of ``shape``, seeded 0; ``changes`` are
+    flat model options that replace the defaults."""
+    import torch
+
+    from vaekit import ModelConfig, build_model
+
+    torch.manual_seed(0)
+    settings = dict(latent_dim=3, hidden=(16,), channels=(4, 6), likelihood="bernoulli", codebook_size=16)
+    config = ModelConfig(name="vqvae", trunk=trunk, **{**settings, **changes})
+    return build_model(config, shape)
+
+
+def binary_batch(shape=(1, 8, 8), n=6, seed=0):
+    """(n, *shape) float tensor of 0s and 1s, each 1 with probability 1/2, from a generator seeded ``seed``."""
+    import torch
+
+    return (torch.rand(n, *shape, generator=torch.Generator().manual_seed(seed)) < 0.5).float()

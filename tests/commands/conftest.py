@@ -1,4 +1,4 @@
-"""The small trained run (latent_dim 4) that the command tests share, trained once per session."""
+"""The small trained runs (latent_dim 4 and 2) that the command tests share, trained once per session."""
 
 from types import SimpleNamespace
 
@@ -18,3 +18,8 @@ def trained(tmp_path_factory, name: str, latent_dim: int) -> SimpleNamespace:
 @pytest.fixture(scope="session")
 def opened(tmp_path_factory):
     return trained(tmp_path_factory, "commands4", latent_dim=4)
+
+
+@pytest.fixture(scope="session")
+def opened_2d(tmp_path_factory):
+    return trained(tmp_path_factory, "commands2", latent_dim=2)

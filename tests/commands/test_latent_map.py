@@ -1,15 +1,9 @@
 """vaekit latent-map: PCA of a 4-D run without a manifold; the means and the manifold of a 2-D run."""
 
 import numpy as np
-import pytest
 from helpers import assert_png, read_npz, run_ok
 
 from vaekit.latent import encode_data
-
-
-@pytest.fixture(scope="module")
-def opened_2d(tmp_path_factory):
-    return trained(tmp_path_factory, "commands2", latent_dim=2)
 
 
 def test_latent_map_of_a_4d_run_is_its_pca_and_has_no_manifold(opened, capsys, tmp_path):

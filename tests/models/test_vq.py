@@ -1,5 +1,5 @@
-"""VQ-VAE: the quantizer (nearest code, straight-through gradients, EMA updates, dead-code restarts),
-its statistics, its objective and the bound with a code prior, and the command line end to end."""
+"""The VQ-VAE model: straight-through gradients to the encoder, the bound with a code prior, saving and
+loading it, the command line end to end, and bit-identical resume."""
 
 import json
 import math
@@ -7,32 +7,17 @@ import math
 import numpy as np
 import pytest
 import torch
-from helpers import read_metrics
+from helpers import binary_batch, read_metrics, small_vqvae
 from interrupted import train_interrupted
-from torch import nn
 
 import vaekit
-from vaekit import ModelConfig, ObjectiveConfig, UserError, build_model, build_objective, save_model
+from vaekit import ModelConfig, UserError, save_model
 from vaekit.cli import main
 from vaekit.data.array import ArrayData
-from vaekit.data.batch import Batch
-from vaekit.evaluation.codebook import codebook_statistics, perplexity
 from vaekit.evaluation.likelihood import evaluate, per_example_terms
 from vaekit.models.code_prior import fit_code_prior
-from vaekit.models.quantizers.codebook import EMA_DECAY, EMA_EPSILON, Codebook
 from vaekit.seeding import seeded
 from vaekit.training.checkpoint import load_model, load_tensors
-
-
-def small_vqvae(shape=(1, 8, 8), trunk="conv", **changes):
-    torch.manual_seed(0)
-    settings = dict(latent_dim=3, hidden=(16,), channels=(4, 6), likelihood="bernoulli", codebook_size=16)
-    config = ModelConfig(name="vqvae", trunk=trunk, **{**settings, **changes})
-    return build_model(config, shape)
-
-
-def binary_batch(shape=(1, 8, 8), n=6, seed=0):
-    return (torch.rand(n, *shape, generator=torch.Generator().manual_seed(seed)) < 0.5).float()
 
 
 def test_straight_through_passes_the_reconstruction_gradient_to_the_encoder():
@@ -45,125 +30,6 @@ def test_straight_through_passes_the_reconstruction_gradient_to_the_encoder():
         assert parameter.grad is not None and parameter.grad.abs().max() > 0, name
     codebook = model.quantizer.codebook.grad
     assert codebook is None or codebook.abs().max() == 0  # the codebook learns from its own term only
-
-
-def test_quantization_picks_the_nearest_code():
-    quantizer = Codebook(7, 4, restart_after=0).eval()
-    generator = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        quantizer.codebook.copy_(torch.randn(7, 4, generator=generator))
-    z = torch.randn(50, 4, generator=generator)
-    codes, z_q = quantizer(z)
-    brute = ((z[:, None, :] - quantizer.codebook[None]) ** 2).sum(-1).argmin(1)  # (50,)
-    assert torch.equal(codes, brute)
-    assert torch.equal(z_q, quantizer.codebook[brute])
-
-
-def test_ema_update_matches_the_closed_form_and_moves_codes_toward_their_assigned_means():
-    quantizer = Codebook(3, 2, ema=True, restart_after=0)
-    codebook = torch.tensor([[0.0, 0.0], [5.0, 5.0], [-5.0, 5.0]])
-    count = torch.tensor([1.0, 1.0, 1e-4])  # code 2 almost never seen: there the smoothing shows
-    quantizer.codebook.copy_(codebook)
-    quantizer.ema_count.copy_(count)
-    quantizer.ema_sum.copy_(codebook * count[:, None])
-    z = torch.tensor([[1.0, 0.0], [0.0, 2.0], [4.0, 4.0], [6.0, 5.0], [5.0, 7.0]])  # codes 0, 0, 1, 1, 1
-    codes, _ = quantizer(z)
-    assert codes.tolist() == [0, 0, 1, 1, 1]
-    n_k = torch.tensor([2.0, 3.0, 0.0])
-    sums = torch.stack([z[:2].sum(0), z[2:].sum(0), torch.zeros(2)])
-    ema_sum = EMA_DECAY * codebook * count[:, None] + (1 - EMA_DECAY) * sums
-    count = EMA_DECAY * count + (1 - EMA_DECAY) * n_k
-    n = count.sum()
-    expected = ema_sum / ((count + EMA_EPSILON) / (n + 3 * EMA_EPSILON) * n)[:, None]
-    torch.testing.assert_close(quantizer.codebook, expected)
-    for k, members in [(0, z[:2]), (1, z[2:])]:
-        mean = members.mean(0)
-        assert (quantizer.codebook[k] - mean).norm() < (codebook[k] - mean).norm()
-    quantizer.eval()  # evaluation changes nothing
-    before = quantizer.codebook.clone()
-    quantizer(z)
-    assert torch.equal(quantizer.codebook, before)
-
-
-def test_with_an_ema_codebook_the_codebook_is_a_buffer_and_its_loss_term_is_dropped():
-    model = small_vqvae(codebook_ema=True)
-    assert "head.quantizer.book.codebook" not in dict(model.named_parameters())
-    assert "head.quantizer.book.codebook" in model.state_dict()
-    output = build_objective(ObjectiveConfig(), model)(model, Batch(binary_batch()))
-    assert "vq_codebook" not in output.terms and "vq_commitment" in output.terms
-    output.loss.backward()
-    for name, parameter in model.named_parameters():
-        assert parameter.grad is not None and parameter.grad.abs().max() > 0, name
-
-
-def test_a_dead_code_is_restarted_at_an_encoder_output_and_used_in_the_next_batch():
-    quantizer = Codebook(3, 2, restart_after=3)
-    with torch.no_grad():
-        quantizer.codebook.copy_(torch.tensor([[100.0, 100.0], [1.0, 0.0], [-1.0, 0.0]]))  # code 0: far away
-    z = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
-    for _ in range(3):
-        codes, _ = quantizer(z)
-        assert 0 not in codes.tolist()
-    assert quantizer.unused_steps.tolist()[0] == 3
-    with seeded(0, "cpu"):
-        quantizer(z)  # the restart happens here: code 0 moves to one of the batch's encoder outputs
-    revived = quantizer.codebook[0].detach()
-    assert (z == revived).all(1).any()
-    assert quantizer.codebook[1:].tolist() == [[1.0, 0.0], [-1.0, 0.0]]  # live codes are left alone
-    assert 0 in quantizer.eval()(z)[0].tolist()  # and it is chosen in the next batch
-
-
-def test_dead_code_restarts_are_reproducible_from_the_torch_generator():
-    def restarted() -> torch.Tensor:
-        quantizer = Codebook(4, 2, restart_after=1)
-        with torch.no_grad():
-            quantizer.codebook.copy_(torch.tensor([[50.0, 50.0], [60.0, 60.0], [1.0, 0.0], [-1.0, 0.0]]))
-        z = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
-        with seeded(3, "cpu"):
-            quantizer(z)
-            quantizer(z)
-        return quantizer.codebook.detach().clone()
-
-    assert torch.equal(restarted(), restarted())
-
-
-def test_perplexity_is_the_exponential_of_the_entropy_of_the_code_histogram():
-    assert perplexity(torch.tensor([5, 0, 0])) == pytest.approx(1.0)
-    assert perplexity(torch.tensor([3, 3, 3, 3])) == pytest.approx(4.0)
-    p = np.array([0.25, 0.25, 0.5])
-    assert perplexity(torch.tensor([2, 2, 0, 4])) == pytest.approx(math.exp(-(p * np.log(p)).sum()))
-
-
-def test_epoch_statistics_report_usage_and_perplexity_of_the_codes_chosen_over_the_data():
-    model = small_vqvae(shape=(2,), trunk="mlp", code_positions=1, codebook_size=4, latent_dim=2, codebook_restart=0)
-    model.encoder, model.head.project = nn.Identity(), nn.Unflatten(1, (1, 2))  # z_e = x, one position
-    with torch.no_grad():
-        model.quantizer.codebook.copy_(torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]]))
-    x = torch.tensor([[0.1, 0.0], [0.0, 0.2], [9.0, 0.0], [10.0, 1.0], [9.0, 9.0], [10.0, 9.5], [11, 10], [10, 11]])
-    statistics = codebook_statistics(model, ArrayData(x, None, "constructed"))  # codes 0, 0, 1, 1, 3, 3, 3, 3
-    assert statistics["codebook_usage"] == pytest.approx(3 / 4)
-    assert statistics["codebook_perplexity"] == pytest.approx(perplexity(torch.tensor([2, 2, 0, 4])))
-    assert statistics["codebook_dead"] == 1
-
-
-def test_the_vq_loss_is_the_mean_of_its_per_example_terms():
-    model = small_vqvae(commitment=0.5)
-    output = build_objective(ObjectiveConfig(), model)(model, Batch(binary_batch()))
-    terms = output.terms
-    assert set(terms) == {"log_px_z", "vq_codebook", "vq_commitment"}  # no ELBO without a code prior
-    torch.testing.assert_close(terms["vq_commitment"], 0.5 * terms["vq_codebook"])  # same distance, weighted
-    torch.testing.assert_close(output.loss, (-terms["log_px_z"] + terms["vq_codebook"] + terms["vq_commitment"]).mean())
-
-
-def test_the_vq_objective_and_the_vq_model_decline_other_pairings():
-    vae = build_model(ModelConfig(latent_dim=2, hidden=(8,), likelihood="gaussian"), (5,))
-    with pytest.raises(UserError, match="vqvae"):
-        build_objective(ObjectiveConfig(name="vq"), vae)
-    for name in ("elbo", "reconstruction"):
-        with pytest.raises(UserError, match="'vq'"):
-            build_objective(ObjectiveConfig(name=name), small_vqvae())
-    with pytest.raises(UserError, match=r"objective: unknown key 'beta' \(= 2.0\) for objective 'vq'; known keys: name$"):
-        build_objective(ObjectiveConfig(beta=2.0), small_vqvae())
 
 
 def test_without_a_code_prior_sampling_and_importance_sampling_are_refused_clearly():
