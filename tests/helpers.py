@@ -149,3 +149,6 @@ def binary_batch(shape=(1, 8, 8), n=6, seed=0):
     import torch
 
     return (torch.rand(n, *shape, generator=torch.Generator().manual_seed(seed)) < 0.5).float()
+
+
+SMALL_DISCRIMINATOR = {"discriminator_hidden": 16, "discriminator_layers": 2}  # FactorVAE's, small for tests

@@ -80,11 +80,6 @@ def test_far_apart_posteriors_have_the_largest_mutual_information_log_n_for_ever
     torch.testing.assert_close(log_qz_x - log_qz, torch.full((batch,), math.log(n), dtype=torch.float64))
 
 
-@pytest.fixture
-def x():
-    return torch.randn(32, 6, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
-
-
 @pytest.mark.parametrize("estimator", ["mss", "mws"])
 def test_decomposition_sums_to_the_kl_and_unit_weights_give_the_elbo(vae, x, estimator):
     objective = build_objective(ObjectiveConfig(name="beta_tcvae", tc_estimator=estimator), vae)
