@@ -160,7 +160,7 @@ def distributed_section(result: dict | None) -> list[str]:
             "noise\", not \"faster\". The last-epoch ELBOs differ by a fraction of a nat because the plain trainer draws "
             "its own batch order while torchrun's runs take the (seed, epoch) order of every world size, and each process "
             "draws its own noise; in a test mode with the noise drawn for the global batch, 2 processes with b each end "
-            "with the parameters of 1 process with 2b (tests/test_distributed.py, also for free bits, VQ with EMA, "
+            "with the parameters of 1 process with 2b (tests/training/test_distributed.py, also for free bits, VQ with EMA, "
             "beta-TCVAE and FactorVAE).", ""]
     return out + gpu
 

@@ -1,6 +1,6 @@
-"""The command line end to end: the README's main job, an IDX folder, and user errors (exit code 2)."""
+"""The command line end to end: the README's main job, an IDX folder, user errors (exit code 2), and help
+texts that list what is registered."""
 
-import csv
 import gzip
 import json
 import math
@@ -9,14 +9,19 @@ import shlex
 import struct
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import REPOSITORY, cli_error, read_metrics
 
-from vaekit.cli import main
+import vaekit
+from vaekit.cli import build_parser, main
+from vaekit.data import SOURCES
+from vaekit.latent import PATHS
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = REPOSITORY / "README.md"
 
 
 def main_job_arguments(out: Path) -> list[str]:
@@ -25,10 +30,6 @@ def main_job_arguments(out: Path) -> list[str]:
     words = shlex.split(line.split(".venv/bin/vaekit", 1)[1])
     words[words.index("--out") + 1] = str(out)
     return words
-
-
-def read_metrics(run_dir: Path) -> list[dict]:
-    return list(csv.DictReader(open(run_dir / "metrics.csv")))
 
 
 def test_readme_main_job_writes_its_files_and_improves_the_elbo(tmp_path, capsys):
@@ -104,10 +105,7 @@ def test_idx_folder_trains_evaluates_samples_and_reconstructs(idx_folder, tmp_pa
 )
 def test_user_errors_print_one_line_and_exit_2(arguments, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(arguments) == 2
-    err = capsys.readouterr().err
-    assert re.search(message, err), err
-    assert "Traceback" not in err and err.count("\n") == 1
+    cli_error(arguments, capsys, message)
 
 
 def test_bad_config_file_names_the_file_and_the_field(tmp_path, capsys):
@@ -134,3 +132,38 @@ def test_readme_python_example_runs_as_written_and_beta_shrinks_the_kl(tmp_path,
     assert names["samples"].shape == (16, 1, 8, 8)
     kl = lambda run: run.state.history[-1]["val_kl"]  # noqa: E731
     assert kl(names["beta_vae"]) < kl(names["run"])
+
+
+def help_of(command: str, option: str) -> str:
+    parser = build_parser()
+    subparser = parser._subparsers._group_actions[0].choices[command]
+    action = next(a for a in subparser._actions if option in a.option_strings)
+    return " ".join(action.help.split()) + " " + " ".join(action.choices or [])
+
+
+@contextmanager
+def registered(registry, name: str):
+    """``name`` registered in ``registry`` for the body, then removed again."""
+    registry.register(name)(object)
+    try:
+        yield
+    finally:
+        del registry._entries[name]
+
+
+@pytest.mark.parametrize("command, option, registry", [
+    ("train", "--model", vaekit.MODELS), ("train", "--prior", vaekit.PRIORS),
+    ("train", "--likelihood", vaekit.LIKELIHOODS), ("train", "--trunk", vaekit.TRUNKS),
+    ("train", "--objective", vaekit.OBJECTIVES), ("train", "--data", SOURCES), ("interpolate", "--method", PATHS),
+])
+def test_help_lists_every_registered_name_from_the_registry(command, option, registry):
+    text = help_of(command, option)
+    for name in registry.names():
+        assert name in text, (option, name)
+    with registered(registry, "newly_registered_part"):
+        assert "newly_registered_part" in help_of(command, option)
+    assert "newly_registered_part" not in help_of(command, option)
+
+
+def test_train_help_names_the_vq_vae():
+    assert "vqvae" in help_of("train", "--model")

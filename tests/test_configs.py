@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import REPOSITORY
 
 from vaekit import load_config, train
 from vaekit.cli import main
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = REPOSITORY / "configs"
 ROWS = {"fmnist-vae": ("vae", "normal"), "fmnist-vamp": ("vae", "vamp"), "fmnist-hvae": ("hvae", "vamp"),
         "fmnist-conv-hvae": ("conv_hvae", "vamp"), "fmnist-conv-hvae-exemplar": ("conv_hvae", "exemplar")}
 

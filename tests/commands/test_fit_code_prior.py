@@ -2,15 +2,15 @@
 the key val_code_nll_nats, the rest of the stored metadata kept."""
 
 import shutil
-from pathlib import Path
 
 import pytest
+from helpers import DATA
 
 import vaekit
 from vaekit.cli import main
 from vaekit.rundir import RunDir
 
-OLD_VQVAE = Path(__file__).parents[1] / "data" / "runs_before_0_2" / "vqvae_fsq"
+OLD_VQVAE = DATA / "runs_before_0_2" / "vqvae_fsq"
 
 
 def test_fit_code_prior_stores_the_prior_and_its_held_out_number(tmp_path, capsys):

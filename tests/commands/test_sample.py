@@ -1,14 +1,18 @@
-"""vaekit sample: --n's default is a rule (64 for a grid, 8 per class with --label all), not a sentinel."""
+"""vaekit sample: --n's default is a rule (64 for a grid, 8 per class with --label all), not a sentinel;
+the draws and their latents written are those of model.sample."""
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from helpers import DATA, assert_png, read_npz, run_ok
 
 from vaekit.cli import main
+from vaekit.latent import decode_mean
+from vaekit.seeding import seeded
 
-OLD_CVAE = Path(__file__).parents[1] / "data" / "runs_before_0_2" / "cvae"
+OLD_CVAE = DATA / "runs_before_0_2" / "cvae"
 
 
 @pytest.mark.parametrize(("argv", "rows"), [
@@ -29,3 +33,15 @@ def test_a_grid_of_64_by_default(tmp_path):
     assert main(["sample", str(run)]) == 0
     with np.load(run / "samples.npz") as stored:
         assert stored["samples"].shape[0] == 64 and stored["z"].shape[0] == 64
+
+
+def test_sample_writes_the_draws_and_their_latents(opened, capsys, tmp_path):
+    out = tmp_path / "s.png"
+    run_ok(["sample", str(opened.run_dir), "--n", "12", "--temperature", "0.7", "--seed", "2", "--out", str(out)], capsys)
+    assert_png(out)
+    written = read_npz(tmp_path / "s.npz")
+    assert written["samples"].shape == (12, 1, 8, 8) and written["z"].shape == (12, 4)
+    with seeded(2, "cpu"):
+        expected = opened.model.sample(12, 0.7)  # the same draws as before the arrays were written
+    np.testing.assert_allclose(written["samples"], expected.numpy(), atol=1e-6)
+    np.testing.assert_allclose(written["samples"], decode_mean(opened.model, torch.as_tensor(written["z"])).numpy(), atol=1e-6)

@@ -3,10 +3,10 @@ run folder, the 0.1 files of the golden metrics and the run folders written just
 old flat --set keys."""
 
 import shutil
-from pathlib import Path
 
 import pytest
 import yaml
+from helpers import DATA
 
 import vaekit
 from vaekit import Config, UserError, load_config
@@ -14,7 +14,6 @@ from vaekit.cli import main
 from vaekit.config.migration import is_flat, migrate
 from vaekit.training.checkpoint import load_model
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 GOLDEN = DATA / "golden_metrics"
 RUNS = DATA / "runs_before_0_2"
 RUN_0_1_0 = DATA / "run_v0_1_0"

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import DATA
 
 from vaekit.commands.disentangle import Disentangle
 from vaekit.commands.evaluate import print_table
@@ -26,7 +27,7 @@ TINY = {"num_train": 200, "num_test": 100, "num_bins": 20, "sap_C": 0.01,
         "beta_vae": {"batch_size": 8, "num_train": 40, "num_eval": 20},
         "factor_vae": {"batch_size": 8, "num_train": 40, "num_eval": 20, "num_variance_estimate": 100,
                        "prune_threshold": 0.05}}
-OLD_EVAL = Path(__file__).resolve().parents[1] / "data" / "run_v0_1_0" / "expected_eval.json"
+OLD_EVAL = DATA / "run_v0_1_0" / "expected_eval.json"
 SETTINGS = {"k", "seed", "examples", "split", "data", "binarize", "seconds", "likelihood_seconds",
             "disentanglement_settings", "disentanglement_seconds", "disentanglement_left_out"}
 

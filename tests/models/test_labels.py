@@ -3,12 +3,15 @@ call, so two passes over data paused and resumed in any order give what each giv
 design set the labels on the model around each yielded batch, so an interleaved pass saw the
 other's labels)."""
 
+from pathlib import Path
+
 import torch
 
 from vaekit import ModelConfig, ObjectiveConfig, build_model, build_objective
 from vaekit.data.array import ArrayData
 from vaekit.data.batch import split_batches
-from vaekit.models import conditional, model as model_module
+from vaekit.models import conditional
+from vaekit.models import model as model_module
 from vaekit.training.batches import training_batches
 
 SHAPE = (1, 4, 3)
@@ -81,7 +84,7 @@ def test_the_model_keeps_no_label_state_and_the_context_manager_is_gone():
     model = conditional_vae()
     assert "given_labels" not in vars(model)
     assert not hasattr(conditional, "conditioned") and not hasattr(conditional, "LabelledBatches")
-    assert "given_labels" not in open(model_module.__file__).read()
+    assert "given_labels" not in Path(model_module.__file__).read_text()
 
 
 def test_sample_takes_labels_and_still_accepts_label():

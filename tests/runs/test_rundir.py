@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import DATA
 
 import vaekit
 from vaekit import Config
@@ -18,7 +19,7 @@ from vaekit.rundir import Figures, RunDir, save_model
 from vaekit.training.trainer import TrainState
 
 SRC = Path(vaekit.__file__).parent
-OLD_RUN = Path(__file__).parents[1] / "data" / "run_v0_1_0"
+OLD_RUN = DATA / "run_v0_1_0"
 
 
 def run_file_names() -> set[str]:

@@ -1,5 +1,5 @@
 """The one factory of training batches: the same examples, in the same order, with the same random
-draws as before the batch became a value (each epoch one torch.randperm, then the binarisation draws
+draws as before the batch became a value (each epoch one torch.randperm, then the binarization draws
 of each batch in turn), for resident and sharded data; labels attached from the batch's positions."""
 
 import torch
@@ -90,3 +90,17 @@ def test_sharded_batches_are_each_ranks_shares_with_their_labels():
             assert len(batch) == 4
             assert torch.equal(batch.index, index) and torch.equal(batch.labels, data.labels[index])
             assert torch.equal(batch.x, data.inputs(index))
+
+
+def test_dynamic_binarization_of_8_bit_levels_draws_bernoulli_of_level_over_255():
+    levels = torch.tensor([0, 1, 64, 128, 254, 255], dtype=torch.uint8)
+    data = ArrayData(levels.repeat(4000, 1), None, "levels", scale=torch.tensor(1 / 255))
+    batches = ResidentBatches(data, batch_size=4000, dynamic_binarize=True)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        bits = torch.cat([batch.x for _ in range(5) for batch in batches])  # (20000, 6)
+    assert bits.dtype == torch.float32 and set(bits.unique().tolist()) <= {0.0, 1.0}
+    assert bits[:, 0].sum() == 0 and bits[:, -1].sum() == len(bits)  # never and always
+    p = levels.double() / 255
+    standard_error = (p * (1 - p) / len(bits)).sqrt()
+    assert ((bits.double().mean(0) - p).abs() <= 4 * standard_error + 1e-12).all()
