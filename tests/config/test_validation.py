@@ -97,3 +97,56 @@ def test_a_run_stores_the_resolved_tree_with_the_chosen_likelihood_and_objective
     assert stored["model"]["trunk"] == {"name": "mlp", "hidden": [8], "gated": False}  # every default filled in
     assert stored["objective"] == {"name": "elbo", "beta": 1.0, "warmup_epochs": 0, "free_bits": 0.0}
     assert Config.from_dict(stored).to_dict() == stored  # stored as it reads back
+
+
+@pytest.mark.parametrize("arguments, pattern", [
+    (["--batch-size", "0"], r"train\.batch_size must be at least 1, got 0$"),
+    (["--batch-size", "-5"], r"train\.batch_size must be at least 1, got -5$"),
+    (["--lr", "-1"], r"train\.lr must be a finite number above 0, got -1\.0$"),
+    (["--lr", "nan"], r"train\.lr must be a finite number, got nan$"),
+    (["--lr", "inf"], r"train\.lr must be a finite number, got inf$"),
+    (["--epochs", "0"], r"train\.epochs must be at least 1, got 0$"),
+    (["--epochs", "-3"], r"train\.epochs must be at least 1, got -3$"),
+    (["--set", "model.trunk.hidden=[512,-1]"], r"model\.trunk\.hidden must be one or more widths of at least 1 each, "
+                                               r"got \[512, -1\]$"),
+    (["--set", "model.trunk.hidden=[]"], r"model\.trunk\.hidden must be one or more widths .*got \[\]$"),
+    (["--set", "model.trunk.hidden=[8,0]"], r"model\.trunk\.hidden must be one or more widths .*got \[8, 0\]$"),
+    (["--set", "data.val_fraction=0"], r"data\.val_fraction must be between 0 and 1 \(both excluded\), got 0\.0$"),
+    (["--set", "data.val_fraction=1.5"], r"data\.val_fraction must be between 0 and 1 .*got 1\.5$"),
+    (["--set", "train.grad_clip=-1"], r"train\.grad_clip must be a finite number, at least 0 .*got -1\.0$"),
+    (["--set", "train.patience=-1"], r"train\.patience must be at least 0 .*got -1$"),
+    (["--set", "train.steps_per_epoch=-2"], r"train\.steps_per_epoch must be at least 0 .*got -2$"),
+    (["--set", "objective.beta=.nan"], r"objective\.beta must be a finite number, got nan$"),
+    (["--set", "objective.beta=-.inf"], r"objective\.beta must be a finite number, got -inf$"),
+])
+def test_train_refuses_a_number_out_of_range_before_the_run_folder_exists(arguments, pattern, tmp_path, capsys):
+    from helpers import cli_error
+
+    out = tmp_path / "run"
+    cli_error(["train", *TINY, *arguments, "--out", str(out)], capsys, pattern)
+    assert not out.exists()
+
+
+def test_epochs_out_of_range_in_a_yaml_file_names_the_file_and_the_key(tmp_path, capsys):
+    from helpers import cli_error
+
+    path, out = tmp_path / "c.yaml", tmp_path / "run"
+    path.write_text("train:\n  epochs: 0\n")
+    cli_error(["train", "--config", str(path), "--out", str(out)], capsys,
+              rf"{path}: train\.epochs must be at least 1, got 0$")
+    assert not out.exists()
+
+
+def test_the_config_dataclasses_check_their_ranges_when_built():
+    with pytest.raises(UserError, match=r"^train\.batch_size must be at least 1, got 0$"):
+        vaekit_config().TrainConfig(batch_size=0)
+    with pytest.raises(UserError, match=r"^data\.val_fraction must be between 0 and 1"):
+        vaekit_config().DataConfig(val_fraction=0.0)
+    with pytest.raises(UserError, match=r"train\.lr must be a finite number above 0, got 0\.0$"):
+        Config().replace(train={"lr": 0})
+
+
+def vaekit_config():
+    import vaekit.config
+
+    return vaekit.config

@@ -11,6 +11,7 @@ with the list of known keys. Files of vaekit 0.1 (flat sections) are migrated on
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,9 @@ class DataConfig:
     split_seed: int = 0  # seed of the train/validation split and of the fixed test binarisation
     stream: str = "auto"  # image folders: auto (stream from files when they do not fit in memory), always, never
 
+    def __post_init__(self) -> None:
+        check_range("data.val_fraction", self.val_fraction, "between 0 and 1 (both excluded)", 0 < self.val_fraction < 1)
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -51,6 +55,23 @@ class TrainConfig:
     report: bool = True  # end training by evaluating the best model and writing report.html
     precision: str = "fp32"  # fp32, or bf16: bfloat16 autocast for the trunks (GPUs); probabilities stay float32
     steps_per_epoch: int = 0  # > 0: an epoch is this many batches of a fresh shuffle (large data sets); 0: a full pass
+
+    def __post_init__(self) -> None:
+        """The ranges (types are checked by ``coerce``, finiteness of floats too): a UserError naming the key."""
+        check_range("train.epochs", self.epochs, "at least 1", self.epochs >= 1)
+        check_range("train.batch_size", self.batch_size, "at least 1", self.batch_size >= 1)
+        check_range("train.lr", self.lr, "a finite number above 0", math.isfinite(self.lr) and self.lr > 0)
+        check_range("train.grad_clip", self.grad_clip, "a finite number, at least 0 (0: no clipping)",
+                    math.isfinite(self.grad_clip) and self.grad_clip >= 0)
+        check_range("train.patience", self.patience, "at least 0 (0: no early stopping)", self.patience >= 0)
+        check_range("train.steps_per_epoch", self.steps_per_epoch, "at least 0 (0: a full pass)",
+                    self.steps_per_epoch >= 0)
+
+
+def check_range(key: str, value: Any, allowed: str, ok: bool) -> None:
+    """A one-line UserError naming ``key``, ``value`` and the ``allowed`` range unless ``ok``."""
+    if not ok:
+        raise UserError(f"{key} must be {allowed}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -182,7 +203,10 @@ def _build(cls: type, values: Any, where: str, path: str) -> Any:
             kwargs[key] = coerce(hints[key], value, f"{path}{key}")
         except UserError as error:
             raise UserError(f"{where}: {error}") from None
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except UserError as error:  # a range check of the dataclass
+        raise UserError(f"{where}: {error}") from None
 
 
 def _parse_assignment(assignment: str, where: str) -> tuple[list[str], Any]:

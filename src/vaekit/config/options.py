@@ -13,6 +13,7 @@ Errors are one line naming the section, the key, the value and what is allowed. 
 from __future__ import annotations
 
 import inspect
+import math
 import types
 import typing
 from dataclasses import dataclass
@@ -115,7 +116,7 @@ def part_marker(hint: Any) -> PartOf | None:
 def coerce(hint: Any, value: Any, path: str) -> Any:
     """``value`` as the type ``hint`` (int, float, bool, str, tuple[T, ...], Literal[...]), or a
     UserError naming ``path``, the value and what is allowed. An int is taken for a float; a single
-    value for a tuple."""
+    value for a tuple; NaN and infinities are refused (no option takes them)."""
     if hint is None or hint is Any:
         return value
     origin = typing.get_origin(hint)
@@ -132,6 +133,8 @@ def coerce(hint: Any, value: Any, path: str) -> Any:
         raise TypeError(f"{path}: union types are not supported in options")
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if hint is float and isinstance(value, float) and not math.isfinite(value):
+        raise UserError(f"{path} must be a finite number, got {value!r}")
     if not isinstance(value, hint) or (hint in (int, float) and isinstance(value, bool)):
         raise UserError(f"{path} must be {hint.__name__}, got {value!r} ({type(value).__name__})")
     return value

@@ -63,6 +63,6 @@ def build_mlp(data_shape: tuple[int, ...], latent_dim: int, params: int, *,
 
 
 def check_widths(key: str, widths: tuple[int, ...]) -> None:
-    """A UserError naming ``key`` unless every width is at least 1."""
-    if any(width < 1 for width in widths):
-        raise UserError(f"{key} must be widths of at least 1 each, got {list(widths)}")
+    """A UserError naming ``key`` unless there is at least one width and every width is at least 1."""
+    if not widths or any(width < 1 for width in widths):
+        raise UserError(f"{key} must be one or more widths of at least 1 each, got {list(widths)}")
