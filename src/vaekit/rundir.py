@@ -194,6 +194,12 @@ class RunDir:
         """The plain values stored with the best weights (config, data transform, stage numbers)."""
         return read_metadata(self.weights)
 
+    def epochs_done(self) -> int:
+        """The epochs the resume state (last.safetensors) holds; 0 before the first checkpoint."""
+        if not self.resume.is_file():
+            return 0
+        return int(read_metadata(self.resume)["train_state"]["epoch"])
+
     def data_metadata(self) -> dict[str, Any]:
         """The data transform and names stored with the weights (shift, scale, columns, classes, ...)."""
         return self.metadata()["data"]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from helpers import DATA, read_csv, read_metrics
+from helpers import DATA, cli_error, read_csv, read_metrics
 from interrupted import train_interrupted
 
 import vaekit
@@ -231,3 +231,15 @@ def test_training_from_a_0_1_config_repeats_its_metrics_bit_for_bit(case, tmp_pa
     out = tmp_path / case
     assert main(["train", "--config", str(GOLDEN / f"{case}.config.yaml"), "--out", str(out)]) == 0
     assert rows_without_time(out / "metrics.csv") == rows_without_time(GOLDEN / f"{case}.csv")
+
+
+@pytest.mark.parametrize("epochs", [2, 1])
+def test_resume_to_no_more_epochs_than_done_is_refused_and_leaves_the_config_alone(tmp_path, small_config, capsys,
+                                                                                    epochs):
+    run = vaekit.train(small_config.replace(model={"trunk": {"hidden": [8]}}, train={"epochs": 2}),
+                       out=tmp_path / "run").dir
+    config_before, metrics_before = (run / "config.yaml").read_bytes(), (run / "metrics.csv").read_bytes()
+    cli_error(["train", "--resume", str(run), "--epochs", str(epochs)], capsys,
+              rf"{run}: already trained 2 epochs; --epochs must be more than 2, got {epochs}$")
+    assert (run / "config.yaml").read_bytes() == config_before
+    assert (run / "metrics.csv").read_bytes() == metrics_before

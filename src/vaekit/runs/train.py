@@ -168,6 +168,7 @@ def train(
         run_dir = Path(resume)
         config = RunDir(run_dir).read_config()
         if epochs is not None:
+            check_more_epochs(run_dir, epochs)  # before config.yaml is rewritten
             config = config.replace(train={"epochs": epochs})
     else:
         config = config if isinstance(config, Config) else (Config() if config is None else load_config(config))
@@ -195,6 +196,13 @@ def check_resume(config, out, flags: dict) -> None:
     given += ["--config, --set or the data options"] if config is not None else []
     if given:
         raise UserError(f"--resume uses the run's stored config (only --epochs may change); drop {', '.join(given)}")
+
+
+def check_more_epochs(run_dir: Path, epochs: int) -> None:
+    """--resume RUN --epochs M: refuse M at or below the epochs RUN has done (it would do nothing)."""
+    done = RunDir(run_dir).epochs_done()
+    if epochs <= done:
+        raise UserError(f"{run_dir}: already trained {done} epochs; --epochs must be more than {done}, got {epochs}")
 
 
 def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
