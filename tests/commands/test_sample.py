@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from helpers import DATA, assert_png, read_npz, run_ok
+from helpers import DATA, assert_png, cli_error, read_npz, run_ok
 
 from vaekit.cli import main
 from vaekit.latent import decode_mean
@@ -45,3 +45,19 @@ def test_sample_writes_the_draws_and_their_latents(opened, capsys, tmp_path):
         expected = opened.model.sample(12, 0.7)  # the same draws as before the arrays were written
     np.testing.assert_allclose(written["samples"], expected.numpy(), atol=1e-6)
     np.testing.assert_allclose(written["samples"], decode_mean(opened.model, torch.as_tensor(written["z"])).numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize(("argv", "pattern"), [
+    (["--temperature", "nan"], r"temperature must be a finite number, at least 0 .*got nan$"),
+    (["--temperature", "inf"], r"temperature must be a finite number, at least 0 .*got inf$"),
+    (["--temperature", "-1"], r"temperature must be a finite number, at least 0 .*got -1\.0$"),
+    (["--n", "0"], r"the number of samples must be at least 1, got 0$"),
+    (["--n", "-4"], r"the number of samples must be at least 1, got -4$"),
+    (["--label", "all", "--n", "0"], r"the number of samples must be at least 1, got 0$"),
+    (["--label", "all", "--temperature", "nan"], r"temperature must be a finite number.*got nan$"),
+])
+def test_sample_refuses_a_bad_temperature_or_count_before_writing(tmp_path, capsys, argv, pattern):
+    run = shutil.copytree(OLD_CVAE, tmp_path / "run")
+    out = tmp_path / "s.png"
+    cli_error(["sample", str(run), *argv, "--out", str(out)], capsys, pattern)
+    assert not out.exists() and not out.with_suffix(".npz").exists()

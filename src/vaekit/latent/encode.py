@@ -6,6 +6,8 @@ standardised) and returns CPU tensors. Embeddings are posterior means, never sam
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from ..data.array import ArrayData
@@ -88,8 +90,8 @@ def sample_latents(model, n: int, temperature: float = 1.0, label=None,
     """
     if n < 1:
         raise UserError(f"the number of samples must be at least 1, got {n}")
-    if temperature < 0:
-        raise UserError(f"temperature must be >= 0, got {temperature}")
+    if not (math.isfinite(temperature) and temperature >= 0):  # NaN or inf would decode to NaN pictures
+        raise UserError(f"temperature must be a finite number, at least 0 (0: the prior's centre), got {temperature}")
     if model.prior is None:
         model.prior_distribution()  # a plain autoencoder fails here with its explanation
     z, labels = model.draw_latents(n, temperature, None, label)
