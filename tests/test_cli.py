@@ -167,3 +167,16 @@ def test_help_lists_every_registered_name_from_the_registry(command, option, reg
 
 def test_train_help_names_the_vq_vae():
     assert "vqvae" in help_of("train", "--model")
+
+
+@pytest.mark.parametrize("option, value", [
+    ("--latent-dim", lambda config: config.model.latent_dim), ("--epochs", lambda config: config.train.epochs),
+    ("--batch-size", lambda config: config.train.batch_size), ("--lr", lambda config: f"{config.train.lr:g}"),
+    ("--seed", lambda config: config.train.seed),
+])
+def test_train_help_shows_the_defaults_of_the_config(option, value, monkeypatch):
+    assert f"(default {value(vaekit.Config())})" in help_of("train", option)
+    changed = vaekit.Config().replace(model={"latent_dim": 7}, train={"epochs": 9, "batch_size": 33, "lr": 0.25,
+                                                                      "seed": 5})
+    monkeypatch.setattr("vaekit.commands.train.Config", lambda: changed)
+    assert f"(default {value(changed)})" in help_of("train", option)

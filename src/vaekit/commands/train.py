@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..config import Config
 from ..data import SOURCES
 from ..models import LIKELIHOODS, MODELS, PRIORS
 from ..nn import TRUNKS
@@ -21,6 +22,7 @@ class Train:
 
     @staticmethod
     def arguments(p) -> None:
+        defaults = Config()  # the defaults shown in the help are the config's own, so they cannot drift
         p.add_argument("--data", help=f"a registered source as NAME or NAME:ARGUMENT ({listed(SOURCES, 'digits')}; e.g. "
                                        "fashion-mnist[:DIR], mnist:DIR, idx:DIR), or a path: FILE.npy, FILE.npz, FILE.csv, "
                                        "an IDX folder or an image folder")
@@ -29,7 +31,7 @@ class Train:
                        help="override one setting, e.g. --set model.latent_dim=32 --set objective.beta=4 (repeatable)")
         p.add_argument("--model", help=f"registered model: {listed(MODELS, 'vae')} (hvae: the two-level hierarchical VAE; "
                                         "conv_hvae: its convolutional form, with --trunk conv)")
-        p.add_argument("--latent-dim", type=int)
+        p.add_argument("--latent-dim", type=int, help=f"width of the latent code z (default {defaults.model.latent_dim})")
         p.add_argument("--likelihood", help="auto (default: discretized_logistic for 8-bit colour images, bernoulli for "
                                              "other data in [0, 1], else gaussian) or a registered "
                                              f"likelihood: {listed(LIKELIHOODS)}")
@@ -42,10 +44,12 @@ class Train:
         p.add_argument("--objective", help="auto (default: the model's own, elbo for a VAE) or a registered objective: "
                                             f"{listed(OBJECTIVES)}; iwae takes --set objective.k=K")
         p.add_argument("--beta", type=float, help="KL weight (beta-VAE when != 1)")
-        p.add_argument("--epochs", type=int)
-        p.add_argument("--batch-size", type=int)
-        p.add_argument("--lr", type=float)
-        p.add_argument("--seed", type=int)
+        p.add_argument("--epochs", type=int, help=f"passes over the training data (default {defaults.train.epochs}); "
+                                                   "with --resume, the total to reach")
+        p.add_argument("--batch-size", type=int, help=f"examples per step (default {defaults.train.batch_size})")
+        p.add_argument("--lr", type=float, help=f"Adam learning rate (default {defaults.train.lr:g})")
+        p.add_argument("--seed", type=int, help=f"seed of the weights, the shuffles and the noise "
+                                                f"(default {defaults.train.seed})")
         p.add_argument("--device", help="auto, cpu or cuda")
         p.add_argument("--image-size", help="HxW to resize a folder of images to")
         p.add_argument("--label-column", help="CSV column that holds labels")
