@@ -111,8 +111,9 @@ def test_a_run_stores_the_resolved_tree_with_the_chosen_likelihood_and_objective
                                                r"got \[512, -1\]$"),
     (["--set", "model.trunk.hidden=[]"], r"model\.trunk\.hidden must be one or more widths .*got \[\]$"),
     (["--set", "model.trunk.hidden=[8,0]"], r"model\.trunk\.hidden must be one or more widths .*got \[8, 0\]$"),
-    (["--set", "data.val_fraction=0"], r"data\.val_fraction must be between 0 and 1 \(both excluded\), got 0\.0$"),
-    (["--set", "data.val_fraction=1.5"], r"data\.val_fraction must be between 0 and 1 .*got 1\.5$"),
+    (["--set", "data.val_fraction=0"], r"data\.val_fraction must be between 0 and 1, both excluded "
+                                       r"\(no validation: data\.validation=none\), got 0\.0$"),
+    (["--set", "data.val_fraction=1.5"], r"data\.val_fraction must be between 0 and 1,.*got 1\.5$"),
     (["--set", "train.grad_clip=-1"], r"train\.grad_clip must be a finite number, at least 0 .*got -1\.0$"),
     (["--set", "train.patience=-1"], r"train\.patience must be at least 0 .*got -1$"),
     (["--set", "train.steps_per_epoch=-2"], r"train\.steps_per_epoch must be at least 0 .*got -2$"),

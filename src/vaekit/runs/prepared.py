@@ -43,8 +43,8 @@ def resolve_device(name: str) -> torch.device:
 
 
 def split_validation(data: ArrayData, fraction: float, seed: int) -> tuple[ArrayData, ArrayData | None]:
-    if not 0 <= fraction < 1:
-        raise UserError(f"data.val_fraction must be in [0, 1), got {fraction}")
+    """(training part, validation part or None): ``fraction`` of ``data`` held out, drawn with ``seed``;
+    the range of ``fraction`` is DataConfig's to check."""
     n_val = int(round(fraction * len(data)))
     if n_val == 0:
         return data, None
