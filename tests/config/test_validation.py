@@ -151,3 +151,13 @@ def vaekit_config():
     import vaekit.config
 
     return vaekit.config
+
+
+def test_the_conv_trunk_refuses_an_empty_list_of_channels(tmp_path, capsys):
+    from helpers import cli_error
+
+    out = tmp_path / "run"
+    cli_error(["train", "--data", "digits", "--epochs", "1", "--trunk", "conv", "--set", "model.trunk.channels=[]",
+               "--out", str(out)], capsys, r"model\.trunk\.channels must be one or more widths of at least 1 each, "
+                                           r"got \[\]$")
+    assert not out.exists()
