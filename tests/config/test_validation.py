@@ -111,9 +111,10 @@ def test_a_run_stores_the_resolved_tree_with_the_chosen_likelihood_and_objective
                                                r"got \[512, -1\]$"),
     (["--set", "model.trunk.hidden=[]"], r"model\.trunk\.hidden must be one or more widths .*got \[\]$"),
     (["--set", "model.trunk.hidden=[8,0]"], r"model\.trunk\.hidden must be one or more widths .*got \[8, 0\]$"),
-    (["--set", "data.val_fraction=0"], r"data\.val_fraction must be between 0 and 1, both excluded "
-                                       r"\(no validation: data\.validation=none\), got 0\.0$"),
-    (["--set", "data.val_fraction=1.5"], r"data\.val_fraction must be between 0 and 1,.*got 1\.5$"),
+    (["--set", "data.val_fraction=-0.1"], r"data\.val_fraction must be at least 0 and below 1 \(0: no validation "
+                                          r"split\), got -0\.1$"),
+    (["--set", "data.val_fraction=1"], r"data\.val_fraction must be at least 0 and below 1 .*got 1\.0$"),
+    (["--set", "data.val_fraction=1.5"], r"data\.val_fraction must be at least 0 and below 1 .*got 1\.5$"),
     (["--set", "train.grad_clip=-1"], r"train\.grad_clip must be a finite number, at least 0 .*got -1\.0$"),
     (["--set", "train.patience=-1"], r"train\.patience must be at least 0 .*got -1$"),
     (["--set", "train.steps_per_epoch=-2"], r"train\.steps_per_epoch must be at least 0 .*got -2$"),
@@ -141,8 +142,8 @@ def test_epochs_out_of_range_in_a_yaml_file_names_the_file_and_the_key(tmp_path,
 def test_the_config_dataclasses_check_their_ranges_when_built():
     with pytest.raises(UserError, match=r"^train\.batch_size must be at least 1, got 0$"):
         vaekit_config().TrainConfig(batch_size=0)
-    with pytest.raises(UserError, match=r"^data\.val_fraction must be between 0 and 1"):
-        vaekit_config().DataConfig(val_fraction=0.0)
+    with pytest.raises(UserError, match=r"^data\.val_fraction must be at least 0 and below 1"):
+        vaekit_config().DataConfig(val_fraction=1.0)
     with pytest.raises(UserError, match=r"train\.lr must be a finite number above 0, got 0\.0$"):
         Config().replace(train={"lr": 0})
 

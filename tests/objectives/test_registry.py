@@ -96,7 +96,7 @@ def test_resume_with_the_objectives_own_state_is_bit_identical(tmp_path, small_c
         (["--objective", "dip_vae_ii", "--set", "objective.lambda_d=-2"], r"objective.lambda_d must be >= 0"),
         (["--objective", "dip_vae_i", "--model", "hvae"], r"'dip_vae_i' needs the diagonal Gaussian posterior"),
         (["--objective", "elbo", "--set", "objective.gamma=35"], r"objective: unknown key 'gamma' \(= 35\) for objective 'elbo'; known keys: name, beta, warmup_epochs, free_bits$"),
-        (["--set", "train.steps_per_epoch=-1"], r"train.steps_per_epoch must be >= 0"),
+        (["--set", "train.steps_per_epoch=-1"], r"train.steps_per_epoch must be at least 0"),
     ],
 )
 def test_bad_settings_exit_2_with_one_line(arguments, message, tmp_path, capsys, monkeypatch):

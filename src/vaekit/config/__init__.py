@@ -39,8 +39,8 @@ class DataConfig:
     stream: str = "auto"  # image folders: auto (stream from files when they do not fit in memory), always, never
 
     def __post_init__(self) -> None:
-        check_range("data.val_fraction", self.val_fraction,
-                    "between 0 and 1, both excluded (no validation: data.validation=none)", 0 < self.val_fraction < 1)
+        check_range("data.val_fraction", self.val_fraction, "at least 0 and below 1 (0: no validation split)",
+                    0 <= self.val_fraction < 1)
 
 
 @dataclass(frozen=True)

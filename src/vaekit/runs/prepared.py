@@ -112,20 +112,13 @@ def prepare_data(config: Config, data_spec, device: torch.device) -> PreparedDat
     return PreparedData(on(train), val_on_device, test_on_device, mode, likelihood_name)
 
 
-def checked_steps(steps: int) -> int:
-    """train.steps_per_epoch, refused when negative."""
-    if steps < 0:
-        raise UserError(f"train.steps_per_epoch must be >= 0 (0: each epoch a full pass), got {steps}")
-    return steps
-
-
 def make_batches(prepared: PreparedData, batch_size: int, device: torch.device, steps: int = 0,
                  labels: torch.Tensor | None = None, sharded: bool = False, seed: int = 0):
     """The training split's batches from the one factory (``training_batches``): dynamically binarised
     when the run binarises so, with ``labels`` (N,) for a conditional model; ``steps`` > 0 cuts each
     epoch to that many batches (train.steps_per_epoch); ``sharded``: this rank's shares, seeded by ``seed``."""
     return training_batches(prepared.train, batch_size, device, dynamic_binarize=prepared.binarize == "dynamic",
-                            steps=checked_steps(steps), labels=labels, sharded=sharded, seed=seed)
+                            steps=steps, labels=labels, sharded=sharded, seed=seed)
 
 
 def training_inputs(config: Config, prepared: PreparedData) -> Callable[[], torch.Tensor]:

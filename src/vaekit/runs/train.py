@@ -29,7 +29,7 @@ from ..training import resume as resume_state
 from ..training.checkpoint import hardware, load_model, load_tensors, versions
 from ..training.trainer import Trainer, TrainState, make_optimizer, make_schedule
 from .open import evaluation_data
-from .prepared import PreparedData, checked_steps, make_batches, prepare_data, resolve_device, training_inputs
+from .prepared import PreparedData, make_batches, prepare_data, resolve_device, training_inputs
 from .saving import EpochSaver
 from .stages import finish_training
 
@@ -261,7 +261,7 @@ def check_parallel(config: Config, prepared: PreparedData) -> None:
         raise UserError(f"{prepared.train.name}: training on several processes needs the data in memory, but this run "
                         "streams it from the files; set data.stream=never (if it fits) or train on one process")
     if distributed.joined():  # checks the batch size and the steps
-        steps = checked_steps(config.train.steps_per_epoch)
+        steps = config.train.steps_per_epoch  # its range is TrainConfig's to check
         distributed.ShardedBatches(prepared.train, config.train.batch_size, False, 0, steps=steps)
 
 
