@@ -3,7 +3,7 @@
 One place for what several test files did alike: reading a run's CSV and .npz files (closing them),
 the "one line on stderr, exit 2, no traceback" check of a user error (``cli_error``, ``data_error``),
 running a command that must succeed, and the small parts and runs that tests in several folders build
-(``train_small_run``, ``small_vqvae``, ``small_quantizer``). The linear-Gaussian oracle keeps its own
+(``train_small_run``, ``small_vqvae``, ``small_quantizer``, ``perturbed_model``). The linear-Gaussian oracle keeps its own
 module (oracles.py), as do the helpers of one kind of test (parallel.py, interrupted.py,
 explorer_helpers.py, browser.py).
 """
@@ -133,3 +133,15 @@ def binary_batch(shape=(1, 8, 8), n=6, seed=0) -> torch.Tensor:
     """(n, *shape) float tensor of 0s and 1s, each 1 with probability 1/2, from a generator seeded ``seed``."""
     return (torch.rand(n, *shape, generator=torch.Generator().manual_seed(seed)) < 0.5).float()
 
+
+
+def perturbed_model(config, shape) -> vaekit.LatentVariableModel:
+    """The model ``config`` builds for data of ``shape``, seeded, in eval mode, every parameter moved by
+    0.3 N(0, 1) noise from its initial value, so that inputs and labels visibly change its outputs (a
+    freshly initialised decoder's bias-only outputs hardly depend on them)."""
+    torch.manual_seed(0)
+    model = build_model(config, shape).eval()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(0.3 * torch.randn_like(parameter))
+    return model

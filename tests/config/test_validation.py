@@ -3,6 +3,7 @@ types, the parts' own range checks, the layering rule, and the resolved config a
 
 import pytest
 import yaml
+from helpers import cli_error
 
 from vaekit import Config, UserError
 from vaekit.cli import main
@@ -122,16 +123,12 @@ def test_a_run_stores_the_resolved_tree_with_the_chosen_likelihood_and_objective
     (["--set", "objective.beta=-.inf"], r"objective\.beta must be a finite number, got -inf$"),
 ])
 def test_train_refuses_a_number_out_of_range_before_the_run_folder_exists(arguments, pattern, tmp_path, capsys):
-    from helpers import cli_error
-
     out = tmp_path / "run"
     cli_error(["train", *TINY, *arguments, "--out", str(out)], capsys, pattern)
     assert not out.exists()
 
 
 def test_epochs_out_of_range_in_a_yaml_file_names_the_file_and_the_key(tmp_path, capsys):
-    from helpers import cli_error
-
     path, out = tmp_path / "c.yaml", tmp_path / "run"
     path.write_text("train:\n  epochs: 0\n")
     cli_error(["train", "--config", str(path), "--out", str(out)], capsys,
@@ -155,8 +152,6 @@ def vaekit_config():
 
 
 def test_the_conv_trunk_refuses_an_empty_list_of_channels(tmp_path, capsys):
-    from helpers import cli_error
-
     out = tmp_path / "run"
     cli_error(["train", "--data", "digits", "--epochs", "1", "--trunk", "conv", "--set", "model.trunk.channels=[]",
                "--out", str(out)], capsys, r"model\.trunk\.channels must be one or more widths of at least 1 each, "

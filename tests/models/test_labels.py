@@ -6,8 +6,9 @@ other's labels)."""
 from pathlib import Path
 
 import torch
+from helpers import perturbed_model
 
-from vaekit import ModelConfig, ObjectiveConfig, build_model, build_objective
+from vaekit import ModelConfig, ObjectiveConfig, build_objective
 from vaekit.data.array import ArrayData
 from vaekit.data.batch import split_batches
 from vaekit.models import conditional
@@ -18,13 +19,8 @@ SHAPE = (1, 4, 3)
 
 
 def conditional_vae(prior="conditional"):
-    torch.manual_seed(0)
     config = ModelConfig(conditional=True, classes=3, latent_dim=2, hidden=(8,), prior=prior, likelihood="bernoulli")
-    model = build_model(config, SHAPE).eval()
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.add_(0.3 * torch.randn_like(parameter))
-    return model
+    return perturbed_model(config, SHAPE)
 
 
 def twin_data(n=12):

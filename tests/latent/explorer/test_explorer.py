@@ -9,7 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import torch
 
-from vaekit import ModelConfig, build_model
+from helpers import perturbed_model
+
+from vaekit import ModelConfig
 from vaekit.data.array import ArrayData
 from vaekit.latent.encode import decode_mean, posterior_mean
 from vaekit.latent.explorer import Explorer
@@ -18,14 +20,9 @@ SHAPE = (1, 4, 4)
 
 
 def small_model(conditional: bool):
-    torch.manual_seed(0)
     config = ModelConfig(latent_dim=3, hidden=(16,), likelihood="bernoulli", conditional=conditional,
                          classes=3 if conditional else 0)
-    model = build_model(config, SHAPE).eval()
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.add_(0.3 * torch.randn_like(parameter))
-    return model
+    return perturbed_model(config, SHAPE)
 
 
 def data(n=40):
