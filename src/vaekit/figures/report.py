@@ -15,8 +15,8 @@ from typing import Callable
 
 from ..config import dump_config
 from ..files import atomic_write_text
-from .names import DISENTANGLEMENT_FIGURES, FIGURES
 from ..rundir import RunDir
+from .names import DISENTANGLEMENT_FIGURES, FIGURES
 
 
 @dataclass
