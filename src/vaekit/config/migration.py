@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .section import plain
+
 # 0.1's ModelConfig defaults: the keys a flat model section may hold.
 FLAT_MODEL_DEFAULTS: dict[str, Any] = {
     "name": "vae", "trunk": "mlp", "latent_dim": 16, "hidden": [512, 256], "channels": [32, 64],
@@ -122,6 +124,3 @@ def translate_flat_key(path: list[str], value: Any) -> list[str] | None:
         return None
     return ["model", *MOVED[path[1]]]
 
-
-def plain(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
