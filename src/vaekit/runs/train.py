@@ -114,13 +114,6 @@ def stored_as_used(config: Config, data: PreparedData) -> Config:
                           objective={"name": objective} if objective else {})
 
 
-def check_buildable(config: Config, data: PreparedData) -> None:
-    """Build the model and its objective once, on the CPU with the caller's random state kept, so that
-    a bad option (a part's own range check) is refused before anything is written."""
-    with torch.random.fork_rng(devices=[]):
-        build_objective(config.objective, build_model(config.model, data.train.shape))
-
-
 def label_metadata(train) -> dict:
     """The class names and the labels seen in training (a conditional model samples only those)."""
     labels = getattr(train, "labels", None)
@@ -171,6 +164,7 @@ def train(
             check_more_epochs(run_dir, epochs)  # before config.yaml is rewritten
             config = config.replace(train={"epochs": epochs})
     else:
+        run_dir = None  # made by _fit once the model is built
         config = config if isinstance(config, Config) else (Config() if config is None else load_config(config))
         config = apply_flags(config, **flags)
         if data is not None and not isinstance(data, str):
@@ -182,10 +176,7 @@ def train(
     config = stored_as_used(config, prepared)
     check_parallel(config, prepared)
     check_precision(config.train.precision)
-    if resume is None:
-        check_buildable(config, prepared)  # a part's range check fails here, before the run folder exists
-        run_dir = distributed.on_first(lambda: new_run_dir(config, out))  # rank 0 creates it, or every rank stops
-    return _fit(config, prepared, run_dir, device, resume is not None, on_step, on_epoch)
+    return _fit(config, prepared, run_dir, out, device, on_step, on_epoch)
 
 
 def check_resume(config, out, flags: dict) -> None:
@@ -205,13 +196,19 @@ def check_more_epochs(run_dir: Path, epochs: int) -> None:
         raise UserError(f"{run_dir}: already trained {done} epochs; --epochs must be more than {done}, got {epochs}")
 
 
-def _fit(config, prepared, run_dir, device, resuming, on_step, on_epoch) -> Run:
+def _fit(config, prepared, run_dir: Path | None, out, device, on_step, on_epoch) -> Run:
+    """Train into ``run_dir`` (a run to resume), or for a new run (None) into the folder ``out`` that rank 0
+    creates once the model and objective are built, so a part's own range check fails before anything is
+    written."""
+    resuming = run_dir is not None
     with seeded(config.train.seed, device):
         model = build_model(config.model, prepared.train.shape).to(device)
         if not resuming and isinstance(model.prior, Prior):  # on resume the checkpoint holds what it took
             exemplar_generator = torch.Generator().manual_seed(config.train.seed)  # the global stream is left alone
             model.prior.take_exemplars(training_inputs(config, prepared), exemplar_generator)
         objective = build_objective(config.objective, model)
+        if not resuming:
+            run_dir = distributed.on_first(lambda: new_run_dir(config, out))  # or every rank stops
         optimizer = make_optimizer(model, config.train.lr, device)
         schedule = make_schedule(optimizer, config.train.lr_schedule, config.train.epochs)
         state = _restore(run_dir, model, optimizer, schedule, device, config, objective) if resuming else None
