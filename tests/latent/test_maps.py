@@ -4,11 +4,13 @@ manifold grid at the standard normal quantiles."""
 import numpy as np
 import pytest
 import torch
-from helpers import train_small_run
+from helpers import small_vqvae, train_small_run
 from scipy.stats import norm
 from sklearn.decomposition import PCA
 
 from vaekit import UserError
+from vaekit.config import DataConfig
+from vaekit.data import load_data
 from vaekit.latent import decode_mean, encode_data, latent_map, manifold_grid
 from vaekit.runs.open import open_run
 
@@ -53,3 +55,28 @@ def test_manifold_grid_decodes_the_standard_normal_quantiles(opened_2d):
 def test_manifold_grid_needs_a_2d_latent_space(opened):
     with pytest.raises(UserError, match="needs latent_dim = 2, this model has 4"):
         manifold_grid(opened.model)
+
+
+@pytest.mark.filterwarnings("error")  # scikit-learn's "invalid value encountered in divide" fails the test
+@pytest.mark.parametrize("method", ["auto", "pca", "tsne"])
+def test_means_that_are_all_one_point_sit_at_the_origin_without_a_warning(method):
+    means = torch.full((30, 6), 0.7)
+    with pytest.warns(RuntimeWarning, match="invalid value"):  # the cause: asked, PCA divides 0 by 0
+        PCA(n_components=2, svd_solver="full").fit(means.double().numpy())
+    placed = latent_map(means, method, max_points=20)
+    assert placed.method == ("pca" if method == "auto" else method)
+    assert len(placed.index) == (20 if method == "tsne" else 30)
+    assert torch.equal(placed.coords, torch.zeros(len(placed.index), 2, dtype=torch.float64))
+    assert "nan" not in " ".join(placed.axes)
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_collapsed_vq_vae_maps_without_a_warning_and_one_moved_mean_gets_pca_again():
+    model = small_vqvae(trunk="mlp", codebook_size=1)  # one code: every example has the same grid
+    means = encode_data(model, load_data("digits", DataConfig()).test)["mean"]
+    assert torch.equal(latent_map(means).coords, torch.zeros(len(means), 2, dtype=torch.float64))
+    means[0] += 1.0  # one mean apart: the map is PCA's again, with its share of the variance
+    placed = latent_map(means)
+    expected = PCA(n_components=2, svd_solver="full").fit_transform(means.double().numpy())
+    np.testing.assert_allclose(placed.coords.numpy(), expected, atol=1e-9)
+    assert placed.axes[0] == "PC1 (100% of variance)"

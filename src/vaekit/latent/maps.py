@@ -35,6 +35,8 @@ def latent_map(means: torch.Tensor, method: str = "auto", max_points: int = 2000
     'auto': the means themselves when D = 2, else PCA. 'pca': scikit-learn's PCA (full SVD, so
     deterministic) over all N points. 'tsne': scikit-learn's t-SNE (random_state=seed, PCA
     initialisation) over at most ``max_points`` points drawn without replacement with ``seed``.
+    Means that are all one point (a collapsed encoder; a VQ-VAE giving every example the same code
+    grid) have no direction of variance to project on: PCA and t-SNE place them all at the origin.
     """
     if method not in MAP_METHODS:
         raise UserError(f"unknown latent map method {method!r}; known: {', '.join(MAP_METHODS)}")
@@ -48,9 +50,25 @@ def latent_map(means: torch.Tensor, method: str = "auto", max_points: int = 2000
         if latent_dim != 2:
             raise UserError(f"method 'means' plots the means directly and needs latent_dim = 2, not {latent_dim}")
         return LatentMap(means.clone(), torch.arange(n), "means", ("z0", "z1"))
+    if _one_point(means):
+        return _one_point_map(means, method, max_points)
     if method == "pca":
         return _pca_map(means)
     return _tsne_map(means, max_points, seed)
+
+
+def _one_point(means: torch.Tensor) -> bool:
+    """Whether every row of ``means`` (N, D) is the same vector (also for N <= 1)."""
+    return bool((means == means[:1]).all())
+
+
+def _one_point_map(means: torch.Tensor, method: str, max_points: int) -> LatentMap:
+    """Every one of the N means at the origin (M = N, at most ``max_points`` for t-SNE). PCA's share of
+    variance would be 0 / 0 and t-SNE's PCA start divides by a zero spread: scikit-learn's 'invalid
+    value in divide' and NaN axes, so neither is asked."""
+    index = torch.arange(len(means) if method == "pca" else min(len(means), max_points))
+    axes = ("PC1 (no variance)", "PC2 (no variance)") if method == "pca" else ("t-SNE 1", "t-SNE 2")
+    return LatentMap(torch.zeros(len(index), 2, dtype=torch.float64), index, method, axes)
 
 
 def _pca_map(means: torch.Tensor) -> LatentMap:
