@@ -108,3 +108,21 @@ def test_old_flat_set_keys_are_translated_to_the_nested_ones(flat, nested):
 
 def test_prior_components_0_keeps_the_priors_default_as_in_0_1():
     assert Config().override(["model.prior=vamp", "model.prior_components=0"]).model.prior.components == 500
+
+
+@pytest.mark.parametrize("quantizer", ["nearest", "residual"])
+def test_a_0_1_vqvae_keeps_the_0_1_commitment_and_restarts_whose_defaults_changed(quantizer):
+    today = Config().replace(model={"name": "vqvae", "quantizer": {"name": quantizer}}).model.quantizer
+    assert (today.commitment, today.restart) == (1.0, 2)  # 0.3's defaults
+    absent = Config.from_dict(flat_model(name="vqvae", quantizer=quantizer)).model.quantizer  # 0.1 read 0.25, 100
+    at_defaults = Config.from_dict(flat_model(name="vqvae", quantizer=quantizer, commitment=0.25,
+                                              codebook_restart=100)).model.quantizer
+    assert (absent.commitment, absent.restart) == (at_defaults.commitment, at_defaults.restart) == (0.25, 100)
+    given = Config.from_dict(flat_model(name="vqvae", quantizer=quantizer, commitment=0.5, codebook_restart=7))
+    assert (given.model.quantizer.commitment, given.model.quantizer.restart) == (0.5, 7)
+
+
+def test_a_0_1_fsq_or_vae_config_gets_no_codebook_options():
+    assert Config.from_dict(flat_model(name="vqvae", quantizer="fsq")).model.quantizer == {"name": "fsq",
+                                                                                            "levels": (8, 5, 5, 5)}
+    assert "quantizer" not in migrate(flat_model(name="vae"))["model"]

@@ -6,7 +6,9 @@ checkpoint's metadata, a --config file), each flat key moves to its part (``hidd
 ``trunk.hidden``, ``prior_components`` -> ``prior.components``, ``fsq_levels`` -> ``quantizer.levels``,
 ``code_prior_epochs`` -> ``code_prior.epochs`` ...). A key at its 0.1 default is dropped (the part's
 own default is the same value), so a key that does not apply to the chosen part is dropped when it
-kept its default and is an error (unknown key, from the validator) when it did not, as in 0.1.
+kept its default and is an error (unknown key, from the validator) when it did not, as in 0.1. The
+keys of REDEFAULTED, whose part's default changed after 0.1, are kept at their 0.1 value (also when
+absent: 0.1 read that as its default) where they apply, so that a 0.1 file trains as it did.
 Old flat ``--set`` keys (``--set model.prior_components=5``) are translated the same way.
 """
 
@@ -26,6 +28,10 @@ FLAT_MODEL_DEFAULTS: dict[str, Any] = {
     "gradient": "straight_through", "code_prior_epochs": 5, "mixtures": 1, "channel_coupling": False,
     "conditional": False, "classes": 0,
 }
+
+# Flat model keys whose part's default changed after 0.1 (0.3: the codebook quantizers' commitment 0.25 -> 1.0,
+# restarts after 100 -> 2 unused batches), with the quantizers that take them: kept at their 0.1 default there.
+REDEFAULTED: dict[str, tuple[str, ...]] = {"commitment": ("nearest", "residual"), "codebook_restart": ("nearest", "residual")}
 
 # Flat model key -> (its part, its key there). The keys not listed stay options of the model.
 MOVED: dict[str, tuple[str, str]] = {
@@ -81,13 +87,13 @@ def migrate(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def migrate_model(flat: Mapping[str, Any]) -> dict[str, Any]:
     """0.1's flat model section -> {name, latent_dim, ..., trunk: {name, ...}, prior: {...}, ...}."""
-    flat = dict(flat)
+    flat = {**{key: FLAT_MODEL_DEFAULTS[key] for key in redefaulted(flat)}, **flat}  # absent: 0.1's default
     model: dict[str, Any] = {}
     if flat.get("name") in HIERARCHICAL and flat.get("trunk", "mlp") != "mlp" and "hidden" in flat:
         hidden = flat.pop("hidden")
         if plain(hidden) != FLAT_MODEL_DEFAULTS["hidden"]:
             model["width"] = list(hidden)[-1]
-    for key, value in without_defaults(flat, FLAT_MODEL_DEFAULTS, keep=("name",)).items():
+    for key, value in without_defaults(flat, FLAT_MODEL_DEFAULTS, keep=("name", *redefaulted(flat))).items():
         if ignored_by_0_1(key, flat):
             continue
         if key in MOVED and isinstance(value, Mapping):  # already a part section (ModelConfig(prior={...}))
@@ -98,6 +104,15 @@ def migrate_model(flat: Mapping[str, Any]) -> dict[str, Any]:
         else:
             model[key] = value
     return model
+
+
+def redefaulted(flat: Mapping[str, Any]) -> tuple[str, ...]:
+    """The REDEFAULTED keys that apply to the vqvae and quantizer ``flat`` chose."""
+    if flat.get("name", "vae") != "vqvae":
+        return ()
+    quantizer = flat.get("quantizer", FLAT_MODEL_DEFAULTS["quantizer"])
+    quantizer = quantizer.get("name", FLAT_MODEL_DEFAULTS["quantizer"]) if isinstance(quantizer, Mapping) else quantizer
+    return tuple(key for key, quantizers in REDEFAULTED.items() if quantizer in quantizers)
 
 
 def ignored_by_0_1(key: str, flat: Mapping[str, Any]) -> bool:

@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ...nn.collective import broadcast_from_first, sum_over_ranks
+from .base import RESTART
 
 EMA_DECAY = 0.99  # van den Oord et al. (2017), appendix
 EMA_EPSILON = 1e-5  # Laplace smoothing of the EMA code counts, so no count divides by zero
@@ -32,7 +33,7 @@ class Codebook(nn.Module):
     cosine: codes and inputs compared as unit vectors; the chosen code is the unit-norm one.
     """
 
-    def __init__(self, size: int, dim: int, ema: bool = False, restart_after: int = 100, init: str = "uniform",
+    def __init__(self, size: int, dim: int, ema: bool = False, restart_after: int = RESTART, init: str = "uniform",
                  cosine: bool = False):
         super().__init__()
         self.ema, self.restart_after, self.cosine, self.kmeans = ema, restart_after, cosine, init == "kmeans"

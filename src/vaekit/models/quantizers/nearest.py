@@ -8,7 +8,7 @@ import torch
 
 from typing import Literal
 
-from .base import Gradient, Projections, Quantized, Quantizer, check_codebook_options, gradient_estimator
+from .base import COMMITMENT, RESTART, Gradient, Projections, Quantized, Quantizer, check_codebook_options, gradient_estimator
 from .codebook import Codebook
 from .registry import QUANTIZERS
 
@@ -19,9 +19,9 @@ Init = Literal["uniform", "kmeans"]  # small random codes, or k-means on the fir
 class NearestQuantizer(Quantizer):
     """z_e (N, D) -> [project in] -> nearest of K codes (N, d) -> gradient estimator -> [project out] (N, D)."""
 
-    def __init__(self, latent_dim: int, *, codebook_size: int = 512, codebook_dim: int = 0, commitment: float = 0.25,
-                 ema: bool = False, restart: int = 100, init: Init = "uniform", cosine: bool = False,
-                 gradient: Gradient = "straight_through"):
+    def __init__(self, latent_dim: int, *, codebook_size: int = 512, codebook_dim: int = 0,
+                 commitment: float = COMMITMENT, ema: bool = False, restart: int = RESTART, init: Init = "uniform",
+                 cosine: bool = False, gradient: Gradient = "straight_through"):
         """latent_dim: the width D of the encoder's vectors. Options (model.quantizer): ``codebook_size``
         K codes; ``codebook_dim`` d, a narrower codebook with linear projections in and out (0: D, none);
         ``commitment`` weight of ||z_e - sg[e]||^2; ``ema`` codebook by moving averages (decay 0.99)

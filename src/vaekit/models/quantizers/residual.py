@@ -15,7 +15,7 @@ from torch import nn
 
 from ...errors import UserError
 
-from .base import Gradient, Projections, Quantized, Quantizer, check_codebook_options, gradient_estimator
+from .base import COMMITMENT, RESTART, Gradient, Projections, Quantized, Quantizer, check_codebook_options, gradient_estimator
 from .codebook import Codebook
 from .nearest import Init
 from .registry import QUANTIZERS
@@ -26,7 +26,7 @@ class ResidualQuantizer(Quantizer):
     """z_e (N, D) -> [project in] -> R stages of nearest-code quantization (N, R) codes -> sum -> [project out]."""
 
     def __init__(self, latent_dim: int, *, codebooks: int = 1, codebook_size: int = 512, codebook_dim: int = 0,
-                 commitment: float = 0.25, ema: bool = False, restart: int = 100, init: Init = "uniform",
+                 commitment: float = COMMITMENT, ema: bool = False, restart: int = RESTART, init: Init = "uniform",
                  cosine: bool = False, gradient: Gradient = "straight_through"):
         """``codebooks``: the stages R, each with a codebook of its own; the other options as the
         nearest quantizer's."""
