@@ -11,7 +11,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.stats import entropy
 
 from ...errors import UserError
 from ..metrics import Metric, register_metric
@@ -89,6 +88,8 @@ def weighted_one_minus_entropy(importance: np.ndarray, axis: int) -> float:
     """sum over slices of (1 - entropy of the slice's normalised importances, base = slice length)
     times the slice's share of the total importance; axis 1: per code (disentanglement), axis 0:
     per factor (completeness). A zero matrix weighs every slice equally."""
+    from scipy.stats import entropy  # here, not at the top: it took half the command line's start-up time
+
     per_slice = 1.0 - entropy(importance + 1e-11, base=importance.shape[axis], axis=axis)
     total = importance if importance.sum() != 0.0 else np.ones_like(importance)
     weights = total.sum(axis) / total.sum()
