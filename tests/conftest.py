@@ -1,8 +1,14 @@
-"""Shared fixtures: small configs that train in well under a second per epoch, and the exact oracle."""
+"""Shared fixtures: small configs that train in well under a second per epoch, and the exact oracle; one torch
+thread for the whole session."""
+
+import os
 
 import oracles
 import pytest
 import torch
+from helpers import use_one_thread
+
+use_one_thread(os.environ)  # here, at collection, before any test or the subprocess of one runs
 
 from vaekit import Config, build_model
 

@@ -36,6 +36,27 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SMALL_DISCRIMINATOR = {"discriminator_hidden": 16, "discriminator_layers": 2}  # FactorVAE's, small for tests
 
 
+def use_one_thread(environ) -> None:
+    """One torch thread in this process and (through ``environ``, os.environ) in the processes its tests start.
+
+    The suite's models are tiny: a second OpenMP thread only waits for the first, and on a busy machine it
+    waits long (the README's main job for 4 epochs on the 2-core machine under load 18: 91 s with 2 threads,
+    20 s with 1; 25 s of CPU time against 5). A test that needs another count says so (``torch_threads``)."""
+    torch.set_num_threads(1)
+    environ["OMP_NUM_THREADS"] = "1"
+
+
+@contextlib.contextmanager
+def torch_threads(count: int):
+    """The body runs with ``count`` torch threads, then the count before is restored."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def read_csv(path: Path | str) -> list[dict]:
     """The rows of a CSV file with a header line, as dicts of strings; the file is closed on return."""
     with open(path, newline="") as handle:
