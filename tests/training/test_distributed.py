@@ -8,7 +8,7 @@ import json
 
 import pytest
 import torch
-from helpers import read_metrics
+from helpers import cli_error, read_metrics
 from parallel import GlobalNoiseHead, audit_writes, free_port, run_cli_ranks, run_ranks
 
 from vaekit.config import ModelConfig, TrainConfig
@@ -313,14 +313,12 @@ def run_plain(args, env=None, cwd=None):
                           env=env if env is not None else dict(os.environ), cwd=cwd)
 
 
-def test_zero_devices_and_cuda_without_a_gpu_are_refused_before_anything_is_written(tmp_path):
-    out = tmp_path / "run"
-    done = run_plain(TRAIN + ["--devices", "0", "--out", str(out)])
-    assert done.returncode == 2 and "--devices 0: the number of processes must be at least 1" in done.stderr
+def test_zero_devices_and_cuda_without_a_gpu_are_refused_before_anything_is_written(tmp_path, capsys):
+    out = tmp_path / "run"  # refused in this process, before any other starts
+    cli_error(TRAIN + ["--devices", "0", "--out", str(out)], capsys, "--devices 0: the number of processes must be at least 1")
     if not torch.cuda.is_available():
         cuda = TRAIN[:-1] + ["cuda", "--devices", "2", "--out", str(out)]  # TRAIN ends with --device cpu
-        done = run_plain(cuda)
-        assert done.returncode == 2 and "no CUDA device is available here" in done.stderr
+        cli_error(cuda, capsys, "no CUDA device is available here")
     assert not out.exists()
 
 
