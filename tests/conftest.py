@@ -8,9 +8,9 @@ import pytest
 import torch
 from helpers import use_one_thread
 
-use_one_thread(os.environ)  # here, at collection, before any test or the subprocess of one runs
-
 from vaekit import Config, build_model
+
+use_one_thread(os.environ)  # here, at collection, before any test or the subprocess of one runs
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import torch
 
 from typing import Literal
 
-from .base import COMMITMENT, RESTART, Gradient, Projections, Quantized, Quantizer, check_codebook_options, gradient_estimator
+from .base import (COMMITMENT, RESTART, Gradient, Projections, Quantized, Quantizer, check_codebook_options,
+                   gradient_estimator)
 from .codebook import Codebook
 from .registry import QUANTIZERS
 

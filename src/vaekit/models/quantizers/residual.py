@@ -15,7 +15,8 @@ from torch import nn
 
 from ...errors import UserError
 
-from .base import COMMITMENT, RESTART, Gradient, Projections, Quantized, Quantizer, check_codebook_options, gradient_estimator
+from .base import (COMMITMENT, RESTART, Gradient, Projections, Quantized, Quantizer, check_codebook_options,
+                   gradient_estimator)
 from .codebook import Codebook
 from .nearest import Init
 from .registry import QUANTIZERS
