@@ -34,11 +34,13 @@ variant() {
 }
 
 mkdir -p "$out"
-variant nearest --set model.quantizer.codebook_size=256 --set model.quantizer.restart=0
+paper=(--set model.quantizer.commitment=0.25)  # the table's runs used the paper's weight (the default until 0.3)
+variant nearest --set model.quantizer.codebook_size=256 --set model.quantizer.restart=0 "${paper[@]}"
 variant fsq --set model.quantizer.name=fsq --set model.quantizer.levels=[4,4,4,4]
-variant rotation --set model.quantizer.codebook_size=256 --set model.quantizer.restart=0 --set model.quantizer.gradient=rotation
-variant nearest-restarts --set model.quantizer.codebook_size=256
+variant rotation --set model.quantizer.codebook_size=256 --set model.quantizer.restart=0 --set model.quantizer.gradient=rotation \
+    "${paper[@]}"
+variant nearest-restarts --set model.quantizer.codebook_size=256 --set model.quantizer.restart=100 "${paper[@]}"
 variant kmeans-cosine --set model.quantizer.codebook_size=256 --set model.quantizer.restart=0 --set model.quantizer.init=kmeans \
-    --set model.quantizer.cosine=true
+    --set model.quantizer.cosine=true "${paper[@]}"
 variant residual --set model.quantizer.codebook_size=16 --set model.quantizer.restart=0 --set model.quantizer.name=residual \
-    --set model.quantizer.codebooks=2
+    --set model.quantizer.codebooks=2 "${paper[@]}"
