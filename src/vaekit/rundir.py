@@ -335,6 +335,8 @@ def evaluation_setting(results: dict) -> str:
 def tightest(evaluations: list[dict], new: dict) -> dict:
     """Of ``evaluations`` (one of them ``new``), the tightest estimate of log p(x) on the data and split of
     ``new``: the most importance samples K, then the most examples; ``new`` on a tie. Evaluations of other
-    data never compete (``new`` is the first of its data)."""
-    same = [e for e in evaluations if (e.get("data"), e.get("split")) == (new.get("data"), new.get("split"))]
+    data never compete (``new`` is the first of its data); one that does not name its data (eval.json of
+    vaekit 0.1) competes."""
+    same = [e for e in evaluations
+            if all(None in (e.get(key), new.get(key)) or e[key] == new[key] for key in ("data", "split"))]
     return max(same, key=lambda e: (e.get("k", 0), e.get("examples", 0), e is new))
