@@ -5,7 +5,6 @@ refused commands leave every file of a finished run as it was."""
 
 import logging
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import REPOSITORY, assert_one_line_error, cli_error
+from helpers import REPOSITORY, TESTS, assert_one_line_error, cli_error, copy_of_run, tiny_config
 
 import vaekit
 from vaekit.cli import main
@@ -25,11 +24,10 @@ from vaekit.rundir import RunDir
 SLOW_TRAINING = textwrap.dedent("""
     import sys, time
     import vaekit
+    from helpers import tiny_config
     from vaekit.errors import UserError
-    config = vaekit.Config().replace(model={"trunk": {"hidden": [8]}, "latent_dim": 2},
-                                     train={"epochs": 2, "batch_size": 256, "report": False})
     try:
-        vaekit.train(config, out=sys.argv[1], on_epoch=lambda state: time.sleep(1.0))
+        vaekit.train(tiny_config().replace(train={"epochs": 2}), out=sys.argv[1], on_epoch=lambda state: time.sleep(1.0))
     except UserError as error:
         print(error, file=sys.stderr)
         sys.exit(2)
@@ -41,20 +39,17 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-# A tiny MLP VAE on digits, 1 epoch of 6 steps, no report.
-TINY = vaekit.Config().replace(model={"trunk": {"hidden": [8]}, "latent_dim": 2},
-                               train={"epochs": 1, "batch_size": 256, "report": False})
+TINY = tiny_config()
 
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory) -> Path:
-    """A finished TINY run; tests that change it work on a copy."""
     return vaekit.train(TINY, out=tmp_path_factory.mktemp("claim") / "run").dir
 
 
 @pytest.fixture
 def run_copy(finished, tmp_path) -> Path:
-    return Path(shutil.copytree(finished, tmp_path / "run"))
+    return copy_of_run(finished, tmp_path)
 
 
 def dead_holder() -> Holder:
@@ -66,7 +61,8 @@ def dead_holder() -> Holder:
 
 def test_two_trainings_started_together_into_one_out_one_wins_the_other_names_it(tmp_path):
     out = tmp_path / "run"
-    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY / "src"), "OMP_NUM_THREADS": "1"}
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPOSITORY / "src"), str(TESTS)]),
+                   "OMP_NUM_THREADS": "1"}
     rivals = [subprocess.Popen([sys.executable, "-c", SLOW_TRAINING, str(out)], env=environment,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outcomes = [(rival.pid, rival.wait(timeout=300), rival.stderr.read()) for rival in rivals]

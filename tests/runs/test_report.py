@@ -4,28 +4,24 @@ own evaluation at its end keeps the importance-sampled one made before it."""
 import html
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from helpers import copy_of_run, tiny_config
 
 import vaekit
 from vaekit.cli import main
 from vaekit.rundir import RunDir
 
-# A tiny MLP VAE on digits, 1 epoch of 6 steps; training ends with its report (and its k = 0 evaluation).
-TINY = vaekit.Config().replace(model={"trunk": {"hidden": [8]}, "latent_dim": 2},
-                               train={"epochs": 1, "batch_size": 256})
-
-
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory) -> Path:
-    return vaekit.train(TINY, out=tmp_path_factory.mktemp("report") / "run").dir
+    """A tiny run whose training ends with its report (and its k = 0 evaluation)."""
+    return vaekit.train(tiny_config(report=True), out=tmp_path_factory.mktemp("report") / "run").dir
 
 
 @pytest.fixture
 def run(finished, tmp_path) -> Path:
-    return Path(shutil.copytree(finished, tmp_path / "run"))
+    return copy_of_run(finished, tmp_path)
 
 
 def estimate(run: Path) -> str:
