@@ -14,6 +14,7 @@ import contextlib
 import csv
 import io
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,18 @@ def train_small_run(tmp_path_factory, name: str, latent_dim: int) -> Path:
     out = tmp_path_factory.mktemp(name) / "run"
     vaekit.train(config, out=out)
     return out
+
+
+def tiny_config(report: bool = False) -> Config:
+    """A tiny MLP VAE on digits (hidden 8, latent_dim 2), 1 epoch of 6 steps of 256 examples, ending with the
+    report or not: the cheapest finished run, for tests of the run folder rather than of learning."""
+    return Config().replace(model={"trunk": {"hidden": [8]}, "latent_dim": 2},
+                            train={"epochs": 1, "batch_size": 256, "report": report})
+
+
+def copy_of_run(run_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the run folder ``run_dir`` as tmp_path/run, for a test that changes it."""
+    return Path(shutil.copytree(run_dir, tmp_path / "run"))
 
 
 def run_ok(arguments: list[str], capsys) -> str:

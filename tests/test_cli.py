@@ -194,3 +194,20 @@ def test_train_help_shows_the_defaults_of_the_config(option, value, monkeypatch)
                                                                       "seed": 5})
     monkeypatch.setattr("vaekit.commands.train.Config", lambda: changed)
     assert f"(default {value(changed)})" in help_of("train", option)
+
+
+def test_an_os_error_on_a_named_file_midway_is_one_line_and_exit_2_and_any_other_is_not_hidden(monkeypatch, capsys):
+    from vaekit.commands.registry import COMMANDS
+
+    def full_disk(args):
+        raise OSError(28, "No space left on device", "runs/a/model.safetensors")
+
+    monkeypatch.setattr(COMMANDS.get("report"), "run", staticmethod(full_disk))
+    cli_error(["report", "runs/a"], capsys, r"^vaekit report: error: runs/a/model.safetensors: No space left on device$")
+
+    def unnamed(args):
+        raise OSError("a socket closed")
+
+    monkeypatch.setattr(COMMANDS.get("report"), "run", staticmethod(unnamed))
+    with pytest.raises(OSError, match="a socket closed"):
+        main(["report", "runs/a"])

@@ -77,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"vaekit {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except OSError as exc:  # a file that could not be read or written midway (disk full, removed, ...)
+        if exc.filename is None:
+            raise
+        print(f"vaekit {args.command}: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print(f"vaekit {args.command}: interrupted; a run continues with --resume RUN_DIR", file=sys.stderr)
         return 130

@@ -70,6 +70,27 @@ def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: d
         save_file(plain, str(temporary), metadata={key: json.dumps(value) for key, value in metadata.items()})
 
 
+def check_destination(path: str | Path, folder: bool = False) -> Path:
+    """Check, before any work, that ``path`` can be written: a file (``folder``: a folder, made when missing)
+    whose parent folders exist or can be made. A UserError of one line naming the path and the reason when
+    a folder is wanted where a file is (or the reverse), a parent is a file, or the nearest existing folder
+    does not take a new file (read-only, no permission, a read-only file system). Writing a probe file there
+    and removing it is the one test that holds for every user, root included (``os.access`` says yes to
+    root on a folder its mode forbids). Returns ``path``."""
+    path = Path(path)
+    if path.exists() and path.is_dir() != folder:
+        wanted, found = ("a folder", "a file") if folder else ("a file", "a folder")
+        raise UserError(f"{path}: is {found}; {wanted} is wanted here")
+    existing = next(parent for parent in (path if folder else path.parent, *path.parents) if parent.exists())
+    if not existing.is_dir():
+        raise UserError(f"{path}: cannot be written, {existing} is a file, not a folder")
+    try:
+        os.unlink(_new_temporary(existing / ".vaekit-write-check"))
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be written, {existing} does not take new files ({exc.strerror})") from None
+    return path
+
+
 def _check_exists(path: Path) -> None:
     if not path.is_file():
         raise UserError(f"{path}: checkpoint not found; pass a run folder or a .safetensors file written by vaekit")

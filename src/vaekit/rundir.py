@@ -8,7 +8,9 @@
       last.safetensors       last weights plus optimizer, schedule, RNG and trainer state (resume)
       STAGE.safetensors      a stage after training (code_prior.safetensors), resumable
       metrics.csv            one row per epoch
-      eval.json              'vaekit eval' (or the report's evaluation)
+      eval.json              'vaekit eval' (or the report's evaluation): the tightest evaluation of these
+                             weights, and under "evaluations" every one kept, one per setting
+      train.lock             while a training works in the folder: its pid, host and start time
       disentanglement.json   'vaekit disentangle'; figures in disentanglement/
       report.html            'vaekit report'; its figures in report/
       tensorboard/           event files, when the tensorboard package is installed
@@ -21,6 +23,7 @@ from the trainer's event writer to the report's figures, reads the name from her
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -108,6 +111,9 @@ class RunDir:
     EVENTS = "tensorboard"  # a folder
     CODE_PRIOR = "code_prior"  # the code prior's numbers in the weights' metadata, and its stage's name
     STAGE_SUFFIX = ".safetensors"
+    LOCK = "train.lock"  # held by the training that works in the folder (vaekit.locks)
+    EVALUATIONS = "evaluations"  # eval.json's section of every evaluation kept, keyed by its setting
+    WEIGHTS_ID = "weights_sha256"  # eval.json's record of the weights an evaluation scored
 
     # RUN_DIR/<file> for each of the files above, e.g. ``run.weights``
     weights = _RunFile(WEIGHTS)
@@ -118,6 +124,7 @@ class RunDir:
     disentanglement = _RunFile(DISENTANGLEMENT)
     report = _RunFile(REPORT)
     events = _RunFile(EVENTS)
+    lock = _RunFile(LOCK)
 
     FIGURES = Figures
 
@@ -253,9 +260,27 @@ class RunDir:
             rows = [{key: float(value) for key, value in row.items() if value != ""} for row in csv.DictReader(handle)]
         return [{**row, "epoch": int(row["epoch"])} for row in rows]
 
+    def weights_id(self) -> str:
+        """The SHA-256 of the best weights' file: which weights an evaluation scored (eval.json's WEIGHTS_ID)."""
+        digest = hashlib.sha256()
+        with open(self.weights, "rb") as handle:
+            for block in iter(lambda: handle.read(2**20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
     def evaluation_is_current(self) -> bool:
-        """Whether eval.json was written for the weights there now (not older than them)."""
-        return self.evaluation.is_file() and self.evaluation.stat().st_mtime >= self.weights.stat().st_mtime
+        """Whether eval.json's headline evaluation scored the weights there now (for an eval.json written
+        before evaluations named their weights: whether it is not older than them)."""
+        return self._scored(self.read_evaluation()) == self.weights_id()
+
+    def _scored(self, results: dict) -> str | None:
+        """The weights ``results`` (eval.json, or one of its evaluations) scored: its WEIGHTS_ID, else (an
+        eval.json of an earlier version) the weights there now when the file is not older than them."""
+        if self.WEIGHTS_ID in results:
+            return results[self.WEIGHTS_ID]
+        if results and self.evaluation.stat().st_mtime >= self.weights.stat().st_mtime:
+            return self.weights_id()
+        return None
 
     def read_evaluation(self) -> dict:
         """eval.json ({} when there is none), old key names translated."""
@@ -264,15 +289,29 @@ class RunDir:
         return code_prior_numbers(json.loads(self.evaluation.read_text()))
 
     def write_evaluation(self, results: dict) -> Path:
-        """Write eval.json, the one writer of it, merging rather than clobbering: a section (a value that
-        is itself a dict) written before for the same weights is kept unless ``results`` has a section
-        of that name; plain values are the writer's own and replace the earlier ones (so the numbers of
-        one evaluation never mix with another's). An eval.json older than the weights is replaced whole."""
-        merged = results
-        if self.evaluation_is_current():
-            earlier = self.read_evaluation()
-            merged = {**{key: value for key, value in earlier.items() if isinstance(value, dict)}, **results}
-        atomic_write_json(self.evaluation, merged)
+        """Add the evaluation ``results`` (flat: numbers and settings, as ``vaekit.runs.evaluate.evaluate_run``
+        gives them) to eval.json, the one writer of it. Nothing earlier is lost to a looser evaluation:
+
+        - under EVALUATIONS every evaluation is kept, one per setting (``evaluation_setting``: K, the number of
+          examples, the data and split), each with the WEIGHTS_ID of the weights it scored; ``results``
+          replaces only the one of its own setting;
+        - the plain values at the top are one evaluation's, whole (so readers of earlier versions read them
+          unchanged): the tightest (``tightest``) of these weights on the data and split of ``results``;
+        - a section of the earlier file (a value that is itself a dict) is kept, for the same weights, unless
+          ``results`` has a section of that name."""
+        weights = self.weights_id()
+        new = {**results, self.WEIGHTS_ID: weights}
+        earlier = self.read_evaluation()
+        scored = self._scored(earlier)
+        kept = dict(earlier.get(self.EVALUATIONS) or {})
+        if self.EVALUATIONS not in earlier and any(not isinstance(v, dict) for v in earlier.values()):
+            plain = {key: value for key, value in earlier.items() if not isinstance(value, dict)}
+            kept[evaluation_setting(plain)] = {**plain, self.WEIGHTS_ID: scored}  # eval.json of an earlier version
+        kept[evaluation_setting(new)] = new
+        sections = {key: value for key, value in earlier.items()
+                    if isinstance(value, dict) and key != self.EVALUATIONS and scored == weights}
+        headline = tightest([entry for entry in kept.values() if entry.get(self.WEIGHTS_ID) == weights], new)
+        atomic_write_json(self.evaluation, {**sections, **headline, self.EVALUATIONS: kept})
         return self.evaluation
 
     def write_disentanglement(self, results: dict) -> Path:
@@ -285,3 +324,19 @@ def code_prior_numbers(numbers: dict) -> dict:
     old = RunDir.OLD_CODE_PRIOR_KEYS
     translated = {new: numbers[key] for key, new in old.items() if key in numbers}
     return {**translated, **{key: value for key, value in numbers.items() if key not in old}}  # a new key wins
+
+
+def evaluation_setting(results: dict) -> str:
+    """The setting an evaluation is kept under in eval.json: 'k=K n=EXAMPLES DATA SPLIT' (e.g.
+    'k=100 n=359 digits test'); another evaluation of the same setting (another seed) replaces it."""
+    return f"k={results.get('k', 0)} n={results.get('examples', '?')} {results.get('data', '?')} {results.get('split', '?')}"
+
+
+def tightest(evaluations: list[dict], new: dict) -> dict:
+    """Of ``evaluations`` (one of them ``new``), the tightest estimate of log p(x) on the data and split of
+    ``new``: the most importance samples K, then the most examples; ``new`` on a tie. Evaluations of other
+    data never compete (``new`` is the first of its data); one that does not name its data (eval.json of
+    vaekit 0.1) competes."""
+    same = [e for e in evaluations
+            if all(None in (e.get(key), new.get(key)) or e[key] == new[key] for key in ("data", "split"))]
+    return max(same, key=lambda e: (e.get("k", 0), e.get("examples", 0), e is new))

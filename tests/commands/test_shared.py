@@ -3,6 +3,9 @@ options several commands take are built in one place, with one name, type and de
 is described with its default; bad requests print one line and exit 2."""
 
 import argparse
+import os
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -101,3 +104,46 @@ def test_a_command_s_help_page_shows_its_description_or_else_its_help_line():
         command = COMMANDS.get(name)
         assert parsers[name].description == description_of(command)
         assert description_of(command) == getattr(command, "description", command.help)
+
+
+# --- every writing command checks its destination before any work (check_writable) -----------------------
+
+OUT_COMMANDS = [("sample", "x.png"), ("reconstruct", "x.png"), ("denoise", "x.png"), ("encode", "x.npz"),
+                ("interpolate", "x.png"), ("traverse", "x.png"), ("latent-map", "x.png"), ("score", "x.csv")]
+# The commands that write into RUN_DIR only, each with an entry of the wrong kind in the way (a folder where
+# its file goes, a file where its folder goes).
+RUN_COMMANDS = [(["eval"], "eval.json", "folder"), (["report"], "report", "file"),
+                (["disentangle", "--fast"], "disentanglement", "file"), (["fit-code-prior"], "samples.png", "folder")]
+
+
+@pytest.mark.parametrize("command, name", OUT_COMMANDS)
+def test_an_out_below_a_file_is_refused_in_one_line_before_any_work(opened, tmp_path, capsys, command, name):
+    (tmp_path / "file").write_text("a file, not a folder")
+    out = tmp_path / "file" / name
+    cli_error([command, str(opened.run_dir), "--out", str(out)], capsys,
+              rf"^vaekit {command}: error: {out}: cannot be written, {tmp_path / 'file'} is a file, not a folder$")
+
+
+@pytest.mark.parametrize("arguments, name, kind", RUN_COMMANDS)
+def test_a_run_folder_entry_of_the_wrong_kind_is_refused_in_one_line_and_nothing_is_written(opened, tmp_path, capsys,
+                                                                                              arguments, name, kind):
+    run = Path(shutil.copytree(opened.run_dir, tmp_path / "run"))
+    entry = run / name
+    shutil.rmtree(entry) if entry.is_dir() else entry.unlink(missing_ok=True)
+    entry.mkdir() if kind == "folder" else entry.write_text("in the way")
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    wanted = "a file" if kind == "folder" else "a folder"
+    cli_error([arguments[0], str(run), *arguments[1:]], capsys,
+              rf"^vaekit {arguments[0]}: error: {entry}: is a {kind}; {wanted} is wanted here$")
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a folder whose mode forbids it")
+@pytest.mark.parametrize("command", ["eval", "report", "sample"])
+def test_a_read_only_run_folder_is_refused_in_one_line(opened, tmp_path, capsys, command):
+    run = Path(shutil.copytree(opened.run_dir, tmp_path / "run"))
+    run.chmod(0o555)
+    try:
+        cli_error([command, str(run)], capsys, rf"cannot be written, {run} does not take new files \(Permission denied\)$")
+    finally:
+        run.chmod(0o755)

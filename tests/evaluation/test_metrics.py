@@ -62,7 +62,8 @@ def toy_metric():
     assert "toy_score" not in METRICS
 
 
-def test_a_registered_metric_reaches_the_json_the_tables_and_the_report(toy_metric, tiny_suite, monkeypatch, capsys):
+def test_a_registered_metric_reaches_the_json_the_tables_and_the_report(toy_metric, tiny_suite, monkeypatch, capsys,
+                                                                        tmp_path):
     scores = runs_disentangle.evaluation_scores(codes_of, factor_set())  # eval.json's disentanglement keys
     assert scores["toy_score"] == 2.25 and scores["disentanglement_settings"] == "fast"
 
@@ -73,7 +74,8 @@ def test_a_registered_metric_reaches_the_json_the_tables_and_the_report(toy_metr
 
     disentangled = {**scores, "seconds": {"total": 1.0}, "figures": []}
     monkeypatch.setattr(runs_disentangle, "disentangle_run", lambda *args: disentangled)
-    args = argparse.Namespace(run_dir="RUN", data=None, fast=True, seed=0, device="cpu")
+    (tmp_path / "model.safetensors").touch()  # a run folder as the command's destination check sees one
+    args = argparse.Namespace(run_dir=str(tmp_path), data=None, fast=True, seed=0, device="cpu")
     assert Disentangle.run(args) == 0  # vaekit disentangle's table
     printed = capsys.readouterr().out
     assert re.search(r"^toy_score\s+2\.2500$", printed, re.M) and re.search(r"^mig\s+\d\.\d{4}$", printed, re.M)
@@ -104,9 +106,11 @@ def test_fast_runs_only_the_fast_cost_class(tiny_suite):
 
 
 def test_the_report_summary_shows_the_headline_metrics_by_label():
-    results = {"elbo_nats": -80.123456, "nll_nats": 79.5, "active_units": 7, "probe_accuracy": 0.9, "kl_nats": 3.0}
+    results = {"elbo_nats": -80.123456, "nll_nats": 79.5, "active_units": 7, "probe_accuracy": 0.9, "kl_nats": 3.0,
+               "k": 100, "examples": 50, "split": "test"}
     rows = report_rows(results)
-    assert rows["summary"] == [("ELBO, nats per example", "-80.1235"), ("NLL, nats per example", "79.5000"),
+    assert rows["summary"] == [("estimate", "log p(x) with K = 100 importance samples, 50 examples of the test split"),
+                               ("ELBO, nats per example", "-80.1235"), ("NLL, nats per example", "79.5000"),
                                ("active units", "7"), ("linear probe accuracy", "0.9000")]
     assert ("kl_nats", "3.0000") in rows["evaluation"]  # every scalar by its key in the Evaluation section
 

@@ -1,7 +1,8 @@
-"""The run folder's one owner: every file name spelled in vaekit.rundir only, eval.json merged rather
-than clobbered, one is-this-a-run check, the code prior's one result key, metrics rows, one load."""
+"""The run folder's one owner: every file name spelled in vaekit.rundir only, eval.json keeping every
+evaluation per setting and heading with the tightest, one is-this-a-run check, the code prior's one result key, metrics rows, one load."""
 
 import ast
+import json
 import os
 import shutil
 import warnings
@@ -14,7 +15,7 @@ from helpers import DATA
 import vaekit
 from vaekit import Config
 from vaekit.errors import UserError
-from vaekit.files import read_metadata
+from vaekit.files import atomic_write_json, read_metadata
 from vaekit.rundir import Figures, RunDir, save_model
 from vaekit.training.trainer import TrainState
 
@@ -72,24 +73,72 @@ def copy_of_old_run(tmp_path) -> RunDir:
     return RunDir(shutil.copytree(OLD_RUN, tmp_path / "run"))
 
 
-def test_eval_json_merge_keeps_an_earlier_section_and_replaces_the_plain_numbers(tmp_path):
-    run = copy_of_old_run(tmp_path)
-    run.write_evaluation({"elbo_nats": -30.0, "k": 100, "importance_k100": {"log_px_nats": -28.5, "k": 100}})
-    run.write_evaluation({"elbo_nats": -31.0, "k": 0, "disentanglement": {"mig": 0.1}})
-    assert run.read_evaluation() == {"elbo_nats": -31.0, "k": 0, "importance_k100": {"log_px_nats": -28.5, "k": 100},
-                                     "disentanglement": {"mig": 0.1}}
-    run.write_evaluation({"elbo_nats": -32.0, "importance_k100": {"log_px_nats": -29.0, "k": 100}})
-    assert run.read_evaluation()["importance_k100"] == {"log_px_nats": -29.0, "k": 100}  # a section is replaced whole
+def evaluation(k: int, elbo: float, examples: int = 100, data: str = "digits", **more) -> dict:
+    """A flat evaluation as evaluate_run gives it (the numbers that matter here)."""
+    return {"elbo_nats": elbo, "k": k, "examples": examples, "data": data, "split": "test", "seed": 0, **more}
 
 
-def test_eval_json_of_older_weights_is_replaced_whole(tmp_path):
+def test_a_looser_evaluation_never_replaces_a_tighter_one_and_every_setting_is_kept(tmp_path):
     run = copy_of_old_run(tmp_path)
-    run.write_evaluation({"elbo_nats": -30.0, "importance_k100": {"log_px_nats": -28.5}})
-    later = run.evaluation.stat().st_mtime + 10
-    os.utime(run.weights, (later, later))  # the weights changed after that evaluation (training went on)
+    run.write_evaluation(evaluation(100, -30.0, log_px_nats=-28.5))
+    run.write_evaluation(evaluation(0, -31.0))  # training's final evaluation
+    run.write_evaluation(evaluation(10, -31.5, log_px_nats=-29.0))
+    kept = run.read_evaluation()
+    assert {key: kept[key] for key in ("k", "elbo_nats", "log_px_nats")} == {"k": 100, "elbo_nats": -30.0,
+                                                                              "log_px_nats": -28.5}
+    assert sorted(kept[RunDir.EVALUATIONS]) == ["k=0 n=100 digits test", "k=10 n=100 digits test",
+                                                "k=100 n=100 digits test"]
+    assert kept[RunDir.EVALUATIONS]["k=10 n=100 digits test"]["log_px_nats"] == -29.0
+    assert kept[RunDir.WEIGHTS_ID] == run.weights_id() and run.evaluation_is_current()
+    run.write_evaluation(evaluation(100, -30.5, seed=1, log_px_nats=-28.6))  # the same setting again: it replaces
+    assert run.read_evaluation()["seed"] == 1 and len(run.read_evaluation()[RunDir.EVALUATIONS]) == 3
+    run.write_evaluation(evaluation(5000, -30.0, examples=10, log_px_nats=-28.0))  # more samples, fewer examples
+    assert run.read_evaluation()["k"] == 5000
+
+
+def test_an_evaluation_of_other_data_heads_the_file_without_competing(tmp_path):
+    run = copy_of_old_run(tmp_path)
+    run.write_evaluation(evaluation(100, -30.0))
+    run.write_evaluation(evaluation(0, -90.0, data="other.npy"))
+    assert (run.read_evaluation()["data"], run.read_evaluation()["k"]) == ("other.npy", 0)
+    run.write_evaluation(evaluation(0, -31.0))
+    assert (run.read_evaluation()["data"], run.read_evaluation()["k"]) == ("digits", 100)
+
+
+def test_a_section_of_the_same_weights_is_kept_unless_the_new_evaluation_has_one_of_that_name(tmp_path):
+    run = copy_of_old_run(tmp_path)
+    run.write_evaluation(evaluation(0, -30.0, disentanglement={"mig": 0.1}, extra={"a": 1}))
+    run.write_evaluation(evaluation(0, -31.0, extra={"a": 2}))
+    kept = run.read_evaluation()
+    assert (kept["disentanglement"], kept["extra"], kept["elbo_nats"]) == ({"mig": 0.1}, {"a": 2}, -31.0)
+
+
+def test_evaluations_of_earlier_weights_are_kept_under_their_weights_but_never_head_the_file(tmp_path):
+    run = copy_of_old_run(tmp_path)
+    run.write_evaluation(evaluation(100, -30.0, log_px_nats=-28.5, disentanglement={"mig": 0.1}))
+    earlier = run.weights_id()
+    run.weights.write_bytes(run.weights.read_bytes() + b" ")  # other weights (training went on)
     assert not run.evaluation_is_current()
-    run.write_evaluation({"elbo_nats": -25.0})
-    assert run.read_evaluation() == {"elbo_nats": -25.0}
+    run.write_evaluation(evaluation(0, -25.0))
+    kept = run.read_evaluation()
+    assert (kept["k"], kept["elbo_nats"], "disentanglement" in kept) == (0, -25.0, False)
+    assert kept[RunDir.EVALUATIONS]["k=100 n=100 digits test"] == {**evaluation(100, -30.0, log_px_nats=-28.5,
+                                                                              disentanglement={"mig": 0.1}),
+                                                                   RunDir.WEIGHTS_ID: earlier}
+
+
+def test_an_eval_json_of_an_earlier_version_is_kept_as_one_evaluation(tmp_path):
+    run = copy_of_old_run(tmp_path)
+    old = json.loads((OLD_RUN / "expected_eval.json").read_text())  # written by vaekit 0.1, no weights named
+    atomic_write_json(run.evaluation, old)
+    assert run.evaluation_is_current()  # not older than the weights: taken to be theirs
+    run.write_evaluation(evaluation(0, -31.0, examples=old["examples"]))
+    kept = run.read_evaluation()
+    assert kept["k"] == old["k"] == 20 and kept["elbo_nats"] == old["elbo_nats"]
+    later = run.evaluation.stat().st_mtime + 10
+    atomic_write_json(run.evaluation, old)
+    os.utime(run.weights, (later, later))  # an old eval.json older than the weights: of earlier weights
+    assert not run.evaluation_is_current()
 
 
 def test_metrics_rows_round_trip_with_columns_that_appear_later(tmp_path):

@@ -115,3 +115,20 @@ def output_paths(run_dir: str, out: str | None, default: str) -> tuple[Path, Pat
     """(PNG, NPZ): --out (or RUN_DIR/default) and the .npz beside it with the same stem."""
     png = RunDir(run_dir).output(out, default)
     return png, png.with_suffix(".npz")
+
+
+def check_writable(run_dir: str, out: str | None, default: str, also: tuple[str, ...] = (),
+                   folders: tuple[str, ...] = ()) -> Path:
+    """Before any work: RUN_DIR is a run folder and every file the command writes can be written there; a
+    one-line UserError naming the path and the reason otherwise (``vaekit.files.check_destination``: a
+    folder where a file goes, a path below a file, a read-only folder). ``out`` (--out, or RUN_DIR/``default``
+    when None) is the command's file, the .npz and .csv beside it go in its folder; ``also``: other files and
+    ``folders``: folders the command writes in RUN_DIR. Returns the output path."""
+    from ..files import check_destination
+
+    run = RunDir.check(run_dir)
+    for name in also:
+        check_destination(run.file(name))
+    for name in folders:
+        check_destination(run.file(name), folder=True)
+    return check_destination(run.output(out, default))

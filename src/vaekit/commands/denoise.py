@@ -30,6 +30,9 @@ class Denoise:
     @staticmethod
     def run(args) -> int:
         from ..figures.latent_outputs import denoising_outputs
+        from ._shared import check_writable
+
+        check_writable(args.run_dir, args.out, Figures.DENOISED)  # before any work
 
         evaluated = open_run_of(args)
         png, _ = output_paths(args.run_dir, args.out, Figures.DENOISED)

@@ -30,6 +30,10 @@ class Disentangle:
     def run(args) -> int:
         from ..evaluation.metrics import metric_rows
         from ..runs.disentangle import disentangle_run
+        from ._shared import check_writable
+
+        check_writable(args.run_dir, None, RunDir.DISENTANGLEMENT,  # before any work
+                       folders=(RunDir.DISENTANGLEMENT_FIGURES,))
 
         results = disentangle_run(args.run_dir, args.data, args.fast, args.seed, args.device)
         rows = [(key, value) for _, key, value in metric_rows(results, "disentanglement")]  # the registry's table

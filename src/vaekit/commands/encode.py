@@ -26,6 +26,9 @@ class Encode:
     @staticmethod
     def run(args) -> int:
         from ..latent import encode_data
+        from ._shared import check_writable
+
+        check_writable(args.run_dir, args.out, Figures.ENCODED)  # before any work
 
         evaluated = open_run_of(args)
         encoded = encode_data(evaluated.model, evaluated.data, args.batch_size)

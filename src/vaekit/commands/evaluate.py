@@ -23,13 +23,27 @@ class Evaluate:
     @staticmethod
     def run(args) -> int:
         from ..runs.evaluate import evaluate_run_dir
+        from ._shared import check_writable
+
+        check_writable(args.run_dir, None, RunDir.EVALUATION)  # before any work
 
         results = evaluate_run_dir(args.run_dir, args.device, args.data, k=args.k, seed=args.seed,
                                    examples=args.examples)
         if results is not None:  # global rank 0 (every run on one process)
             print_table(results)
-            print(f"written: {RunDir(args.run_dir).evaluation}")
+            print(f"written: {RunDir(args.run_dir).evaluation}{kept_note(RunDir(args.run_dir), results)}")
         return 0
+
+
+def kept_note(run: RunDir, results: dict) -> str:
+    """What the written line adds when eval.json's headline stays a tighter evaluation than this one."""
+    from ..rundir import evaluation_setting
+
+    headline = run.read_evaluation()
+    if evaluation_setting(headline) == evaluation_setting(results):
+        return ""
+    return (f" (this evaluation under '{RunDir.EVALUATIONS}'; the headline stays the tighter one with K = "
+            f"{headline.get('k')} on {headline.get('examples')} examples)")
 
 
 def print_table(results: dict) -> None:

@@ -35,6 +35,9 @@ class FitCodePrior:
     def run(args) -> int:
         from ..rundir import RunDir
         from ..runs.stages import refit_code_prior
+        from ._shared import check_writable
+
+        check_writable(args.run_dir, None, RunDir.WEIGHTS, also=(RunDir.FIGURES.SAMPLES,))  # before any work
 
         refit = refit_code_prior(args.run_dir, args.device, args.data, args.epochs, args.batch_size, args.lr, args.seed)
         numbers, run = refit.numbers, RunDir(args.run_dir)

@@ -46,6 +46,9 @@ class Interpolate:
     @staticmethod
     def run(args) -> int:
         from ..figures.latent_outputs import interpolation_outputs
+        from ._shared import check_writable
+
+        check_writable(args.run_dir, args.out, Figures.INTERPOLATION)  # before any work
 
         evaluated = open_run_of(args)
         if args.label is not None:

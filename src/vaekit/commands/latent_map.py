@@ -35,6 +35,9 @@ class LatentMapCommand:
     @staticmethod
     def run(args) -> int:
         from ..figures.latent_outputs import latent_map_outputs
+        from ._shared import check_writable
+
+        check_writable(args.run_dir, args.out, Figures.LATENT_MAP)  # before any work
 
         evaluated = open_run_of(args)
         png, _ = output_paths(args.run_dir, args.out, Figures.LATENT_MAP)

@@ -22,6 +22,9 @@ class Reconstruct:
     def run(args) -> int:
         from ..figures.grids import comparison_grid
         from ..figures.latent_outputs import example_labels
+        from ._shared import check_writable
+
+        check_writable(args.run_dir, args.out, Figures.RECONSTRUCTIONS)  # before any work
 
         evaluated = open_run_of(args)
         x = evaluated.data.inputs(slice(0, args.n))

@@ -25,6 +25,10 @@ class Report:
     @staticmethod
     def run(args) -> int:
         from ..runs.report import write_report
+        from ._shared import check_writable
+
+        check_writable(args.run_dir, None, RunDir.REPORT, also=(RunDir.EVALUATION,),  # before any work
+                       folders=(RunDir.REPORT_FIGURES,))
 
         announce(write_report(args.run_dir, args.k, args.device))
         return 0

@@ -39,6 +39,9 @@ class Sample:
         from ..latent import sample_latents
         from ..runs.open import load, resolve_label
         from ..seeding import seeded
+        from ._shared import check_writable
+
+        check_writable(args.run_dir, args.out, Figures.SAMPLES)  # before any work
 
         model = load(args.run_dir, "cpu")
         out = RunDir(args.run_dir).output(args.out, Figures.SAMPLES)

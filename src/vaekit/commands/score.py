@@ -34,6 +34,9 @@ class Score:
     def run(args) -> int:
         from ..evaluation.likelihood import per_example_terms
         from ..files import atomic_write_text
+        from ._shared import check_writable
+
+        check_writable(args.run_dir, args.out, Figures.SCORES)  # before any work
 
         evaluated = open_run_of(args)
         model, data = evaluated.model, evaluated.data

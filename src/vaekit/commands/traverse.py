@@ -33,6 +33,9 @@ class Traverse:
     @staticmethod
     def run(args) -> int:
         from ..figures.latent_outputs import example_labels, traversal_outputs
+        from ._shared import check_writable
+
+        check_writable(args.run_dir, args.out, Figures.TRAVERSAL)  # before any work
 
         evaluated = open_run_of(args)
         x = example_at(evaluated, args.index, "--index")

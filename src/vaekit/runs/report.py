@@ -26,14 +26,29 @@ from .open import class_names, open_run
 
 
 def evaluation_results(run_dir: Path, evaluated, k: int) -> dict:
-    """RUN_DIR/eval.json when it is newer than the weights (a long --k evaluation is kept), else a new
-    evaluation, written there."""
+    """RUN_DIR/eval.json when its headline scored the weights there now (a long --k evaluation is kept), else
+    a new evaluation, added there; eval.json as it is then (its headline: the tightest of these weights)."""
     run = RunDir(run_dir)
-    if run.evaluation_is_current():
-        return run.read_evaluation()
-    results = evaluate_run(evaluated, k=k)
-    run.write_evaluation(results)
-    return results
+    if not run.evaluation_is_current():
+        run.write_evaluation(evaluate_run(evaluated, k=k))
+    return run.read_evaluation()
+
+
+def estimate_row(results: dict) -> tuple[str, str]:
+    """The summary's first row: which estimate the numbers are (K importance samples, or the ELBO alone),
+    and the other evaluations eval.json keeps (``RunDir.write_evaluation``)."""
+    k = results.get("k", 0)
+    text = f"log p(x) with K = {k} importance samples" if k else "the ELBO only (K = 0)"
+    text += f", {results.get('examples', '?')} examples of the {results.get('split', '?')} split"
+    kept = results.get(RunDir.EVALUATIONS, {}).values()
+    weights = results.get(RunDir.WEIGHTS_ID)
+    ours = sorted({e.get("k", 0) for e in kept if e.get(RunDir.WEIGHTS_ID) == weights and e.get("data") == results.get("data")})
+    earlier = sorted({e.get("k", 0) for e in kept if e.get(RunDir.WEIGHTS_ID) != weights})
+    if len(ours) > 1:
+        text += f"; the tightest of this model's evaluations (K = {', '.join(map(str, ours))})"
+    if earlier:
+        text += f"; {RunDir.EVALUATION} also keeps K = {', '.join(map(str, earlier))} of earlier weights"
+    return "estimate", text
 
 
 def make_figures(run_dir: Path, evaluated, results: dict) -> None:
@@ -70,9 +85,9 @@ def make_figures(run_dir: Path, evaluated, results: dict) -> None:
 def report_rows(results: dict) -> dict[str, list[tuple[str, str]]]:
     """The report's tables from the metric registry: 'summary' (headline metrics by label),
     'evaluation' (every scalar of eval.json by its key), and per section the rows its metrics show."""
-    rows = {"summary": labelled_rows(results, headline=True),
+    rows = {"summary": [estimate_row(results), *labelled_rows(results, headline=True)],
             "evaluation": [(key, value) for key, value in formatted_results(results)
-                           if not isinstance(results[key], list)]}
+                           if not isinstance(results[key], (list, dict))]}
     for section in ("probe", "disentanglement"):
         rows[section] = labelled_rows(results, section)
     return rows

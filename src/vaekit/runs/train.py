@@ -28,6 +28,7 @@ from ..training import distributed
 from ..training import resume as resume_state
 from ..training.checkpoint import hardware, load_model, load_tensors, versions
 from ..training.trainer import Trainer, TrainState, make_optimizer, make_schedule
+from .claim import RunClaim
 from .open import evaluation_data
 from .prepared import PreparedData, make_batches, prepare_data, resolve_device, training_inputs
 from .saving import EpochSaver
@@ -73,15 +74,12 @@ def flag_sections(**flags) -> dict[str, dict]:
     return sections
 
 
-def new_run_dir(config: Config, out: str | Path | None) -> Path:
+def new_run_path(config: Config, out: str | Path | None) -> Path:
+    """``out``, or by default runs/MODEL-DATA-TIME."""
     if out is None:
         name = config.data.source.replace("/", "_").replace(":", "_").strip("._") or "data"
         out = Path("runs") / f"{config.model.name}-{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise UserError(f"{out}: the run folder exists and is not empty; choose another --out or --resume {out}")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    return Path(out)
 
 
 def data_metadata(data: PreparedData) -> dict:
@@ -154,6 +152,10 @@ def train(
 
     Started by torchrun (RANK, WORLD_SIZE in the environment), each process trains one share of
     every batch (``vaekit.training.distributed``) and global rank 0 writes the run folder.
+
+    The run folder is checked before any work and held for the whole training (``RunClaim``): a folder in
+    use by another training is refused naming it, and a new run that fails before its first checkpoint
+    removes what it wrote.
     """
     if resume is not None:
         epochs = flags.pop("epochs", None)
@@ -172,11 +174,16 @@ def train(
         elif data is not None:
             config = config.replace(data={"source": data})
     device = distributed.join(resolve_device(config.train.device))  # this rank's device under torchrun
-    prepared = prepare_data(config, data, device)
-    config = stored_as_used(config, prepared)
-    check_parallel(config, prepared)
-    check_precision(config.train.precision)
-    return _fit(config, prepared, run_dir, out, device, on_step, on_epoch)
+    with RunClaim() as claim:  # global rank 0 claims; the others hold nothing
+        if run_dir is None:
+            out = distributed.on_first(lambda: claim.check_new(new_run_path(config, out)))  # taken in _fit
+        else:
+            distributed.on_first(lambda: claim.existing(run_dir))
+        prepared = prepare_data(config, data, device)
+        config = stored_as_used(config, prepared)
+        check_parallel(config, prepared)
+        check_precision(config.train.precision)
+        return _fit(config, prepared, run_dir, out, device, on_step, on_epoch, claim)
 
 
 def check_resume(config, out, flags: dict) -> None:
@@ -196,9 +203,9 @@ def check_more_epochs(run_dir: Path, epochs: int) -> None:
         raise UserError(f"{run_dir}: already trained {done} epochs; --epochs must be more than {done}, got {epochs}")
 
 
-def _fit(config, prepared, run_dir: Path | None, out, device, on_step, on_epoch) -> Run:
+def _fit(config, prepared, run_dir: Path | None, out: Path, device, on_step, on_epoch, claim: RunClaim) -> Run:
     """Train into ``run_dir`` (a run to resume), or for a new run (None) into the folder ``out`` that rank 0
-    creates once the model and objective are built, so a part's own range check fails before anything is
+    claims once the model and objective are built, so a part's own range check fails before anything is
     written."""
     resuming = run_dir is not None
     with seeded(config.train.seed, device):
@@ -208,7 +215,7 @@ def _fit(config, prepared, run_dir: Path | None, out, device, on_step, on_epoch)
             model.prior.take_exemplars(training_inputs(config, prepared), exemplar_generator)
         objective = build_objective(config.objective, model)
         if not resuming:
-            run_dir = distributed.on_first(lambda: new_run_dir(config, out))  # or every rank stops
+            run_dir = distributed.on_first(lambda: claim.new(out))  # or every rank stops
         optimizer = make_optimizer(model, config.train.lr, device)
         schedule = make_schedule(optimizer, config.train.lr_schedule, config.train.epochs)
         state = _restore(run_dir, model, optimizer, schedule, device, config, objective) if resuming else None
