@@ -15,7 +15,7 @@ from ..errors import UserError
 from ..models.model import LatentVariableModel
 from ..rundir import RunDir
 from ..training.checkpoint import load_model
-from .prepared import PreparedData, binarize_seed, prepare_data, resolve_device
+from .prepared import PreparedData, binarize_seed, check_shape, prepare_data, resolve_device
 
 
 @dataclass
@@ -119,14 +119,13 @@ def open_run(run_dir: str | Path, device: str = "auto", data_spec=None) -> Evalu
     model, _, _ = load_model(run.weights, torch_device)
     if data_spec is not None:  # nothing is held out of a file given to evaluate: score all of it
         config = config.replace(data={"validation": "none"})
-    return evaluation_data(model, config, prepare_data(config, data_spec, torch_device))
+    return evaluation_data(model, config, prepare_data(config, data_spec, torch_device, model.data_shape))
 
 
 def evaluation_data(model: LatentVariableModel, config: Config, prepared: PreparedData) -> EvaluationData:
     """The model with the split to evaluate it on (see ``evaluation_split``), checked to fit its shape."""
     split, data, train = evaluation_split(prepared, config)
-    if data.shape != model.data_shape:
-        raise UserError(f"{data.name}: examples of shape {data.shape} do not fit this model's shape {model.data_shape}")
+    check_shape(data, model.data_shape)
     binarize = prepared.binarize
     if binarize != "none":
         binarize += f" (the {split} split binarised once with seed {binarize_seed(config, split)})"

@@ -86,9 +86,19 @@ def binarize_seed(config: Config, split: str) -> int:
     return config.data.split_seed + {"validation": 1, "test": 2, "train": 3}[split]
 
 
-def prepare_data(config: Config, data_spec, device: torch.device) -> PreparedData:
-    """Load, split, binarise and check the data once, before any training."""
+def check_shape(data: ArrayData, shape: tuple[int, ...]) -> None:
+    """A UserError naming ``data`` and both shapes unless its examples have the model's ``shape``."""
+    if data.shape != tuple(shape):
+        raise UserError(f"{data.name}: examples of shape {data.shape} do not fit this model's shape {tuple(shape)}")
+
+
+def prepare_data(config: Config, data_spec, device: torch.device, shape: tuple[int, ...] | None = None) -> PreparedData:
+    """Load, split, binarise and check the data once, before any training; with ``shape`` (a trained model's),
+    its examples are checked to have that shape first, before a likelihood's checks could blame their values."""
     splits = load_data(config.data.source if data_spec is None else data_spec, config.data)
+    for part in (splits.train, splits.test):
+        if shape is not None and part is not None:
+            check_shape(part, shape)
     train, val = choose_validation(splits, config.data)
     likelihood_name = resolve_likelihood(config.model.likelihood.name, splits.train)
     mode = resolve_mode(config.data.binarize, likelihood_name, splits.train)
