@@ -11,7 +11,7 @@ import logging
 import platform
 import sys
 
-from .commands._shared import OneLineParser
+from .commands._shared import CommandLineError, OneLineParser
 from .commands.registry import COMMANDS, description_of
 from .errors import UserError
 
@@ -70,7 +70,11 @@ def keep_freed_memory() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except CommandLineError as exc:
+        print(f"{exc.prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
     args.argv = list(sys.argv[1:] if argv is None else argv)  # as given, for a command that relaunches itself
     _show_library_messages()
     keep_freed_memory()

@@ -48,13 +48,16 @@ def test_sample_writes_the_draws_and_their_latents(opened, capsys, tmp_path):
 
 
 @pytest.mark.parametrize(("argv", "pattern"), [
-    (["--temperature", "nan"], r"temperature must be a finite number, at least 0 .*got nan$"),
-    (["--temperature", "inf"], r"temperature must be a finite number, at least 0 .*got inf$"),
-    (["--temperature", "-1"], r"temperature must be a finite number, at least 0 .*got -1\.0$"),
-    (["--n", "0"], r"the number of samples must be at least 1, got 0$"),
-    (["--n", "-4"], r"the number of samples must be at least 1, got -4$"),
-    (["--label", "all", "--n", "0"], r"the number of samples must be at least 1, got 0$"),
-    (["--label", "all", "--temperature", "nan"], r"temperature must be a finite number.*got nan$"),
+    (["--temperature", "nan"], r"argument --temperature: must be a finite number from 0 to 10 .*got 'nan'"),
+    (["--temperature", "inf"], r"argument --temperature: must be a finite number from 0 to 10 .*got 'inf'"),
+    (["--temperature", "-1"], r"argument --temperature: must be a finite number from 0 to 10 .*got '-1'"),
+    (["--temperature", "1e300"], r"argument --temperature: must be a finite number from 0 to 10 .*got '1e300'"),
+    (["--n", "0"], r"argument --n: must be an integer at least 1, got '0'"),
+    (["--n", "-4"], r"argument --n: must be an integer at least 1, got '-4'"),
+    (["--n", "2.5"], r"argument --n: must be an integer at least 1, got '2.5'"),
+    (["--seed", "-1"], r"argument --seed: must be an integer from 0 to 4294967295, got '-1'"),
+    (["--label", "all", "--n", "0"], r"argument --n: must be an integer at least 1, got '0'"),
+    (["--label", "all", "--temperature", "nan"], r"argument --temperature: must be a finite number.*got 'nan'"),
 ])
 def test_sample_refuses_a_bad_temperature_or_count_before_writing(tmp_path, capsys, argv, pattern):
     run = shutil.copytree(OLD_CVAE, tmp_path / "run")

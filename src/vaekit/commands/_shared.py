@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config.ranges import COUNT, IMPORTANCE_SAMPLES, SEED, Range
+from ..errors import UserError
 from ..rundir import RunDir
 
 
@@ -38,18 +39,26 @@ def shown_default(default) -> str:
     return f"{default:g}" if isinstance(default, float) else str(default)
 
 
+class CommandLineError(UserError):
+    """A malformed command line, refused by the parser of ``prog`` ('vaekit sample')."""
+
+    def __init__(self, message: str, prog: str):
+        super().__init__(message)
+        self.prog = prog
+
+
 class OneLineParser(argparse.ArgumentParser):
-    """The command line's parser: a malformed command line is refused with ONE line on stderr
-    ('vaekit sample: error: argument --n: must be an integer at least 1, got '0''), exit 2, like every other
-    user error (argparse's own error prints the usage above it); help pages show every default."""
+    """The command line's parser: a malformed command line is a ``CommandLineError``, which the command line
+    prints as ONE line ('vaekit sample: error: argument --n: must be an integer at least 1, got '0''; exit 2)
+    like every other user error (argparse's own error prints the usage above it and exits); help pages show
+    every default."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", DefaultsFormatter)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str):
-        print(f"{self.prog}: error: {message}; see '{self.prog} --help'", file=sys.stderr)
-        sys.exit(2)
+        raise CommandLineError(f"{message}; see '{self.prog} --help'", self.prog)
 
 
 class Number:

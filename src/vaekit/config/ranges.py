@@ -33,7 +33,7 @@ class Range:
             return False
         if self.kind is int and not isinstance(value, int):
             return False
-        if not math.isfinite(value):
+        if self.kind is float and not finite_float(value):
             return False
         if self.low is not None and (value <= self.low if self.open_low else value < self.low):
             return False
@@ -67,6 +67,14 @@ class Range:
         if not self.allows(value):
             raise ValueError(f"must be {self.describe()}, got {text!r}")
         return value
+
+
+def finite_float(value: int | float) -> bool:
+    """Whether ``value`` is a finite float or an int that a float holds (not beyond 1.8e308)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _shown(bound: float | None) -> str:
