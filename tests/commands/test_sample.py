@@ -8,6 +8,8 @@ import pytest
 import torch
 from helpers import DATA, assert_png, cli_error, read_npz, run_ok
 
+import vaekit.commands._shared as shared
+import vaekit.commands.sample as sample_command
 from vaekit.cli import main
 from vaekit.latent import decode_mean
 from vaekit.seeding import seeded
@@ -64,3 +66,32 @@ def test_sample_refuses_a_bad_temperature_or_count_before_writing(tmp_path, caps
     out = tmp_path / "s.png"
     cli_error(["sample", str(run), *argv, "--out", str(out)], capsys, pattern)
     assert not out.exists() and not out.with_suffix(".npz").exists()
+
+
+def test_sample_refuses_a_result_larger_than_the_memory_available_with_its_size(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(shared, "available_memory", lambda: 10**9)
+    run, out = shutil.copytree(OLD_CVAE, tmp_path / "run"), tmp_path / "s.png"
+    cli_error(["sample", str(run), "--n", "100000000", "--out", str(out)], capsys,
+              r"--n: the result \(100000000 x 64 float32 numbers\) would take 25\.6 GB, twice that while "
+              r"written, and 1\.0 GB of memory is available; ask for fewer$")
+    cli_error(["sample", str(run), "--label", "all", "--n", "10000000", "--out", str(out)], capsys,
+              r"--n: the result \((\d+)0000000 x 64 float32 numbers\) would take")  # per class: n times the classes
+    assert not out.exists() and not out.with_suffix(".npz").exists()
+
+
+def test_sample_refuses_a_result_larger_than_the_free_disk(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(shared, "free_disk", lambda out: 10**6)
+    run, out = shutil.copytree(OLD_CVAE, tmp_path / "run"), tmp_path / "s.png"
+    cli_error(["sample", str(run), "--n", "5000", "--out", str(out)], capsys,
+              rf"--n: the result \(5000 x 64 float32 numbers\) would take 1\.3 MB on disk and {tmp_path} has 1\.0 MB free")
+    assert not out.exists()
+
+
+def test_the_picture_of_many_samples_shows_the_first_ones_and_the_npz_holds_all(tmp_path, monkeypatch):
+    monkeypatch.setattr(sample_command, "SHOWN", 16)
+    run = shutil.copytree(OLD_CVAE, tmp_path / "run")
+    shown = []
+    monkeypatch.setattr("vaekit.figures.grids.image_grid", lambda x, path, columns, title: shown.append((len(x), title)))
+    assert main(["sample", str(run), "--n", "40", "--out", str(tmp_path / "s.png")]) == 0
+    assert shown == [(16, "the first 16 of 40 samples, temperature 1")]
+    assert read_npz(tmp_path / "s.npz")["samples"].shape[0] == 40

@@ -157,3 +157,21 @@ def test_the_conv_trunk_refuses_an_empty_list_of_channels(tmp_path, capsys):
                "--out", str(out)], capsys, r"model\.trunk\.channels must be one or more widths of at least 1 each, "
                                            r"got \[\]$")
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("text", "line", "column", "reason"), [
+    ("model:\n  latent_dim: [1, 2\ntrain: {epochs: 3}\n", 3, 6, r"while parsing a flow sequence expected ',' or ']', but got ':'"),
+    ("model:\n\tlatent_dim: 3\n", 2, 1, r"found character '\\t' that cannot start any token"),
+    ("train: epochs: 3\n", 1, 14, r"mapping values are not allowed here"),
+])
+def test_malformed_yaml_is_one_line_with_the_file_line_column_and_reason(text, line, column, reason, tmp_path, capsys):
+    path, out = tmp_path / "c.yaml", tmp_path / "run"
+    path.write_text(text)
+    cli_error(["train", "--config", str(path), "--out", str(out)], capsys,
+              rf"^vaekit train: error: {path}:{line}:{column}: not valid YAML: .*{reason}; fix the syntax$")
+    assert not out.exists()
+
+
+def test_a_config_that_is_a_folder_is_called_a_folder(tmp_path, capsys):
+    cli_error(["train", "--config", str(tmp_path), "--out", str(tmp_path / "run")], capsys,
+              rf"{tmp_path}: is a folder, not a config file; pass the path of a YAML file")

@@ -177,11 +177,11 @@ def check_room(flag: str, count: int, numbers_each: int, out: Path) -> None:
     size = count * numbers_each * BYTES_PER_NUMBER
     memory, disk = available_memory(), free_disk(out)
     if size * COPIES_IN_MEMORY > memory:
-        raise UserError(f"{flag} {count}: the result would take {in_units(size)} ({count} x {numbers_each} float32 numbers), "
+        raise UserError(f"{flag}: the result ({count} x {numbers_each} float32 numbers) would take {in_units(size)}, "
                         f"twice that while written, and {in_units(memory)} of memory is available; ask for fewer")
     if size > disk:
-        raise UserError(f"{flag} {count}: the result would take {in_units(size)} on disk and {out.parent} has "
-                        f"{in_units(disk)} free; ask for fewer or write elsewhere with --out")
+        raise UserError(f"{flag}: the result ({count} x {numbers_each} float32 numbers) would take {in_units(size)} on "
+                        f"disk and {out.parent} has {in_units(disk)} free; ask for fewer or write elsewhere with --out")
 
 
 def available_memory() -> int:
