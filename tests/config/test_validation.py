@@ -108,8 +108,12 @@ def test_a_run_stores_the_resolved_tree_with_the_chosen_likelihood_and_objective
     (["--lr", "inf"], r"train\.lr must be a finite number, got inf$"),
     (["--epochs", "0"], r"train\.epochs must be at least 1, got 0$"),
     (["--epochs", "-3"], r"train\.epochs must be at least 1, got -3$"),
-    (["--set", "model.trunk.hidden=[512,-1]"], r"model\.trunk\.hidden must be one or more widths of at least 1 each, "
-                                               r"got \[512, -1\]$"),
+    (["--set", "model.trunk.hidden=[512,-1]"], r"model\.trunk\.hidden must be one or more widths, each an integer "
+                                               r"from 1 to 65536, got \[512, -1\]$"),
+    (["--set", "model.trunk.hidden=[100000000000]"], r"model\.trunk\.hidden must be one or more widths, each an integer "
+                                                     r"from 1 to 65536, got \[100000000000\]$"),
+    (["--latent-dim", "100000000000"], r"model\.latent_dim must be an integer from 1 to 65536, got 100000000000$"),
+    (["--seed", "-1"], r"train\.seed must be an integer from 0 to 4294967295, got -1$"),
     (["--set", "model.trunk.hidden=[]"], r"model\.trunk\.hidden must be one or more widths .*got \[\]$"),
     (["--set", "model.trunk.hidden=[8,0]"], r"model\.trunk\.hidden must be one or more widths .*got \[8, 0\]$"),
     (["--set", "data.val_fraction=-0.1"], r"data\.val_fraction must be at least 0 and below 1 \(0: no validation "
@@ -154,8 +158,8 @@ def vaekit_config():
 def test_the_conv_trunk_refuses_an_empty_list_of_channels(tmp_path, capsys):
     out = tmp_path / "run"
     cli_error(["train", "--data", "digits", "--epochs", "1", "--trunk", "conv", "--set", "model.trunk.channels=[]",
-               "--out", str(out)], capsys, r"model\.trunk\.channels must be one or more widths of at least 1 each, "
-                                           r"got \[\]$")
+               "--out", str(out)], capsys, r"model\.trunk\.channels must be one or more widths, each an integer from 1 to "
+                                           r"65536, got \[\]$")
     assert not out.exists()
 
 

@@ -87,6 +87,7 @@ COUNT = Range(int, low=1)  # epochs, batch sizes, numbers of outputs
 SEED = Range(int, low=0, high=SEED_MAX)
 LATENT_DIM_MAX = 2**16  # far beyond any VAE's code; a typo's extra digits would otherwise die in the allocator
 LATENT_DIM = Range(int, low=1, high=LATENT_DIM_MAX)
+WIDTH = Range(int, low=1, high=LATENT_DIM_MAX)  # a trunk's hidden widths and channels, bounded alike
 LEARNING_RATE = Range(float, low=0, open_low=True)
 IMPORTANCE_SAMPLES_MAX = 1_000_000  # 5,000 is the papers' K; a typo's extra zeros should not run for days
 IMPORTANCE_SAMPLES = Range(int, low=0, high=IMPORTANCE_SAMPLES_MAX, note="0: the ELBO only")
