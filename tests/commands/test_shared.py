@@ -35,6 +35,7 @@ from vaekit.commands.registry import COMMANDS, description_of
         (["traverse", "RUN", "--index", "359"], r"--index 359: the evaluation split"),
         (["denoise", "RUN", "--noise", "1.5"], r"flip probability must be in \[0, 1\], got 1.5"),
         (["latent-map", "RUN", "--method", "means"], r"needs latent_dim = 2, not 4"),
+        (["encode", "RUN", "--device", "tpu"], r"--device 'tpu' is not one of: auto, cpu, cuda$"),  # not train.device
     ],
 )
 def test_bad_requests_print_one_line_and_exit_2(opened, arguments, message, tmp_path, capsys, monkeypatch):
@@ -166,3 +167,14 @@ def test_a_command_s_help_page_shows_its_description_or_else_its_help_line():
         command = COMMANDS.get(name)
         assert parsers[name].description == description_of(command)
         assert description_of(command) == getattr(command, "description", command.help)
+
+
+@pytest.mark.parametrize(("argv", "pattern"), [
+    (["sample"], r"^vaekit sample: error: the following arguments are required: RUN_DIR; see 'vaekit sample --help'$"),
+    (["nonsense"], r"^vaekit: error: argument COMMAND: invalid choice: 'nonsense'"),
+    (["eval", "RUN", "--bogus"], r"unrecognized arguments: --bogus"),
+    (["latent-map", "RUN", "--method", "umap"], r"^vaekit latent-map: error: argument --method: invalid choice: 'umap'"),
+    (["score", "RUN", "--k"], r"^vaekit score: error: argument --k: expected one argument"),
+])
+def test_a_malformed_command_line_is_one_line_and_exit_2_without_the_usage_block(argv, pattern, capsys):
+    cli_error(argv, capsys, pattern)

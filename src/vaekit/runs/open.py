@@ -114,8 +114,9 @@ def open_run(run_dir: str | Path, device: str = "auto", data_spec=None) -> Evalu
     run = RunDir.check(run_dir)
     config = run.read_config()
     if data_spec is None and config.data.source == "arrays":
-        raise UserError(f"{run_dir}: this run was trained on arrays passed in Python; pass --data to evaluate it")
-    torch_device = resolve_device(device)
+        raise UserError(f"{run_dir}: this run was trained on arrays passed in Python, which its folder does not hold; "
+                        "give the data again (--data, in the commands that take it)")
+    torch_device = resolve_device(device, "--device")
     model, _, _ = load_model(run.weights, torch_device)
     if data_spec is not None:  # nothing is held out of a file given to evaluate: score all of it
         config = config.replace(data={"validation": "none"})

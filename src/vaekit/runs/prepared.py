@@ -32,13 +32,16 @@ class PreparedData:
     likelihood: str  # the resolved likelihood name
 
 
-def resolve_device(name: str) -> torch.device:
+def resolve_device(name: str, option: str = "train.device") -> torch.device:
+    """The torch device ``name`` says (auto: CUDA when there is one); errors name ``option``, the key or flag
+    that gave it (training's train.device, the other commands' --device), and its fix in that form."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
-        raise UserError(f"train.device {name!r} is not one of: auto, cpu, cuda")
+        raise UserError(f"{option} {name!r} is not one of: auto, cpu, cuda")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"train.device {name!r}: no CUDA device is available here; use --set train.device=cpu")
+        fix = "--set train.device=cpu" if option == "train.device" else f"{option} cpu"
+        raise UserError(f"{option} {name!r}: no CUDA device is available here; use {fix}")
     return torch.device(name)
 
 
