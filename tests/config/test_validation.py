@@ -114,6 +114,8 @@ def test_a_run_stores_the_resolved_tree_with_the_chosen_likelihood_and_objective
                                                      r"from 1 to 65536, got \[100000000000\]$"),
     (["--latent-dim", "100000000000"], r"model\.latent_dim must be an integer from 1 to 65536, got 100000000000$"),
     (["--seed", "-1"], r"train\.seed must be an integer from 0 to 4294967295, got -1$"),
+    (["--set", "data.val_fraction=0.9999"], r"data\.val_fraction 0\.9999: holds out 1438 of the 1438 training examples "
+                                            r"of digits, leaving none to train on; choose a smaller fraction$"),
     (["--set", "model.trunk.hidden=[]"], r"model\.trunk\.hidden must be one or more widths, .*got \[\]$"),
     (["--set", "model.trunk.hidden=[8,0]"], r"model\.trunk\.hidden must be one or more widths, .*got \[8, 0\]$"),
     (["--set", "data.val_fraction=-0.1"], r"data\.val_fraction must be at least 0 and below 1 \(0: no validation "

@@ -51,6 +51,9 @@ def split_validation(data: ArrayData, fraction: float, seed: int) -> tuple[Array
     n_val = int(round(fraction * len(data)))
     if n_val == 0:
         return data, None
+    if n_val >= len(data):
+        raise UserError(f"data.val_fraction {fraction:g}: holds out {n_val} of the {len(data)} training examples of "
+                        f"{data.name}, leaving none to train on; choose a smaller fraction")
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
     return data.subset(order[n_val:]), data.subset(order[:n_val])
 
