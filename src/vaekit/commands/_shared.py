@@ -145,8 +145,6 @@ def open_run_of(args):
 def example_at(evaluated, index: int, flag: str):
     """The model input (*shape), on the CPU, of example ``index`` of the evaluation split; a UserError
     naming ``flag`` when there is no such example."""
-    from ..errors import UserError
-
     n = len(evaluated.data)
     if not 0 <= index < n:
         raise UserError(f"{flag} {index}: the evaluation split ({evaluated.data.name}, {evaluated.split}) has examples 0 to {n - 1}")
@@ -156,8 +154,6 @@ def example_at(evaluated, index: int, flag: str):
 def inputs_count(evaluated, n: int, flag: str = "--n") -> int:
     """``n``, the number of inputs asked for, once the evaluation split is known: a UserError naming ``flag``
     when the split holds fewer examples (never fewer outputs than asked, silently)."""
-    from ..errors import UserError
-
     size = len(evaluated.data)
     if n > size:
         raise UserError(f"{flag} {n}: the evaluation split ({evaluated.data.name}, {evaluated.split}) has {size} examples; "
@@ -172,8 +168,6 @@ COPIES_IN_MEMORY = 2  # the result, and its copy while the .npz is written
 def check_room(flag: str, count: int, numbers_each: int, out: Path) -> None:
     """Refuse, before any work, an output of ``count`` items of ``numbers_each`` float32 numbers that cannot fit
     in the memory available or on the disk of ``out``: a UserError naming ``flag`` with the size."""
-    from ..errors import UserError
-
     size = count * numbers_each * BYTES_PER_NUMBER
     memory, disk = available_memory(), free_disk(out)
     if size * COPIES_IN_MEMORY > memory:
@@ -212,12 +206,13 @@ def free_disk(out: Path) -> int:
 
 
 def in_units(size: float) -> str:
-    """A size in bytes as people read it: '2.4 GB', '512 B'."""
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+    """A size in bytes as people read it: '2.4 GB', '512 B' (decimal units, as disks are sold)."""
+    if size < 1000:
+        return f"{size:.0f} B"
+    for unit in ("kB", "MB", "GB", "TB"):
         size /= 1000
-    return f"{size:.1f} TB"
+        if size < 1000 or unit == "TB":
+            return f"{size:.1f} {unit}"
 
 
 def numbers_per_example(shape) -> int:
