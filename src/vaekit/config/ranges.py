@@ -1,7 +1,8 @@
-"""The numbers an option allows, declared once: the command line's option types and the config's checks
-both read them, so a flag and the config key it sets refuse the same values with the same words.
+"""The numbers an option allows, declared once: the commands' option types (``commands/_shared.py``'s
+``number_option``) and the config's checks of seeds, latent_dim and trunk widths read them, so a value is
+refused with the same words wherever it is given.
 
-``Range(int, low=1)`` is "an integer, at least 1"; ``Range(float, low=0, open_low=True)`` is "a finite
+``Range(int, low=1)`` is "an integer at least 1"; ``Range(float, low=0, open_low=True)`` is "a finite
 number above 0". Floats are always finite: NaN and infinity reach no model.
 """
 
