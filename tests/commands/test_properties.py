@@ -4,9 +4,9 @@ stderr; never a traceback.
 
 Cheap by construction: every command runs in-process on one small trained run (copied once per module, so
 eval.json of the shared run is untouched); pictures are not rendered (Figure.savefig writes a stub); sample
-sees 1 MB of memory, so a large --n is refused by its size check instead of drawn; eval scores 2 examples and
-score a file of 2; train stops right after its run folder is claimed (the model and objective are built, every
-range checked), which the test asserts it reached."""
+sees 2 MB of memory, so a large --n is refused by its size check instead of drawn; eval and score score one
+example; train stops right after its run folder is claimed (the model and objective are built, every range
+checked), which the test asserts it reached."""
 
 import itertools
 import shutil
@@ -36,7 +36,7 @@ def with_known(test):
     for value in KNOWN:
         test = example(value=value)(test)
     return test
-PROPERTY = settings(max_examples=EXAMPLES, deadline=None,
+PROPERTY = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,  # the same values each run: a steady cost
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
@@ -52,7 +52,7 @@ class Claimed(Exception):
 def run(opened, tmp_path_factory):
     """A copy of the shared small run (latent_dim 4, digits) and a folder for outputs."""
     folder = tmp_path_factory.mktemp("properties")
-    np.save(folder / "two.npy", (np.random.default_rng(0).random((2, 1, 8, 8)) < 0.5).astype(np.float32))
+    np.save(folder / "one.npy", (np.random.default_rng(0).random((1, 1, 8, 8)) < 0.5).astype(np.float32))
     return shutil.copytree(opened.run_dir, folder / "run"), folder
 
 
@@ -77,11 +77,11 @@ COMMANDS = [  # (command, option, the other options that keep an accepted value 
     ("sample", "--n", []),
     ("sample", "--temperature", ["--n", "4"]),
     ("sample", "--seed", ["--n", "4"]),
-    ("eval", "--k", ["--examples", "2"]),
-    ("eval", "--seed", ["--examples", "2"]),
+    ("eval", "--k", ["--examples", "1"]),  # up to 1,000,000 importance samples of one example
+    ("eval", "--seed", ["--examples", "1"]),
     ("eval", "--examples", []),
-    ("score", "--k", ["--data", "TWO"]),
-    ("score", "--seed", ["--data", "TWO"]),
+    ("score", "--k", ["--data", "ONE"]),
+    ("score", "--seed", ["--data", "ONE"]),
     ("interpolate", "--from", ["--steps", "2"]),
     ("interpolate", "--to", ["--steps", "2"]),
     ("interpolate", "--steps", []),
@@ -99,7 +99,7 @@ OUTPUT = {"sample": "s.png", "score": "s.csv", "interpolate": "i.png", "traverse
 @given(value=TYPED)
 def test_a_command_s_numeric_option_gives_exit_0_or_one_line(run, cheap, capsys, command, flag, others, value):
     run_dir, folder = run
-    others = [str(folder / "two.npy") if item == "TWO" else item for item in others]
+    others = [str(folder / "one.npy") if item == "ONE" else item for item in others]
     out = ["--out", str(folder / OUTPUT[command])] if command in OUTPUT else []
     exits_0_or_one_line([command, str(run_dir), *others, *out, f"{flag}={as_text(value)}"], capsys)
 

@@ -132,7 +132,8 @@ def importance_samples_option(parser, use: str) -> None:
 def inputs_count_option(parser, default: int) -> None:
     """--n, an int of at least 1: how many inputs, the first of the evaluation split (``inputs_count``
     checks it against the split's size once the data are known)."""
-    number_option(parser, "--n", allowed=COUNT, default=default, help="number of inputs, the first of the evaluation split")
+    number_option(parser, "--n", allowed=COUNT, default=default,
+                  help="number of inputs, the first of the evaluation split")
 
 
 def open_run_of(args):
@@ -156,8 +157,8 @@ def inputs_count(evaluated, n: int, flag: str = "--n") -> int:
     when the split holds fewer examples (never fewer outputs than asked, silently)."""
     size = len(evaluated.data)
     if n > size:
-        raise UserError(f"{flag} {n}: the evaluation split ({evaluated.data.name}, {evaluated.split}) has {size} examples; "
-                        f"ask for at most {size}")
+        raise UserError(f"{flag} {n}: the evaluation split ({evaluated.data.name}, {evaluated.split}) has {size} "
+                        f"examples; ask for at most {size}")
     return n
 
 

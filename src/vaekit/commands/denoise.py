@@ -24,8 +24,9 @@ class Denoise:
     def arguments(p) -> None:
         run_dir_arguments(p)
         inputs_count_option(p, 8)
-        number_option(p, "--noise", allowed=NOISE, default=0.1, help="flip probability for binary data (0 to 1), else the "
-                      f"Gaussian standard deviation in input units (0 to {NOISE.high:g})")
+        number_option(p, "--noise", allowed=NOISE, default=0.1,
+                      help="flip probability for binary data (0 to 1), else the Gaussian standard deviation in input "
+                           f"units (0 to {NOISE.high:g})")
         seed_option(p, "the noise")
         out_option(p, Figures.DENOISED)
 

@@ -30,7 +30,8 @@ class Reconstruct:
         out = RunDir(args.run_dir).output(args.out, Figures.RECONSTRUCTIONS)
         check_room("--n", n, 2 * numbers_per_example(evaluated.model.data_shape), out)  # inputs and reconstructions
         x = evaluated.data.inputs(slice(0, n))
-        x_hat = reconstruct_inputs(evaluated.model, x, example_labels(evaluated, slice(0, n)))  # conditional: their labels
+        labels = example_labels(evaluated, slice(0, n))  # a conditional model: their labels
+        x_hat = reconstruct_inputs(evaluated.model, x, labels)
         picture = lambda path: comparison_grid(x.cpu(), x_hat.cpu(), path, "inputs and reconstructions")  # noqa: E731
         write_outputs(args.run_dir, x_hat, out, picture, {"inputs": x, "reconstructions": x_hat})
         return 0

@@ -49,7 +49,7 @@ class Sample:
             return per_class(model, args, out)
         label = None if args.label is None else resolve_label(args.run_dir, model, args.label)
         n = GRID_SAMPLES if args.n is None else args.n
-        check_room("--n", n, numbers_per_example(model.data_shape), out)  # the decoded samples (z is far smaller)
+        check_room("--n", n, numbers_per_example(model.data_shape), out)  # decoded; z is far smaller
         with seeded(args.seed, "cpu"):
             z, samples = sample_latents(model, n, args.temperature, label, args.sample_pixels)  # model.sample's draws
         title = (f"{n} samples" if n <= SHOWN else f"the first {SHOWN} of {n} samples") + \
@@ -70,7 +70,7 @@ def per_class(model, args, out: Path) -> int:
     if not model.classes:
         raise UserError("--label all: this run's model is not conditional; train with --conditional to sample per class")
     n = ROW_SAMPLES if args.n is None else args.n
-    check_room("--n", n * model.classes, numbers_per_example(model.data_shape), out)  # the decoded samples (z is far smaller)
+    check_room("--n", n * model.classes, numbers_per_example(model.data_shape), out)  # decoded; z is far smaller
     with seeded(args.seed, "cpu"):
         paths = class_sample_outputs(model, n, args.temperature, out, f"{n} samples per class, temperature "
                                      f"{args.temperature:g}", class_names(args.run_dir), args.sample_pixels)

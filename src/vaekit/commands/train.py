@@ -43,7 +43,8 @@ class Train:
                             "--prior conditional adds a learned prior per class")
         p.add_argument("--objective", help="auto (default: the model's own, elbo for a VAE) or a registered objective: "
                                             f"{listed(OBJECTIVES)}; iwae takes --set objective.k=K")
-        p.add_argument("--beta", type=float, help=f"KL weight, a beta-VAE when != 1 (default {defaults.objective.beta:g})")
+        p.add_argument("--beta", type=float,
+                       help=f"KL weight, a beta-VAE when != 1 (default {defaults.objective.beta:g})")
         p.add_argument("--epochs", type=int, help=f"passes over the training data (default {defaults.train.epochs}); "
                                                    "with --resume, the total to reach")
         p.add_argument("--batch-size", type=int, help=f"examples per step (default {defaults.train.batch_size})")

@@ -27,8 +27,10 @@ class Traverse:
         number_option(p, "--top", allowed=COUNT, default=None, metavar="K",
                       help="only the K dimensions with the largest mean KL (default: every dimension)")
         number_option(p, "--span", allowed=SPAN, default=3.0,
-                      help=f"the swept coordinate goes from -span to +span, in units of z; above 0, at most {SPAN.high:g}")
-        number_option(p, "--steps", allowed=STEPS, default=9, help=f"decoded values per dimension, from 2 to {STEPS.high}")
+                      help=f"the swept coordinate goes from -span to +span, in units of z; above 0, at most "
+                           f"{SPAN.high:g}")
+        number_option(p, "--steps", allowed=STEPS, default=9,
+                      help=f"decoded values per dimension, from 2 to {STEPS.high}")
         out_option(p, Figures.TRAVERSAL)
 
     @staticmethod

@@ -155,7 +155,8 @@ def ObjectiveConfig(**values: Any) -> Section:
 def load_config(path: str | Path) -> Config:
     path = Path(path)
     if path.is_dir():
-        raise UserError(f"{path}: is a folder, not a config file; pass the path of a YAML file (e.g. RUN_DIR/config.yaml)")
+        raise UserError(f"{path}: is a folder, not a config file; pass the path of a YAML file "
+                        "(e.g. RUN_DIR/config.yaml)")
     if not path.is_file():
         raise UserError(f"{path}: config file not found; pass the path of a YAML file written by vaekit")
     try:

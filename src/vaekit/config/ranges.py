@@ -47,7 +47,8 @@ class Range:
         if self.low is not None and self.high is not None and not self.open_low:
             bounds = f" from {low} to {high}"
         elif self.low is not None:
-            bounds = f" {'above' if self.open_low else 'at least'} {low}" + ("" if self.high is None else f" and at most {high}")
+            bounds = f" {'above' if self.open_low else 'at least'} {low}"
+            bounds += "" if self.high is None else f" and at most {high}"
         else:
             bounds = "" if self.high is None else f" at most {high}"
         return what + bounds + (f" ({self.note})" if self.note else "")

@@ -42,7 +42,8 @@ def read_arrays(path: Path, keys: tuple[str, ...] | None = None) -> dict[str, np
     with path.open("rb") as file:
         start = file.read(len(NPY_MAGIC))
     if start.startswith(EMPTY_ZIP_MAGIC):
-        raise UserError(f"{path}: an .npz archive that holds no arrays; save the inputs in it, e.g. numpy.savez(FILE, x=inputs)")
+        raise UserError(f"{path}: an .npz archive that holds no arrays; save the inputs in it, "
+                        "e.g. numpy.savez(FILE, x=inputs)")
     if not start.startswith((NPY_MAGIC, ZIP_MAGIC)):
         # without this check np.load blames pickles for any file that is not NumPy's
         raise UserError(f"{path}: not a NumPy file (it starts with neither the .npy header nor a .npz zip header); "
@@ -58,7 +59,8 @@ def read_arrays(path: Path, keys: tuple[str, ...] | None = None) -> dict[str, np
                         "save numeric arrays (no Python objects) with numpy.save or numpy.savez") from None
     if not arrays:
         wanted = "" if keys is None else f" named {', '.join(keys)}"
-        raise UserError(f"{path}: an .npz archive that holds no arrays{wanted}; save the inputs in it, e.g. numpy.savez(FILE, x=inputs)")
+        raise UserError(f"{path}: an .npz archive that holds no arrays{wanted}; save the inputs in it, "
+                        "e.g. numpy.savez(FILE, x=inputs)")
     return arrays
 
 
@@ -79,7 +81,8 @@ def image_or_table(array: np.ndarray, where: str) -> np.ndarray:
         raise UserError(f"{where}: holds {array.dtype} values, not numbers; save a numeric array")
     if array.ndim in (2, 3, 4) and 0 in array.shape:
         what = "no examples" if len(array) == 0 else "examples of no values"
-        raise UserError(f"{where}: array of shape {array.shape} holds {what}; save at least one example with at least one value")
+        raise UserError(f"{where}: array of shape {array.shape} holds {what}; save at least one example "
+                        "with at least one value")
     if array.ndim == 3:
         return array[:, None]  # (N, 1, H, W): one grey channel
     if array.ndim in (2, 4):
