@@ -11,6 +11,7 @@ import logging
 import platform
 import sys
 
+from .commands._shared import CommandLineError, OneLineParser
 from .commands.registry import COMMANDS, description_of
 from .errors import UserError
 
@@ -24,7 +25,8 @@ ORDER = ["train", "eval", "report", "score", "sample", "reconstruct", "encode", 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vaekit", description="Variational autoencoders: train, evaluate, use the latent space.")
+    """The parser of 'vaekit' and its subcommands (``OneLineParser``: one-line errors, every default in --help)."""
+    parser = OneLineParser(prog="vaekit", description="Variational autoencoders: train, evaluate, use the latent space.")
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     names = [n for n in ORDER if n in COMMANDS] + [n for n in COMMANDS.names() if n not in ORDER]
@@ -68,7 +70,11 @@ def keep_freed_memory() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except CommandLineError as exc:
+        print(f"{exc.prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
     args.argv = list(sys.argv[1:] if argv is None else argv)  # as given, for a command that relaunches itself
     _show_library_messages()
     keep_freed_memory()

@@ -192,7 +192,11 @@ class RunDir:
     # --- config and metadata ------------------------------------------------------------------------
 
     def read_config(self) -> Config:
-        return load_config(self.config_file)
+        """config.yaml; when the folder has none (copied without it, or deleted), the config stored with the
+        weights (the same values, saved beside them), so that every command opens such a run alike."""
+        if self.config_file.exists() or not self.weights.is_file():
+            return load_config(self.config_file)
+        return Config.from_dict(self.metadata()["config"], f"{self.weights} (stored config)")
 
     def save_config(self, config: Config) -> None:
         save_config(config, self.config_file)

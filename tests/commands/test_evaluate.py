@@ -102,10 +102,13 @@ def test_examples_scores_the_first_n_examples_of_the_split(vae_run, tmp_path):
     assert results["examples"] == results["probe_test_examples"] == 50
 
 
-@pytest.mark.parametrize("examples", ["0", "360"])
-def test_examples_outside_the_split_is_a_clear_error(vae_run, examples, capsys):
+@pytest.mark.parametrize(("examples", "message"), [
+    ("0", "argument --examples: must be an integer at least 1, got '0'"),  # refused by its range, before any work
+    ("360", "--examples must be between 1 and the 359 examples of the test split"),  # once the split is known
+])
+def test_examples_outside_the_split_is_a_clear_error(vae_run, examples, message, capsys):
     assert main(["eval", str(vae_run), "--examples", examples]) == 2
-    assert "--examples must be between 1 and the 359 examples of the test split" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 def test_every_number_of_eval_json_is_a_registered_metric_and_the_table_shows_them_first(evaluated):

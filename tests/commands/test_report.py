@@ -89,3 +89,18 @@ def test_an_autoencoder_report_leaves_out_what_needs_a_prior_and_says_so(tmp_pat
     assert "Samples" not in page.headings and "KL per latent dimension" not in page.headings
     assert {"Traversals", "Latent map", "Linear probe"} <= set(page.headings)
     assert re.search(r"Left out: .*Samples \(samples.png was not made\)", (run.dir / "report.html").read_text())
+
+
+def test_a_run_trained_on_python_arrays_is_refused_without_suggesting_an_option_report_lacks(tmp_path, capsys):
+    import numpy as np
+    from helpers import assert_one_line_error
+
+    x = (np.random.default_rng(0).random((60, 16)) < 0.5).astype(np.float32)
+    config = vaekit.Config().replace(model={"trunk": {"hidden": [8]}, "latent_dim": 2},
+                                     train={"epochs": 1, "batch_size": 32, "report": False, "device": "cpu"})
+    run = vaekit.train(config, data=x, out=tmp_path / "run").dir
+    capsys.readouterr()
+    assert main(["report", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert_one_line_error(err, "trained on arrays passed in Python, which its folder does not hold; give the data again")
+    assert "pass --data" not in err

@@ -8,6 +8,8 @@ import pytest
 import torch
 from helpers import DATA, assert_png, cli_error, read_npz, run_ok
 
+import vaekit.commands._shared as shared
+import vaekit.commands.sample as sample_command
 from vaekit.cli import main
 from vaekit.latent import decode_mean
 from vaekit.seeding import seeded
@@ -48,16 +50,48 @@ def test_sample_writes_the_draws_and_their_latents(opened, capsys, tmp_path):
 
 
 @pytest.mark.parametrize(("argv", "pattern"), [
-    (["--temperature", "nan"], r"temperature must be a finite number, at least 0 .*got nan$"),
-    (["--temperature", "inf"], r"temperature must be a finite number, at least 0 .*got inf$"),
-    (["--temperature", "-1"], r"temperature must be a finite number, at least 0 .*got -1\.0$"),
-    (["--n", "0"], r"the number of samples must be at least 1, got 0$"),
-    (["--n", "-4"], r"the number of samples must be at least 1, got -4$"),
-    (["--label", "all", "--n", "0"], r"the number of samples must be at least 1, got 0$"),
-    (["--label", "all", "--temperature", "nan"], r"temperature must be a finite number.*got nan$"),
+    (["--temperature", "nan"], r"argument --temperature: must be a finite number from 0 to 10 .*got 'nan'"),
+    (["--temperature", "inf"], r"argument --temperature: must be a finite number from 0 to 10 .*got 'inf'"),
+    (["--temperature", "-1"], r"argument --temperature: must be a finite number from 0 to 10 .*got '-1'"),
+    (["--temperature", "1e300"], r"argument --temperature: must be a finite number from 0 to 10 .*got '1e300'"),
+    (["--n", "0"], r"argument --n: must be an integer at least 1, got '0'"),
+    (["--n", "-4"], r"argument --n: must be an integer at least 1, got '-4'"),
+    (["--n", "2.5"], r"argument --n: must be an integer at least 1, got '2.5'"),
+    (["--seed", "-1"], r"argument --seed: must be an integer from 0 to 4294967295, got '-1'"),
+    (["--label", "all", "--n", "0"], r"argument --n: must be an integer at least 1, got '0'"),
+    (["--label", "all", "--temperature", "nan"], r"argument --temperature: must be a finite number.*got 'nan'"),
 ])
 def test_sample_refuses_a_bad_temperature_or_count_before_writing(tmp_path, capsys, argv, pattern):
     run = shutil.copytree(OLD_CVAE, tmp_path / "run")
     out = tmp_path / "s.png"
     cli_error(["sample", str(run), *argv, "--out", str(out)], capsys, pattern)
     assert not out.exists() and not out.with_suffix(".npz").exists()
+
+
+def test_sample_refuses_a_result_larger_than_the_memory_available_with_its_size(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(shared, "available_memory", lambda: 10**9)
+    run, out = shutil.copytree(OLD_CVAE, tmp_path / "run"), tmp_path / "s.png"
+    cli_error(["sample", str(run), "--n", "100000000", "--out", str(out)], capsys,
+              r"--n: the result \(100000000 x 64 float32 numbers\) would take 25\.6 GB, twice that while "
+              r"written, and 1\.0 GB of memory is available; ask for fewer$")
+    cli_error(["sample", str(run), "--label", "all", "--n", "10000000", "--out", str(out)], capsys,
+              r"--n: the result \((\d+)0000000 x 64 float32 numbers\) would take")  # per class: n times the classes
+    assert not out.exists() and not out.with_suffix(".npz").exists()
+
+
+def test_sample_refuses_a_result_larger_than_the_free_disk(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(shared, "free_disk", lambda out: 10**6)
+    run, out = shutil.copytree(OLD_CVAE, tmp_path / "run"), tmp_path / "s.png"
+    cli_error(["sample", str(run), "--n", "5000", "--out", str(out)], capsys,
+              rf"--n: the result \(5000 x 64 float32 numbers\) would take 1\.3 MB on disk and {tmp_path} has 1\.0 MB free")
+    assert not out.exists()
+
+
+def test_the_picture_of_many_samples_shows_the_first_ones_and_the_npz_holds_all(tmp_path, monkeypatch):
+    monkeypatch.setattr(sample_command, "SHOWN", 16)
+    run = shutil.copytree(OLD_CVAE, tmp_path / "run")
+    shown = []
+    monkeypatch.setattr("vaekit.figures.grids.image_grid", lambda x, path, columns, title: shown.append((len(x), title)))
+    assert main(["sample", str(run), "--n", "40", "--out", str(tmp_path / "s.png")]) == 0
+    assert shown == [(16, "the first 16 of 40 samples, temperature 1")]
+    assert read_npz(tmp_path / "s.npz")["samples"].shape[0] == 40

@@ -1,15 +1,18 @@
 """Per-example terms and 'vaekit score': one row per example, and an obvious anomaly ranks first."""
 
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from helpers import read_csv
+from helpers import cli_error, read_csv
 from sklearn.datasets import load_digits
 
 from vaekit import Config, train
 from vaekit.cli import main
 from vaekit.evaluation.likelihood import evaluate, mean_terms, per_example_terms
+from vaekit.rundir import RunDir
 from vaekit.runs.open import open_run
 
 
@@ -66,3 +69,26 @@ def test_an_inverted_digit_appended_to_a_npy_file_scores_highest(run_dir, tmp_pa
         scores = [float(row[column]) for row in rows]
         assert int(np.argmax(scores)) == 150, column
     assert "indices 150," in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npy"])
+def test_data_of_the_wrong_width_names_both_shapes_whatever_the_file(run_dir, suffix, tmp_path, capsys):
+    rows = np.random.default_rng(0).normal(size=(20, 10))
+    path = tmp_path / f"table{suffix}"
+    if suffix == ".csv":
+        path.write_text(",".join(f"c{i}" for i in range(10)) + "\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    else:
+        np.save(path, rows.astype(np.float32))
+    error = cli_error(["score", str(run_dir), "--data", str(path), "--out", str(tmp_path / "s.csv")], capsys,
+                      rf"{path}: examples of shape \(10,\) do not fit this model's shape \(1, 8, 8\)$")
+    assert "binaris" not in error and "--likelihood" not in error
+
+
+@pytest.mark.parametrize("command", [["score"], ["eval", "--examples", "20"], ["encode"], ["interpolate"]])
+def test_every_command_opens_a_run_folder_without_config_yaml_from_its_weights(run_dir, command, tmp_path, capsys):
+    copy = tmp_path / "run"
+    copy.mkdir()
+    shutil.copy(Path(run_dir) / RunDir.WEIGHTS, copy)
+    out = [] if command[0] == "eval" else ["--out", str(tmp_path / ("out.npz" if command[0] == "encode" else "out.png"
+                                                                    if command[0] == "interpolate" else "out.csv"))]
+    assert main([command[0], str(copy), *command[1:], *out]) == 0, capsys.readouterr().err

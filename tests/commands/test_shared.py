@@ -3,6 +3,7 @@ options several commands take are built in one place, with one name, type and de
 is described with its default; bad requests print one line and exit 2."""
 
 import argparse
+import dataclasses
 import os
 import shutil
 from pathlib import Path
@@ -12,9 +13,12 @@ import pytest
 from helpers import cli_error
 
 from vaekit.cli import build_parser
+from vaekit.commands._shared import Number, shown_default, shows_default
+from vaekit.config import Config
+from vaekit.config.ranges import COUNT, SEED
+from vaekit.runs.train import FLAG_FIELDS
 from vaekit.commands.registry import COMMANDS, description_of
 
-NEW_COMMANDS = ["encode", "denoise", "interpolate", "traverse", "latent-map"]
 
 
 @pytest.mark.parametrize(
@@ -23,11 +27,18 @@ NEW_COMMANDS = ["encode", "denoise", "interpolate", "traverse", "latent-map"]
         (["interpolate", "RUN", "--from", "359"], r"--from 359: the evaluation split \(digits, test\) has examples 0 to 358"),
         (["interpolate", "RUN", "--from-file", "missing.npy"], r"missing.npy: no such file"),
         (["interpolate", "RUN", "--from-file", "WRONG"], r"wrong.npy: an example of shape \(3, 3\) does not fit"),
-        (["interpolate", "RUN", "--steps", "1"], r"steps must be at least 2"),
+        (["interpolate", "RUN", "--steps", "1"], r"argument --steps: must be an integer from 2 to 1000, got '1'"),
+        (["interpolate", "RUN", "--to", "1e9"], r"argument --to: must be an integer at least 0, got '1e9'"),
+        (["interpolate", "RUN", "--to", "1000000000"], r"--to 1000000000: the evaluation split \(digits, test\) has examples"),
+        (["reconstruct", "RUN", "--n", "360"], r"--n 360: the evaluation split \(digits, test\) has 359 examples; ask for at most 359$"),
+        (["denoise", "RUN", "--n", "1000"], r"--n 1000: the evaluation split \(digits, test\) has 359 examples"),
         (["traverse", "RUN", "--top", "5"], r"top must be between 1 and the latent dimension 4, got 5"),
-        (["traverse", "RUN", "--index", "-1"], r"--index -1: the evaluation split"),
+        (["traverse", "RUN", "--index", "-1"], r"argument --index: must be an integer at least 0, got '-1'"),
+        (["traverse", "RUN", "--span", "inf"], r"argument --span: must be a finite number above 0 and at most 100, got 'inf'"),
+        (["traverse", "RUN", "--index", "359"], r"--index 359: the evaluation split"),
         (["denoise", "RUN", "--noise", "1.5"], r"flip probability must be in \[0, 1\], got 1.5"),
         (["latent-map", "RUN", "--method", "means"], r"needs latent_dim = 2, not 4"),
+        (["encode", "RUN", "--device", "tpu"], r"--device 'tpu' is not one of: auto, cpu, cuda$"),  # not train.device
     ],
 )
 def test_bad_requests_print_one_line_and_exit_2(opened, arguments, message, tmp_path, capsys, monkeypatch):
@@ -43,15 +54,68 @@ def subparsers() -> dict[str, argparse.ArgumentParser]:
     return action.choices
 
 
-@pytest.mark.parametrize("command", NEW_COMMANDS + ["sample", "reconstruct"])
-def test_every_option_is_described_with_its_numeric_default(command):
+def rendered_help(parser, action) -> str:
+    """The help text of ``action`` as 'vaekit COMMAND --help' prints it (defaults added, on one line)."""
+    return " ".join(parser._get_formatter()._expand_help(action).split())
+
+
+def states_default(text: str, value) -> bool:
+    """Whether a help text states ``value`` as the default: '... (default 3)' or, in a list, 'auto (default)', 'auto (default: ...)'."""
+    shown = shown_default(value)
+    return any(form in text for form in (f"(default {shown})", f"(default {shown}:", f"{shown} (default)", f"{shown} (default:"))
+
+
+def numeric_options():
+    """(command, parser, action) for every option of every registered command that takes a number."""
+    for name, parser in subparsers().items():
+        for action in parser._actions:
+            if action.type in (int, float) or isinstance(action.type, Number):
+                yield name, parser, action
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS.names()))
+def test_every_option_of_every_command_has_help_and_shows_its_default(command):
     parser = subparsers()[command]
     for action in parser._actions:
         if action.dest == "help":
             continue
-        assert action.help, f"{command} {action.option_strings or action.dest} has no help"
-        if isinstance(action.default, (int, float)) and not isinstance(action.default, bool):
-            assert f"default {action.default:g}" in action.help, (command, action.option_strings, action.help)
+        text = rendered_help(parser, action)
+        assert action.help and text, f"{command} {action.option_strings or action.dest} has no help"
+        if shows_default(action.default):
+            assert states_default(text, action.default), (command, action.option_strings, text)
+
+
+def test_train_s_flags_show_the_config_s_defaults():
+    parser, defaults = subparsers()["train"], Config()
+    values = {section: getattr(defaults, section).to_dict() if section in ("model", "objective")
+              else dataclasses.asdict(getattr(defaults, section)) for section in ("model", "objective", "data", "train")}
+    for flag, (section, key) in FLAG_FIELDS.items():
+        value = values[section][key]
+        value = value["name"] if isinstance(value, dict) else value  # a part: its name
+        if value is None or isinstance(value, bool):
+            continue
+        action = option(parser, "--" + flag.replace("_", "-"))
+        assert states_default(rendered_help(parser, action), value), (flag, value, action.help)
+
+
+def test_every_numeric_option_except_train_s_config_flags_is_range_checked_by_its_parser():
+    """train's numeric flags set config keys, which the config's own classes check (one place per key);
+    every other command's numbers are declared ranges (``number_option``), checked before anything runs."""
+    options = list(numeric_options())
+    assert len(options) > 25
+    for name, _, action in options:
+        if name == "train":
+            continue
+        assert isinstance(action.type, Number), (name, action.option_strings)
+
+
+def test_a_numeric_option_out_of_range_is_one_line_naming_the_option_the_value_and_the_range(capsys):
+    for name, _, action in numeric_options():
+        if name == "train":
+            continue
+        flag = action.option_strings[0]
+        error = cli_error([name, "RUN", flag, "nan"], capsys, rf"^vaekit {name}: error: argument {flag}: must be ")
+        assert "'nan'" in error and action.type.allowed.describe() in error
 
 
 def command_parsers() -> dict:
@@ -69,12 +133,13 @@ def takers(flag: str) -> list:
     return [(name, option(parser, flag)) for name, parser in command_parsers().items() if option(parser, flag)]
 
 
-def test_every_seed_option_is_an_int_defaulting_to_zero_and_says_what_it_seeds():
+def test_every_seed_option_is_a_seed_defaulting_to_zero_and_says_what_it_seeds():
     seeds = [(name, action) for name, action in takers("--seed") if name != "train"]  # train's is a config key
     assert {"denoise", "score", "disentangle", "fit-code-prior", "eval"} <= {name for name, _ in seeds}
     for name, action in seeds:
-        assert (action.type, action.default) == (int, 0), name
-        assert action.help.startswith("seed of ") and action.help.endswith("(default 0)"), (name, action.help)
+        assert (action.type.allowed, action.default) == (SEED, 0), name
+        text = rendered_help(command_parsers()[name], action)
+        assert text.startswith("seed of ") and text.endswith("(default 0)"), (name, text)
 
 
 def test_every_output_option_names_its_default_file_in_the_run_folder():
@@ -88,7 +153,8 @@ def test_every_output_option_names_its_default_file_in_the_run_folder():
 @pytest.mark.parametrize("name", ["encode", "fit-code-prior"])
 def test_batch_size_options_state_their_own_default(name):
     action = option(command_parsers()[name], "--batch-size")
-    assert action.type is int and action.help.endswith(f"(default {action.default})")
+    assert action.type.allowed == COUNT
+    assert rendered_help(command_parsers()[name], action).endswith(f"(default {action.default})")
 
 
 def test_report_reads_only_the_run_s_own_data_and_disentangle_asks_for_factors():
@@ -147,3 +213,12 @@ def test_a_read_only_run_folder_is_refused_in_one_line(opened, tmp_path, capsys,
         cli_error([command, str(run)], capsys, rf"cannot be written, {run} does not take new files \(Permission denied\)$")
     finally:
         run.chmod(0o755)
+@pytest.mark.parametrize(("argv", "pattern"), [
+    (["sample"], r"^vaekit sample: error: the following arguments are required: RUN_DIR; see 'vaekit sample --help'$"),
+    (["nonsense"], r"^vaekit: error: argument COMMAND: invalid choice: 'nonsense'"),
+    (["eval", "RUN", "--bogus"], r"unrecognized arguments: --bogus"),
+    (["latent-map", "RUN", "--method", "umap"], r"^vaekit latent-map: error: argument --method: invalid choice: 'umap'"),
+    (["score", "RUN", "--k"], r"^vaekit score: error: argument --k: expected one argument"),
+])
+def test_a_malformed_command_line_is_one_line_and_exit_2_without_the_usage_block(argv, pattern, capsys):
+    cli_error(argv, capsys, pattern)

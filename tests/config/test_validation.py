@@ -108,10 +108,16 @@ def test_a_run_stores_the_resolved_tree_with_the_chosen_likelihood_and_objective
     (["--lr", "inf"], r"train\.lr must be a finite number, got inf$"),
     (["--epochs", "0"], r"train\.epochs must be at least 1, got 0$"),
     (["--epochs", "-3"], r"train\.epochs must be at least 1, got -3$"),
-    (["--set", "model.trunk.hidden=[512,-1]"], r"model\.trunk\.hidden must be one or more widths of at least 1 each, "
-                                               r"got \[512, -1\]$"),
-    (["--set", "model.trunk.hidden=[]"], r"model\.trunk\.hidden must be one or more widths .*got \[\]$"),
-    (["--set", "model.trunk.hidden=[8,0]"], r"model\.trunk\.hidden must be one or more widths .*got \[8, 0\]$"),
+    (["--set", "model.trunk.hidden=[512,-1]"], r"model\.trunk\.hidden must be one or more widths, each an integer "
+                                               r"from 1 to 65536, got \[512, -1\]$"),
+    (["--set", "model.trunk.hidden=[100000000000]"], r"model\.trunk\.hidden must be one or more widths, each an integer "
+                                                     r"from 1 to 65536, got \[100000000000\]$"),
+    (["--latent-dim", "100000000000"], r"model\.latent_dim must be an integer from 1 to 65536, got 100000000000$"),
+    (["--seed", "-1"], r"train\.seed must be an integer from 0 to 4294967295, got -1$"),
+    (["--set", "data.val_fraction=0.9999"], r"data\.val_fraction 0\.9999: holds out 1438 of the 1438 training examples "
+                                            r"of digits, leaving none to train on; choose a smaller fraction$"),
+    (["--set", "model.trunk.hidden=[]"], r"model\.trunk\.hidden must be one or more widths, .*got \[\]$"),
+    (["--set", "model.trunk.hidden=[8,0]"], r"model\.trunk\.hidden must be one or more widths, .*got \[8, 0\]$"),
     (["--set", "data.val_fraction=-0.1"], r"data\.val_fraction must be at least 0 and below 1 \(0: no validation "
                                           r"split\), got -0\.1$"),
     (["--set", "data.val_fraction=1"], r"data\.val_fraction must be at least 0 and below 1 .*got 1\.0$"),
@@ -154,6 +160,24 @@ def vaekit_config():
 def test_the_conv_trunk_refuses_an_empty_list_of_channels(tmp_path, capsys):
     out = tmp_path / "run"
     cli_error(["train", "--data", "digits", "--epochs", "1", "--trunk", "conv", "--set", "model.trunk.channels=[]",
-               "--out", str(out)], capsys, r"model\.trunk\.channels must be one or more widths of at least 1 each, "
-                                           r"got \[\]$")
+               "--out", str(out)], capsys, r"model\.trunk\.channels must be one or more widths, each an integer from 1 to "
+                                           r"65536, got \[\]$")
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("text", "line", "column", "reason"), [
+    ("model:\n  latent_dim: [1, 2\ntrain: {epochs: 3}\n", 3, 6, r"while parsing a flow sequence expected ',' or ']', but got ':'"),
+    ("model:\n\tlatent_dim: 3\n", 2, 1, r"found character '\\t' that cannot start any token"),
+    ("train: epochs: 3\n", 1, 14, r"mapping values are not allowed here"),
+])
+def test_malformed_yaml_is_one_line_with_the_file_line_column_and_reason(text, line, column, reason, tmp_path, capsys):
+    path, out = tmp_path / "c.yaml", tmp_path / "run"
+    path.write_text(text)
+    cli_error(["train", "--config", str(path), "--out", str(out)], capsys,
+              rf"^vaekit train: error: {path}:{line}:{column}: not valid YAML: .*{reason}; fix the syntax$")
+    assert not out.exists()
+
+
+def test_a_config_that_is_a_folder_is_called_a_folder(tmp_path, capsys):
+    cli_error(["train", "--config", str(tmp_path), "--out", str(tmp_path / "run")], capsys,
+              rf"{tmp_path}: is a folder, not a config file; pass the path of a YAML file")

@@ -106,3 +106,26 @@ def test_npz_pickled_objects_are_refused(tmp_path):
     np.savez(tmp_path / "objects.npz", x=np.array([{"a": 1}, None], dtype=object))
     text = data_error(str(tmp_path / "objects.npz"))
     assert "objects.npz" in text and "allow_pickle=False" in text
+
+
+def test_an_npz_holding_no_arrays_says_so_not_that_it_is_no_numpy_file(tmp_path):
+    path = tmp_path / "none.npz"
+    np.savez(path)
+    message = data_error(str(path))
+    assert message.startswith(f"{path}: an .npz archive that holds no arrays") and "not a NumPy file" not in message
+
+
+@pytest.mark.parametrize(("name", "arrays", "where", "what"), [
+    ("empty.npy", {"x": np.zeros((0, 8, 8), np.float32)}, "", "no examples"),
+    ("empty.npz", {"x": np.zeros((0, 5))}, "", "no examples"),
+    ("no_test.npz", {"x": np.ones((4, 5)), "x_test": np.zeros((0, 5))}, "[x_test]", "no examples"),
+    ("no_values.npy", {"x": np.zeros((10, 0), np.float32)}, "", "examples of no values"),
+])
+def test_numpy_data_with_no_examples_or_no_values_is_refused_naming_the_file(tmp_path, name, arrays, where, what):
+    path = tmp_path / name
+    if name.endswith(".npy"):
+        np.save(path, arrays["x"])
+    else:
+        np.savez(path, **arrays)
+    message = data_error(str(path))
+    assert message.startswith(f"{path}{where}: array of shape") and f"holds {what}" in message

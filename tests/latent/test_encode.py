@@ -2,8 +2,9 @@
 
 import torch
 
+import vaekit.latent.encode
 from vaekit import ModelConfig, build_model
-from vaekit.latent import decode_mean, encode_data, sample_latents
+from vaekit.latent import decode_mean, encode_data, reconstruct_inputs, sample_latents
 from vaekit.seeding import seeded
 
 
@@ -37,3 +38,19 @@ def test_sample_latents_are_the_draws_of_model_sample(opened):
     assert z.shape == (5, 4)
     assert torch.equal(samples, expected)
     torch.testing.assert_close(samples, decode_mean(opened.model, z))
+
+
+def test_many_samples_decode_in_chunks_with_the_draws_and_means_of_one_pass(opened, monkeypatch):
+    with seeded(3, "cpu"):
+        z, whole = sample_latents(opened.model, 23, 0.8)
+    monkeypatch.setattr(vaekit.latent.encode, "DECODE_BATCH", 5)  # 23 draws: chunks of 5, 5, 5, 5, 3
+    with seeded(3, "cpu"):
+        z_chunked, chunked = sample_latents(opened.model, 23, 0.8)
+    assert torch.equal(z, z_chunked) and chunked.shape == (23, 1, 8, 8)
+    torch.testing.assert_close(chunked, whole, rtol=0, atol=1e-6)
+
+
+def test_reconstructions_in_batches_equal_one_pass(opened):
+    x = opened.data.inputs(slice(0, 30))
+    torch.testing.assert_close(reconstruct_inputs(opened.model, x, batch_size=7), opened.model.reconstruct(x),
+                               rtol=0, atol=1e-6)

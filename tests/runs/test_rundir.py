@@ -213,3 +213,12 @@ def test_the_code_prior_stage_stores_its_numbers_under_the_name_rundir_reads():
     from vaekit.models.code_prior import PriorFitting
 
     assert PriorFitting.name == RunDir.CODE_PRIOR
+
+
+def test_a_run_folder_without_config_yaml_reads_the_config_stored_with_its_weights(tmp_path):
+    run = shutil.copytree(OLD_RUN, tmp_path / "run")
+    with_file = RunDir(run).read_config()
+    (run / RunDir.CONFIG).unlink()
+    assert RunDir(run).read_config() == with_file  # the same values, stored beside the weights
+    with pytest.raises(UserError, match="config file not found"):
+        RunDir(tmp_path).read_config()  # not a run: nothing to fall back to

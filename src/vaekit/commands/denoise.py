@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from ..rundir import Figures
-from ._shared import announce, inputs_count_option, open_run_of, out_option, output_paths, run_dir_arguments, seed_option
+from ..config.ranges import NOISE
+from ._shared import (announce, inputs_count, inputs_count_option, number_option, open_run_of, out_option, output_paths,
+                      run_dir_arguments, seed_option)
 from .registry import COMMANDS
 
 
@@ -22,8 +24,9 @@ class Denoise:
     def arguments(p) -> None:
         run_dir_arguments(p)
         inputs_count_option(p, 8)
-        p.add_argument("--noise", type=float, default=0.1,
-                       help="flip probability for binary data, else the Gaussian standard deviation in input units (default 0.1)")
+        number_option(p, "--noise", allowed=NOISE, default=0.1,
+                      help="flip probability for binary data (0 to 1), else the Gaussian standard deviation in input "
+                           f"units (0 to {NOISE.high:g})")
         seed_option(p, "the noise")
         out_option(p, Figures.DENOISED)
 
@@ -36,6 +39,6 @@ class Denoise:
 
         evaluated = open_run_of(args)
         png, _ = output_paths(args.run_dir, args.out, Figures.DENOISED)
-        for path in denoising_outputs(evaluated, args.n, args.noise, args.seed, png):
+        for path in denoising_outputs(evaluated, inputs_count(evaluated, args.n), args.noise, args.seed, png):
             announce(path)
         return 0

@@ -4,7 +4,8 @@ probe; see ``vaekit.runs.evaluate.evaluate_run``), to RUN_DIR/eval.json and a ta
 from __future__ import annotations
 
 from ..rundir import RunDir
-from ._shared import importance_samples_option, run_dir_arguments, seed_option
+from ..config.ranges import COUNT
+from ._shared import importance_samples_option, number_option, run_dir_arguments, seed_option
 from .registry import COMMANDS
 
 
@@ -17,8 +18,8 @@ class Evaluate:
         run_dir_arguments(p)
         importance_samples_option(p, "for log p(x) (0: ELBO only; 5000 for papers)")
         seed_option(p, "the evaluation's samples")
-        p.add_argument("--examples", type=int, default=None, metavar="N",
-                       help="score only the first N examples of the split (default: all; eval.json records N)")
+        number_option(p, "--examples", allowed=COUNT, default=None, metavar="N",
+                      help="score only the first N examples of the split (default: all; eval.json records N)")
 
     @staticmethod
     def run(args) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._shared import open_run_of, run_dir_arguments, seed_option
+from ..config.ranges import MAP_POINTS, PORT
+from ._shared import number_option, open_run_of, run_dir_arguments, seed_option
 from .registry import COMMANDS
 
 
@@ -30,22 +31,19 @@ class Explore:
         p.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1: only this machine can connect); any other "
                             "address lets everyone who can reach the port use the model, and the command warns so")
-        p.add_argument("--port", type=int, default=8765,
-                       help="TCP port (default 8765); 0 picks a free port. A port in use is an error")
+        number_option(p, "--port", allowed=PORT, default=8765,
+                      help="TCP port, 0 to 65535; 0 picks a free port. A port in use is an error")
         p.add_argument("--open", action="store_true", help="also open the page in the default web browser")
-        p.add_argument("--max-points", type=int, default=2000,
-                       help="t-SNE maps at most this many examples, drawn with --seed (default 2000); "
-                            "the PCA map shows every example of the split")
+        number_option(p, "--max-points", allowed=MAP_POINTS, default=2000,
+                      help=f"t-SNE maps at most this many examples (at least {MAP_POINTS.low}), drawn with --seed; "
+                           "the PCA map shows every example of the split")
         seed_option(p, "t-SNE and of its choice of examples")
 
     @staticmethod
     def run(args) -> int:
-        from ..errors import UserError
         from ..latent.explorer import Explorer, ExplorerServer, is_loopback
         from ..runs.open import load_units
 
-        if not 0 <= args.port <= 65535:
-            raise UserError(f"--port {args.port}: a TCP port is from 0 to 65535 (0 picks a free one)")
         evaluated = open_run_of(args)
         explorer = Explorer(evaluated.model, evaluated.data, evaluated.split, load_units(args.run_dir),
                             Path(args.run_dir).resolve().name, evaluated.config.model.name, args.max_points, args.seed)

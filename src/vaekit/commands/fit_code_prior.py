@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._shared import batch_size_option, run_dir_arguments, seed_option
+from ..config.ranges import COUNT, LEARNING_RATE
+from ._shared import batch_size_option, number_option, run_dir_arguments, seed_option
 from .registry import COMMANDS
 
 
@@ -26,9 +27,9 @@ class FitCodePrior:
     @staticmethod
     def arguments(p) -> None:
         run_dir_arguments(p)
-        p.add_argument("--epochs", type=int, default=20, help="passes over the training codes (default 20)")
+        number_option(p, "--epochs", allowed=COUNT, default=20, help="passes over the training codes")
         batch_size_option(p, 128, "code grids per step")
-        p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 0.001)")
+        number_option(p, "--lr", allowed=LEARNING_RATE, default=1e-3, help="Adam learning rate, above 0")
         seed_option(p, "the prior's initialisation, shuffling and samples")
 
     @staticmethod

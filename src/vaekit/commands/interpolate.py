@@ -7,7 +7,8 @@ from pathlib import Path
 from ..errors import UserError
 from ..latent import PATHS
 from ..rundir import Figures, RunDir
-from ._shared import announce, example_at, open_run_of, out_option, output_paths, run_dir_arguments
+from ..config.ranges import INDEX, STEPS
+from ._shared import announce, example_at, number_option, open_run_of, out_option, output_paths, run_dir_arguments
 from .registry import COMMANDS
 
 
@@ -27,15 +28,16 @@ class Interpolate:
     @staticmethod
     def arguments(p) -> None:
         run_dir_arguments(p)
-        p.add_argument("--from", dest="index_a", type=int, default=0, metavar="I",
-                       help="index of the first input in the evaluation split (default 0)")
-        p.add_argument("--to", dest="index_b", type=int, default=1, metavar="J",
-                       help="index of the second input in the evaluation split (default 1)")
+        number_option(p, "--from", dest="index_a", allowed=INDEX, default=0, metavar="I",
+                      help="index of the first input in the evaluation split")
+        number_option(p, "--to", dest="index_b", allowed=INDEX, default=1, metavar="J",
+                      help="index of the second input in the evaluation split")
         p.add_argument("--from-file", metavar="FILE", help="first input from a file instead of --from: "
                        "FILE.npy (one example: uint8 levels are divided by 255; for a model of a table, one row in the "
                        "table's units, standardised as in training) or FILE.png (levels / 255)")
         p.add_argument("--to-file", metavar="FILE", help="second input from a file instead of --to (as --from-file)")
-        p.add_argument("--steps", type=int, default=10, help="decoded points along each path, endpoints included (default 10)")
+        number_option(p, "--steps", allowed=STEPS, default=10,
+                      help=f"decoded points along each path, endpoints included, from 2 to {STEPS.high}")
         p.add_argument("--method", choices=[*PATHS.names(), "both"], default="both",
                        help=f"a registered path ({', '.join(PATHS.names())}; slerp is spherical) or both: every "
                             "registered path, one row each (default both)")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..latent import MAP_METHODS
 from ..rundir import Figures
-from ._shared import announce, open_run_of, out_option, output_paths, run_dir_arguments, seed_option
+from ..config.ranges import GRID, MAP_POINTS
+from ._shared import announce, number_option, open_run_of, out_option, output_paths, run_dir_arguments, seed_option
 from .registry import COMMANDS
 
 
@@ -26,10 +27,11 @@ class LatentMapCommand:
         p.add_argument("--method", choices=MAP_METHODS, default="auto",
                        help="auto (default): the means when latent_dim = 2, else pca; means: the posterior means themselves "
                             "(latent_dim = 2 only); pca: their first two principal components; tsne: scikit-learn's t-SNE")
-        p.add_argument("--max-points", type=int, default=2000,
-                       help="t-SNE on at most this many examples, drawn with --seed (default 2000)")
+        number_option(p, "--max-points", allowed=MAP_POINTS, default=2000,
+                      help=f"t-SNE on at most this many examples (at least {MAP_POINTS.low}), drawn with --seed")
         seed_option(p, "t-SNE and of its choice of examples")
-        p.add_argument("--grid", type=int, default=15, help="manifold points per axis, latent_dim = 2 only (default 15)")
+        number_option(p, "--grid", allowed=GRID, default=15,
+                      help=f"manifold points per axis, from 2 to {GRID.high}, latent_dim = 2 only")
         out_option(p, Figures.LATENT_MAP, beside="; the .npz and FILE_manifold.png go beside it")
 
     @staticmethod

@@ -43,14 +43,15 @@ class Train:
                             "--prior conditional adds a learned prior per class")
         p.add_argument("--objective", help="auto (default: the model's own, elbo for a VAE) or a registered objective: "
                                             f"{listed(OBJECTIVES)}; iwae takes --set objective.k=K")
-        p.add_argument("--beta", type=float, help="KL weight (beta-VAE when != 1)")
+        p.add_argument("--beta", type=float,
+                       help=f"KL weight, a beta-VAE when != 1 (default {defaults.objective.beta:g})")
         p.add_argument("--epochs", type=int, help=f"passes over the training data (default {defaults.train.epochs}); "
                                                    "with --resume, the total to reach")
         p.add_argument("--batch-size", type=int, help=f"examples per step (default {defaults.train.batch_size})")
         p.add_argument("--lr", type=float, help=f"Adam learning rate (default {defaults.train.lr:g})")
         p.add_argument("--seed", type=int, help=f"seed of the weights, the shuffles and the noise "
                                                 f"(default {defaults.train.seed})")
-        p.add_argument("--device", help="auto, cpu or cuda")
+        p.add_argument("--device", help=f"auto, cpu or cuda (default {defaults.train.device})")
         p.add_argument("--image-size", help="HxW to resize a folder of images to")
         p.add_argument("--label-column", help="CSV column that holds labels")
         p.add_argument("--out", help="run folder to create (default runs/MODEL-DATA-TIME)")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..rundir import Figures
-from ._shared import announce, example_at, open_run_of, out_option, output_paths, run_dir_arguments
+from ..config.ranges import COUNT, INDEX, SPAN, STEPS
+from ._shared import announce, example_at, number_option, open_run_of, out_option, output_paths, run_dir_arguments
 from .registry import COMMANDS
 
 
@@ -22,12 +23,14 @@ class Traverse:
     @staticmethod
     def arguments(p) -> None:
         run_dir_arguments(p)
-        p.add_argument("--index", type=int, default=0, help="the input whose posterior mean is the centre (default 0)")
-        p.add_argument("--top", type=int, default=None, metavar="K",
-                       help="only the K dimensions with the largest mean KL (default: every dimension)")
-        p.add_argument("--span", type=float, default=3.0,
-                       help="the swept coordinate goes from -span to +span, in units of z (default 3)")
-        p.add_argument("--steps", type=int, default=9, help="decoded values per dimension (default 9)")
+        number_option(p, "--index", allowed=INDEX, default=0, help="the input whose posterior mean is the centre")
+        number_option(p, "--top", allowed=COUNT, default=None, metavar="K",
+                      help="only the K dimensions with the largest mean KL (default: every dimension)")
+        number_option(p, "--span", allowed=SPAN, default=3.0,
+                      help=f"the swept coordinate goes from -span to +span, in units of z; above 0, at most "
+                           f"{SPAN.high:g}")
+        number_option(p, "--steps", allowed=STEPS, default=9,
+                      help=f"decoded values per dimension, from 2 to {STEPS.high}")
         out_option(p, Figures.TRAVERSAL)
 
     @staticmethod

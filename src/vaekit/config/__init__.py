@@ -22,6 +22,7 @@ import yaml
 from ..errors import UserError
 from .migration import migrate, migrate_model, translate_flat_key
 from .options import SECTIONS, coerce, resolve_part
+from .ranges import SEED
 from .section import Section, part, plain
 
 SECTION_NAMES = ("model", "objective", "data", "train")
@@ -41,6 +42,7 @@ class DataConfig:
     def __post_init__(self) -> None:
         check_range("data.val_fraction", self.val_fraction, "at least 0 and below 1 (0: no validation split)",
                     0 <= self.val_fraction < 1)
+        SEED.check("data.split_seed", self.split_seed)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class TrainConfig:
         check_range("train.patience", self.patience, "at least 0 (0: no early stopping)", self.patience >= 0)
         check_range("train.steps_per_epoch", self.steps_per_epoch, "at least 0 (0: a full pass)",
                     self.steps_per_epoch >= 0)
+        SEED.check("train.seed", self.seed)  # torch, NumPy and scikit-learn all take it
 
 
 def check_range(key: str, value: Any, allowed: str, ok: bool) -> None:
@@ -151,15 +154,32 @@ def ObjectiveConfig(**values: Any) -> Section:
 
 def load_config(path: str | Path) -> Config:
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not a config file; pass the path of a YAML file "
+                        "(e.g. RUN_DIR/config.yaml)")
     if not path.is_file():
         raise UserError(f"{path}: config file not found; pass the path of a YAML file written by vaekit")
     try:
         values = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML ({exc}); fix the syntax") from None
+        raise UserError(yaml_error(path, exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot be read as a YAML text file ({exc})") from None
     if not isinstance(values, dict):
         raise UserError(f"{path}: expected a mapping of sections (model, objective, data, train)")
     return Config.from_dict(values, str(path))
+
+
+def yaml_error(path: Path, error: yaml.YAMLError) -> str:
+    """One line for a YAML syntax error: 'FILE:LINE:COLUMN: reason' (1-based, as editors count), from the mark
+    of the problem that the parser records; PyYAML's own text spans several lines."""
+    mark, reason = None, str(error)
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        reason = " ".join(part for part in (error.context, error.problem) if part) or reason
+    reason = " ".join(reason.split())  # one line
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    return f"{where}: not valid YAML: {reason}; fix the syntax"
 
 
 def save_config(config: Config, path: str | Path) -> None:

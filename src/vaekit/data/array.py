@@ -137,6 +137,10 @@ def from_arrays(inputs, labels, name: str) -> ArrayData:
     values = as_tensor(inputs, name)
     if values.ndim < 2:
         raise UserError(f"{name}: expected inputs of shape (N, features) or (N, C, H, W), got {tuple(values.shape)}")
+    if values.numel() == 0:  # every source that builds arrays comes through here; a reshape would fail later
+        what = "no examples" if len(values) == 0 else "examples of no values"
+        raise UserError(f"{name}: inputs of shape {tuple(values.shape)} hold {what}; give at least one example "
+                        "with at least one value")
     label_tensor = None if labels is None else torch.as_tensor(np.asarray(labels)).long().flatten()
     scale = torch.tensor(1 / 255 if values.dtype == torch.uint8 and not is_bool else 1.0)
     return ArrayData(values, label_tensor, name, scale=scale)

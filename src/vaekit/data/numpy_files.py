@@ -29,6 +29,7 @@ LABEL_KEYS = ("y", "labels", "y_train")
 TEST_INPUT_KEY, TEST_LABEL_KEY = "x_test", "y_test"
 FACTORS_KEY, TEST_FACTORS_KEY, FACTOR_NAMES_KEY = "factors", "factors_test", "factor_names"
 NPY_MAGIC, ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"  # a zip archive with no members: what numpy.savez(FILE) writes without arrays
 READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)  # what np.load raises on damaged files
 
 
@@ -40,6 +41,9 @@ def read_arrays(path: Path, keys: tuple[str, ...] | None = None) -> dict[str, np
         raise UserError(f"{path}: {what}; pass a NumPy file saved with numpy.save or numpy.savez")
     with path.open("rb") as file:
         start = file.read(len(NPY_MAGIC))
+    if start.startswith(EMPTY_ZIP_MAGIC):
+        raise UserError(f"{path}: an .npz archive that holds no arrays; save the inputs in it, "
+                        "e.g. numpy.savez(FILE, x=inputs)")
     if not start.startswith((NPY_MAGIC, ZIP_MAGIC)):
         # without this check np.load blames pickles for any file that is not NumPy's
         raise UserError(f"{path}: not a NumPy file (it starts with neither the .npy header nor a .npz zip header); "
@@ -49,10 +53,15 @@ def read_arrays(path: Path, keys: tuple[str, ...] | None = None) -> dict[str, np
         if isinstance(loaded, np.ndarray):
             return {"x": loaded}
         with loaded:  # npz members are read lazily, so damage inside the archive shows up here
-            return {key: loaded[key] for key in loaded.files if keys is None or key in keys}
+            arrays = {key: loaded[key] for key in loaded.files if keys is None or key in keys}
     except READ_ERRORS as exc:
         raise UserError(f"{path}: not a readable NumPy file ({exc}); the file may be damaged or not .npy/.npz; "
                         "save numeric arrays (no Python objects) with numpy.save or numpy.savez") from None
+    if not arrays:
+        wanted = "" if keys is None else f" named {', '.join(keys)}"
+        raise UserError(f"{path}: an .npz archive that holds no arrays{wanted}; save the inputs in it, "
+                        "e.g. numpy.savez(FILE, x=inputs)")
+    return arrays
 
 
 def inputs_key(arrays: dict[str, np.ndarray], path: Path) -> str:
@@ -70,6 +79,10 @@ def image_or_table(array: np.ndarray, where: str) -> np.ndarray:
     """(N, features) or (N, C, H, W) numbers; (N, H, W) becomes (N, 1, H, W)."""
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise UserError(f"{where}: holds {array.dtype} values, not numbers; save a numeric array")
+    if array.ndim in (2, 3, 4) and 0 in array.shape:
+        what = "no examples" if len(array) == 0 else "examples of no values"
+        raise UserError(f"{where}: array of shape {array.shape} holds {what}; save at least one example "
+                        "with at least one value")
     if array.ndim == 3:
         return array[:, None]  # (N, 1, H, W): one grey channel
     if array.ndim in (2, 4):

@@ -8,12 +8,13 @@ the caller set up, so that they compose inside a caller's seeded section).
 """
 
 from .denoise import add_noise, denoise, noise_clip
-from .encode import ENCODE_BATCH, as_batch, decode_mean, encode_data, posterior_mean, sample_latents
+from .encode import (DECODE_BATCH, ENCODE_BATCH, as_batch, decode_mean, encode_data, posterior_mean, reconstruct_inputs,
+                     sample_latents)
 from .maps import MAP_METHODS, LatentMap, latent_map, manifold_grid, prior_quantiles
 from .paths import PATHS, interpolate, lerp, morph_label, slerp
 from .traverse import Traversal, dimension_kl, mean_kl_per_dimension, order_dimensions, traverse, traverse_from
 
-__all__ = ["ENCODE_BATCH", "MAP_METHODS", "PATHS", "LatentMap", "Traversal", "add_noise", "as_batch", "decode_mean",
+__all__ = ["DECODE_BATCH", "ENCODE_BATCH", "MAP_METHODS", "PATHS", "LatentMap", "Traversal", "add_noise", "as_batch", "decode_mean",
            "denoise", "dimension_kl", "encode_data", "interpolate", "latent_map", "lerp", "manifold_grid",
            "mean_kl_per_dimension", "morph_label", "noise_clip", "order_dimensions", "posterior_mean", "prior_quantiles",
-           "sample_latents", "slerp", "traverse", "traverse_from"]
+           "reconstruct_inputs", "sample_latents", "slerp", "traverse", "traverse_from"]

@@ -17,6 +17,7 @@ from ..models.conditional import model_labels
 from ..nn.modes import eval_mode
 
 ENCODE_BATCH = 1024  # examples per encoder pass; the encoder alone is cheap, so batches can be large
+DECODE_BATCH = 4096  # latents per decoder pass when sampling or reconstructing many: bounds the activations' memory
 
 
 def first_parameter(model) -> torch.Tensor:
@@ -94,8 +95,33 @@ def sample_latents(model, n: int, temperature: float = 1.0, label=None,
         raise UserError(f"temperature must be a finite number, at least 0 (0: the prior's centre), got {temperature}")
     if model.prior is None:
         model.prior_distribution()  # a plain autoencoder fails here with its explanation
-    z, labels = model.draw_latents(n, temperature, None, label)
+    z, labels = model.draw_latents(n, temperature, None, label)  # all draws at once: the stream of model.sample
+    decoded = [decoded_chunk(model, z[start : start + DECODE_BATCH], chunk_of(labels, start), pixels)
+               for start in range(0, n, DECODE_BATCH)]  # up to DECODE_BATCH: one pass, as model.sample
+    return z.cpu(), torch.cat(decoded)
+
+
+def chunk_of(labels: torch.Tensor | None, start: int) -> torch.Tensor | None:
+    """The labels of the latents start .. start + DECODE_BATCH (None for an unconditional model)."""
+    return None if labels is None else labels[start : start + DECODE_BATCH]
+
+
+def decoded_chunk(model, z: torch.Tensor, labels: torch.Tensor | None, pixels: bool) -> torch.Tensor:
+    """(B, *data_shape) on the CPU: the means of p(x|z) at z (B, D), or with ``pixels`` one draw of each."""
     if pixels:
         with eval_mode(model):
-            return z.cpu(), model.decode(z, labels).sample().cpu()
-    return z.cpu(), decode_mean(model, z, labels).cpu()
+            return model.decode(z, labels).sample().cpu()
+    return decode_mean(model, z, labels).cpu()
+
+
+@torch.no_grad()
+def reconstruct_inputs(model, x: torch.Tensor, labels: torch.Tensor | None = None,
+                       batch_size: int = DECODE_BATCH) -> torch.Tensor:
+    """(N, *data_shape) on the CPU: the model's reconstructions of x (N, *data_shape), ``batch_size`` at a
+    time so that the activations' memory stays bounded (labels (N,) for a conditional model)."""
+    parts = []
+    with eval_mode(model):
+        for start in range(0, len(x), batch_size):
+            rows = slice(start, start + batch_size)
+            parts.append(model.reconstruct(x[rows], None if labels is None else labels[rows]).cpu())
+    return torch.cat(parts)

@@ -13,6 +13,7 @@ from torch import nn
 from torch.distributions import Distribution
 
 from ..config.options import resolve_part
+from ..config.ranges import LATENT_DIM
 from ..config.section import Section, part
 from ..errors import UserError
 from ..nn.precision import at_least_float32, full_precision
@@ -143,8 +144,7 @@ def _compose(data_shape, latent_dim: int, trunk: Section, likelihood: Section, c
 
 def check_model_options(latent_dim: int, conditional: bool = False, classes: int = 0) -> None:
     """The range checks every model builder shares: model.latent_dim, and model.classes when conditional."""
-    if latent_dim < 1:
-        raise UserError(f"model.latent_dim must be at least 1, got {latent_dim}")
+    LATENT_DIM.check("model.latent_dim", latent_dim)
     if conditional and classes < 2:
         raise UserError(f"model.classes must be at least 2 for a conditional model, got {classes} "
                         "(vaekit train sets it from the labels of the data)")

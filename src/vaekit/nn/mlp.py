@@ -7,6 +7,7 @@ import math
 import torch
 from torch import nn
 
+from ..config.ranges import WIDTH
 from ..errors import UserError
 from .gated import gated_dense
 from .registry import TRUNKS
@@ -63,6 +64,6 @@ def build_mlp(data_shape: tuple[int, ...], latent_dim: int, params: int, *,
 
 
 def check_widths(key: str, widths: tuple[int, ...]) -> None:
-    """A UserError naming ``key`` unless there is at least one width and every width is at least 1."""
-    if not widths or any(width < 1 for width in widths):
-        raise UserError(f"{key} must be one or more widths of at least 1 each, got {list(widths)}")
+    """A UserError naming ``key`` unless there is at least one width and every width is in ``WIDTH``'s range."""
+    if not widths or not all(WIDTH.allows(width) for width in widths):
+        raise UserError(f"{key} must be one or more widths, each {WIDTH.describe()}, got {list(widths)}")

@@ -54,7 +54,7 @@ def disentangle_run(run_dir: str | Path, data_spec=None, fast: bool = False, see
     started = time.perf_counter()
     run = RunDir.check(run_dir)
     run_dir = run.path
-    model = load_model(run.weights, resolve_device(device))[0]
+    model = load_model(run.weights, resolve_device(device, "--device"))[0]
     data = factor_data(run_dir, model, data_spec)
     represent = Representation(model, data)
     results = disentanglement_metrics(represent, data, seed, fast, n_jobs=os.cpu_count() or 1)

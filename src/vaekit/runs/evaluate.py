@@ -78,7 +78,7 @@ def evaluate_run_dir(run_dir, device: str = "auto", data_spec=None, k: int = 0, 
     (``RunDir.write_evaluation``). Under torchrun every process scores a share of the batches and
     global rank 0 writes; the results on rank 0, None on the others."""
     try:
-        joined_device = distributed.join(resolve_device(device))
+        joined_device = distributed.join(resolve_device(device, "--device"))
         evaluated = open_run(run_dir, str(joined_device), data_spec)
         results = evaluate_run(evaluated, k=k, seed=seed, examples=examples, sharded=distributed.joined())
         first = distributed.is_first()

@@ -15,7 +15,7 @@ from ..errors import UserError
 from ..models.model import LatentVariableModel
 from ..rundir import RunDir
 from ..training.checkpoint import load_model
-from .prepared import PreparedData, binarize_seed, prepare_data, resolve_device
+from .prepared import PreparedData, binarize_seed, check_shape, prepare_data, resolve_device
 
 
 @dataclass
@@ -114,19 +114,19 @@ def open_run(run_dir: str | Path, device: str = "auto", data_spec=None) -> Evalu
     run = RunDir.check(run_dir)
     config = run.read_config()
     if data_spec is None and config.data.source == "arrays":
-        raise UserError(f"{run_dir}: this run was trained on arrays passed in Python; pass --data to evaluate it")
-    torch_device = resolve_device(device)
+        raise UserError(f"{run_dir}: this run was trained on arrays passed in Python, which its folder does not hold; "
+                        "give the data again (--data, in the commands that take it)")
+    torch_device = resolve_device(device, "--device")
     model, _, _ = load_model(run.weights, torch_device)
     if data_spec is not None:  # nothing is held out of a file given to evaluate: score all of it
         config = config.replace(data={"validation": "none"})
-    return evaluation_data(model, config, prepare_data(config, data_spec, torch_device))
+    return evaluation_data(model, config, prepare_data(config, data_spec, torch_device, model.data_shape))
 
 
 def evaluation_data(model: LatentVariableModel, config: Config, prepared: PreparedData) -> EvaluationData:
     """The model with the split to evaluate it on (see ``evaluation_split``), checked to fit its shape."""
     split, data, train = evaluation_split(prepared, config)
-    if data.shape != model.data_shape:
-        raise UserError(f"{data.name}: examples of shape {data.shape} do not fit this model's shape {model.data_shape}")
+    check_shape(data, model.data_shape)
     binarize = prepared.binarize
     if binarize != "none":
         binarize += f" (the {split} split binarised once with seed {binarize_seed(config, split)})"

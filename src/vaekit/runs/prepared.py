@@ -32,13 +32,16 @@ class PreparedData:
     likelihood: str  # the resolved likelihood name
 
 
-def resolve_device(name: str) -> torch.device:
+def resolve_device(name: str, option: str = "train.device") -> torch.device:
+    """The torch device ``name`` says (auto: CUDA when there is one); errors name ``option``, the key or flag
+    that gave it (training's train.device, the other commands' --device), and its fix in that form."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
-        raise UserError(f"train.device {name!r} is not one of: auto, cpu, cuda")
+        raise UserError(f"{option} {name!r} is not one of: auto, cpu, cuda")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"train.device {name!r}: no CUDA device is available here; use --set train.device=cpu")
+        fix = "--set train.device=cpu" if option == "train.device" else f"{option} cpu"
+        raise UserError(f"{option} {name!r}: no CUDA device is available here; use {fix}")
     return torch.device(name)
 
 
@@ -48,6 +51,9 @@ def split_validation(data: ArrayData, fraction: float, seed: int) -> tuple[Array
     n_val = int(round(fraction * len(data)))
     if n_val == 0:
         return data, None
+    if n_val >= len(data):
+        raise UserError(f"data.val_fraction {fraction:g}: holds out {n_val} of the {len(data)} training examples of "
+                        f"{data.name}, leaving none to train on; choose a smaller fraction")
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
     return data.subset(order[n_val:]), data.subset(order[:n_val])
 
@@ -86,9 +92,19 @@ def binarize_seed(config: Config, split: str) -> int:
     return config.data.split_seed + {"validation": 1, "test": 2, "train": 3}[split]
 
 
-def prepare_data(config: Config, data_spec, device: torch.device) -> PreparedData:
-    """Load, split, binarise and check the data once, before any training."""
+def check_shape(data: ArrayData, shape: tuple[int, ...]) -> None:
+    """A UserError naming ``data`` and both shapes unless its examples have the model's ``shape``."""
+    if data.shape != tuple(shape):
+        raise UserError(f"{data.name}: examples of shape {data.shape} do not fit this model's shape {tuple(shape)}")
+
+
+def prepare_data(config: Config, data_spec, device: torch.device, shape: tuple[int, ...] | None = None) -> PreparedData:
+    """Load, split, binarise and check the data once, before any training; with ``shape`` (a trained model's),
+    its examples are checked to have that shape first, before a likelihood's checks could blame their values."""
     splits = load_data(config.data.source if data_spec is None else data_spec, config.data)
+    for part in (splits.train, splits.test):
+        if shape is not None and part is not None:
+            check_shape(part, shape)
     train, val = choose_validation(splits, config.data)
     likelihood_name = resolve_likelihood(config.model.likelihood.name, splits.train)
     mode = resolve_mode(config.data.binarize, likelihood_name, splits.train)

@@ -14,12 +14,14 @@ import math
 import numpy as np
 import torch
 
+from ...config.ranges import SPAN_MAX, TEMPERATURE_MAX
+
 MAX_BODY = 1 << 20  # bytes of a request body: a batch of 64 latents of 1,000 numbers is far less
 MAX_BATCH = 64  # latents per decode request, samples per draw
 MAX_STEPS = 64  # points along a path or a traversal
 MAX_ABS_Z = 1e3  # |z| beyond this is no point of any trained latent space; decoders give inf or NaN there
-MAX_SPAN = 100.0
-MAX_TEMPERATURE = 10.0
+MAX_SPAN = SPAN_MAX  # the command line's bounds (vaekit traverse --span, vaekit sample --temperature)
+MAX_TEMPERATURE = TEMPERATURE_MAX
 MAX_SEED = 2**31 - 1
 
 
