@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vaekit {args.command}: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print(f"vaekit {args.command}: interrupted; a run continues with --resume RUN_DIR", file=sys.stderr)
+        print(f"vaekit {args.command}: interrupted; a run that saved its first checkpoint "
+              "continues with --resume RUN_DIR (one that had not was removed)", file=sys.stderr)
         return 130
 
 
