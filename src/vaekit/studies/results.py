@@ -61,12 +61,17 @@ def cell(value: Any) -> Any:
 
 
 def plotted_metrics(rows: list[dict]) -> list[str]:
-    """The numbers the figures show: the registered metrics the rows have (registry order), after the
-    training's validation terms."""
+    """The numbers the figures show: the training's validation terms, then the registered metrics the rows
+    have (registry order); a number the same in every row (a count, chance accuracy) is left out."""
     present = set(columns(rows))
     registered = [metric.name for metric in metrics() if metric.table and metric.name in present]
-    return [key for key in SUMMARY_NUMBERS if key in present] + [
-        key for key in registered if any(is_number(row.get(key)) for row in rows)]
+    return [key for key in [*SUMMARY_NUMBERS, *registered] if key in present and varies(rows, key)]
+
+
+def varies(rows: list[dict], key: str) -> bool:
+    """Whether ``key`` holds numbers in ``rows`` that are not all the same."""
+    values = {row.get(key) for row in rows if is_number(row.get(key))}
+    return len(values) > 1
 
 
 def summary_columns(rows: list[dict], swept_keys: list[str]) -> list[str]:

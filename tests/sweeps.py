@@ -1,0 +1,14 @@
+"""Small sweep files for the studies' tests: MLP VAEs on digits, an epoch or two, small widths."""
+
+import yaml
+
+BASE = {"model": {"latent_dim": 2, "trunk": {"hidden": [16]}},
+        "train": {"epochs": 2, "batch_size": 128, "report": False, "device": "cpu"}}
+
+
+def sweep_file(folder, name="sweep.yaml", **values):
+    """A sweep file with the small BASE (``values`` add grid, seeds, evaluate, ...); returns its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(yaml.safe_dump({"base": BASE, **values}, sort_keys=False))
+    return path
