@@ -6,9 +6,11 @@ BASE = {"model": {"latent_dim": 2, "trunk": {"hidden": [16]}},
         "train": {"epochs": 2, "batch_size": 128, "report": False, "device": "cpu"}}
 
 
-def sweep_file(folder, name="sweep.yaml", **values):
-    """A sweep file with the small BASE (``values`` add grid, seeds, evaluate, ...); returns its path."""
+def sweep_file(folder, name="sweep.yaml", epochs=2, **values):
+    """A sweep file with the small BASE trained ``epochs`` epochs (``values`` add grid, seeds, evaluate, ...);
+    returns its path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    path.write_text(yaml.safe_dump({"base": BASE, **values}, sort_keys=False))
+    base = {**BASE, "train": {**BASE["train"], "epochs": epochs}}
+    path.write_text(yaml.safe_dump({"base": base, **values}, sort_keys=False))
     return path

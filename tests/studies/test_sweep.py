@@ -127,3 +127,27 @@ def test_an_interrupted_sweep_resumes_and_ends_as_an_uninterrupted_run(tmp_path)
     changed = sweep_file(tmp_path, "changed.yaml", seeds=[0], evaluate={"eval": {"k": 0}})
     with pytest.raises(vaekit.UserError, match="this study was run with another evaluate"):
         vaekit.sweep(changed, out)
+
+
+def test_the_page_stands_alone_and_shows_every_row_and_figure(failing_study):
+    """study.html in headless Chromium: no console errors, nothing fetched from a host, every row of
+    results.csv in its table, every figure embedded and decoded."""
+    from browser import BrowserMissing, chrome, close, console_errors, network_requests, requested_urls
+
+    _, _, out = failing_study
+    figures = sorted(path.name for path in (out / "figures").glob("*.png"))
+    assert figures == ["against_train.lr.png", "rate_distortion.png"]
+    try:
+        driver = chrome()
+    except BrowserMissing as missing:
+        pytest.skip(str(missing))
+    try:
+        driver.get((out / "study.html").as_uri())
+        shown = driver.execute_script(
+            "return {rows: Array.from(document.querySelectorAll('table')[1].rows).slice(1).map(r => r.cells[0].textContent),"
+            " images: Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)}")
+        assert shown["rows"] == [row["name"] for row in read_csv(out / "results.csv")]
+        assert shown["images"] == [True] * len(figures)
+        assert console_errors(driver) == [] and network_requests(requested_urls(driver)) == []
+    finally:
+        close(driver)

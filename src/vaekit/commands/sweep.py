@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from ..errors import UserError
 from ..studies.engines import ENGINES
 from .registry import COMMANDS
@@ -52,9 +54,14 @@ class Sweep:
             return 0
         if not args.sweep or not args.out:
             raise UserError("give a sweep file and --out OUT (or --summary OUT)")
-        result = sweep(args.sweep, args.out, workers=args.workers, engine=args.engine, address=args.address,
-                       cpus_per_run=args.cpus_per_run, gpus_per_run=args.gpus_per_run,
-                       on_start=announce, on_record=show_record)
+        try:
+            result = sweep(args.sweep, args.out, workers=args.workers, engine=args.engine, address=args.address,
+                           cpus_per_run=args.cpus_per_run, gpus_per_run=args.gpus_per_run,
+                           on_start=announce, on_record=show_record)
+        except KeyboardInterrupt:  # every run stopped where it can resume
+            print(f"vaekit sweep: interrupted; {args.out} keeps what finished: run the same command again to resume it",
+                  file=sys.stderr)
+            return 130
         return report(result)
 
 

@@ -62,10 +62,12 @@ def cell(value: Any) -> Any:
 
 def plotted_metrics(rows: list[dict]) -> list[str]:
     """The numbers the figures show: the training's validation terms, then the registered metrics the rows
-    have (registry order); a number the same in every row (a count, chance accuracy) is left out."""
+    have (registry order); with several rows, a number the same in every row (a count, chance accuracy)
+    is left out."""
     present = set(columns(rows))
     registered = [metric.name for metric in metrics() if metric.table and metric.name in present]
-    return [key for key in [*SUMMARY_NUMBERS, *registered] if key in present and varies(rows, key)]
+    return [key for key in [*SUMMARY_NUMBERS, *registered]
+            if key in present and (varies(rows, key) or (len(rows) == 1 and is_number(rows[0].get(key))))]
 
 
 def varies(rows: list[dict], key: str) -> bool:
