@@ -9,6 +9,7 @@ Ray is an optional extra: ``pip install "vaekit[ray]"``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -41,7 +42,8 @@ def init_arguments(options: EngineOptions) -> dict[str, Any]:
         return {"address": options.address}
     cpus = options.workers if options.workers > 1 else cores()
     return {"num_cpus": cpus, "include_dashboard": False, "log_to_driver": False,
-            "runtime_env": {"env_vars": {"PYTHONPATH": SOURCE_ROOT}}}
+            "runtime_env": {"env_vars": {"PYTHONPATH": os.pathsep.join(filter(None, [SOURCE_ROOT,
+                                                                                  os.environ.get("PYTHONPATH")]))}}}
 
 
 @ENGINES.register("ray")

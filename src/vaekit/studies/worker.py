@@ -55,6 +55,8 @@ class Job:
 
 def run_job(job: Job, stop: StopFlag | None = None) -> dict | None:
     """Run ``job`` and return its record (also written to the study folder); None when it was stopped."""
+    if stop is not None and stop.is_set():  # queued before the stop: not started at all
+        return None
     torch.set_num_threads(job.threads)
     started = time.perf_counter()
     record = {"name": job.name, "variant": job.variant, "settings": job.settings, "seed": job.seed, "threads": job.threads}
