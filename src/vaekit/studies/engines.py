@@ -20,8 +20,7 @@ from typing import Callable
 import torch
 
 from ..registry import Registry
-from .folder import StudyDir
-from .worker import FAILED, Job, run_job
+from .worker import Job, record_failure, run_job
 
 ENGINES: Registry = Registry("engine")
 _STOP = None  # a worker process's stop flag (set by the pool's initializer)
@@ -115,8 +114,6 @@ def collect(future, job: Job, on_record: Callable[[dict], None]) -> None:
     try:
         record = future.result()
     except BrokenProcessPool as error:
-        record = {"name": job.name, "variant": job.variant, "settings": job.settings, "seed": job.seed,
-                  "status": FAILED, "error": f"the worker process died ({error})"}
-        StudyDir(job.study).write_record(record)
+        record = record_failure(job, f"the worker process died ({error})")
     if record is not None:
         on_record(record)

@@ -16,8 +16,7 @@ from typing import Any, Callable
 
 from ..errors import UserError
 from .engines import ENGINES, EngineOptions, cores
-from .folder import StudyDir
-from .worker import FAILED, Job, one_line, run_job
+from .worker import Job, one_line, record_failure, run_job
 
 SOURCE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding the vaekit package
 
@@ -83,8 +82,6 @@ def collect(ray, ref, job: Job, on_record: Callable[[dict], None]) -> None:
     try:
         record = ray.get(ref)
     except ray.exceptions.RayError as error:
-        record = {"name": job.name, "variant": job.variant, "settings": job.settings, "seed": job.seed,
-                  "status": FAILED, "error": f"the Ray task failed: {one_line(error)}"}
-        StudyDir(job.study).write_record(record)
+        record = record_failure(job, f"the Ray task failed: {one_line(error)}")
     if record is not None:
         on_record(record)

@@ -78,6 +78,14 @@ def run_job(job: Job, stop: StopFlag | None = None) -> dict | None:
     return record
 
 
+def record_failure(job: Job, error: str) -> dict:
+    """Record ``job`` as failed with ``error`` where its worker could not (the process or task died)."""
+    record = {"name": job.name, "variant": job.variant, "settings": job.settings, "seed": job.seed,
+              "status": FAILED, "error": error}
+    StudyDir(job.study).write_record(record)
+    return record
+
+
 def train_point(job: Job, run_dir: Path, stop: StopFlag | None):
     """Train the point's run folder: resumed from its checkpoint when it has one, else started afresh
     (a folder left without a checkpoint holds nothing to keep)."""
