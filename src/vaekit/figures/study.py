@@ -34,8 +34,7 @@ def metric_against_parameter(rows: list[dict], parameter: str, keys: list[str], 
     for ax, key in zip(axes.flat, keys):
         y = np.array([float(row[key]) if _is_number(row.get(key)) else np.nan for row in rows])  # (runs,)
         ax.plot(x, y, "o", alpha=0.6, color="C0", label="a run (each seed)")
-        levels = sorted(set(x.tolist()))
-        medians = [np.nanmedian(y[x == level]) if np.isfinite(y[x == level]).any() else np.nan for level in levels]
+        levels, medians = median_line(x, y)
         ax.plot(levels, medians, "-", color="C1", label="median over seeds")
         ax.set(xlabel=parameter, title=key)
         if numeric and min(levels) > 0 and max(levels) / min(levels) > 20:
@@ -47,6 +46,14 @@ def metric_against_parameter(rows: list[dict], parameter: str, keys: list[str], 
     axes.flat[0].legend(fontsize="small")
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+def median_line(x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
+    """(levels, medians): each distinct x (sorted) and the median of the finite y at it (NaN if none)."""
+    levels = sorted(set(x.tolist()))
+    finite = np.isfinite(y)
+    return levels, [float(np.median(y[(x == level) & finite])) if (finite & (x == level)).any() else float("nan")
+                    for level in levels]
 
 
 def rate_distortion(rates: list[float], distortions: list[float], groups: list[str], path: str | Path,
