@@ -10,6 +10,7 @@ from .registry import COMMANDS
 
 EPILOG = """sweep file (YAML):
   base: {model: {latent_dim: 8}, train: {epochs: 5}}   # any run config, or a config file's path
+  variants: {vae: {objective.name: elbo}, tc: {objective.name: beta_tcvae}}   # optional named settings
   grid: {objective.beta: [1, 4, 16]}                  # dotted keys to lists: the product is taken
   random: {count: 4, seed: 0, parameters: {train.lr: {loguniform: [1.0e-4, 1.0e-2]}}}
   seeds: [0, 1, 2]
@@ -21,8 +22,8 @@ Running the same sweep again skips finished points and resumes interrupted ones.
 @COMMANDS.register("sweep")
 class Sweep:
     help = "run a study: grids x seeds of runs, on local processes or Ray, resumable"
-    description = ("Train every point of a sweep file (an ordinary run folder each, under OUT/runs/), evaluate it "
-                   "and write OUT/results.csv, results.json and study.html. Every point is validated before the "
+    description = ("Train every point of a sweep file (an ordinary run folder each, under OUT/runs/), evaluate it\n"
+                   "and write OUT/results.csv, results.json and study.html. Every point is validated before the\n"
                    "first run starts; a point that fails is recorded and the others go on (exit 1).")
 
     @staticmethod
@@ -33,14 +34,14 @@ class Sweep:
         p.epilog = EPILOG
         p.add_argument("sweep", nargs="?", metavar="SWEEP.yaml", help="the sweep file")
         p.add_argument("--out", help="the study folder (made if missing; an existing study is resumed)")
-        p.add_argument("--workers", type=int, default=1,
+        p.add_argument("--workers", type=int, default=1, metavar="N",
                        help="local: worker processes, each with cores/workers PyTorch threads (default 1: runs in "
                             "this process); ray: the CPUs of the local Ray instance it starts")
         p.add_argument("--engine", default="local", choices=ENGINES.names(),
                        help='local (default) or ray (pip install "vaekit[ray]")')
         p.add_argument("--address", help="ray: the cluster to join ('auto' or HOST:PORT); none starts a local instance")
-        p.add_argument("--cpus-per-run", type=int, default=1, help="ray: CPUs each run's task declares (its threads)")
-        p.add_argument("--gpus-per-run", type=float, default=0.0, help="ray: GPUs each run's task declares")
+        p.add_argument("--cpus-per-run", type=int, default=1, metavar="C", help="ray: CPUs each run's task declares (its threads)")
+        p.add_argument("--gpus-per-run", type=float, default=0.0, metavar="G", help="ray: GPUs each run's task declares")
         p.add_argument("--summary", metavar="OUT", help="print the results table of the study folder OUT and exit")
 
     @staticmethod
