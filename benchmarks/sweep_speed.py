@@ -18,14 +18,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-RESULTS = HERE / "results" / "sweep_speed.json"
+import common
+
 SYSTEMS = {"local-1": ["--workers", "1"], "local-2": ["--workers", "2"], "ray-2": ["--workers", "2", "--engine", "ray"]}
 POINTS = 8
 
@@ -40,7 +38,7 @@ def sweep_file(folder: Path, epochs: int) -> Path:
 
 
 def run_system(name: str, sweep: Path, out: Path) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "VAEKIT_COMPILE": "0"}
+    env = {**os.environ, "PYTHONPATH": str(common.ROOT / "src"), "VAEKIT_COMPILE": "0"}
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "vaekit", "sweep", str(sweep), "--out", str(out), *SYSTEMS[name]],
                    check=True, env=env, stdout=subprocess.DEVNULL)
@@ -57,24 +55,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=list(SYSTEMS))
     args = parser.parse_args()
-    results = {"epochs": args.epochs, "points": POINTS, "cores": os.cpu_count(), "load_before": load(),
-               "started": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": {name: [] for name in args.systems}}
+    results = {"machine": common.machine(), "epochs": args.epochs, "rounds": args.rounds, "points": POINTS,
+               "seconds": {name: [] for name in args.systems}, "load": {name: [] for name in args.systems}}
     with tempfile.TemporaryDirectory() as folder:
         sweep = sweep_file(Path(folder), args.epochs)
         for round_ in range(args.rounds):
             for name in args.systems:
                 seconds = run_system(name, sweep, Path(folder) / f"{name}-{round_}")
                 results["seconds"][name].append(round(seconds, 2))
+                results["load"][name].append(load())
                 print(f"{name}: {seconds:.1f} s (load {load()})", flush=True)
-    results["load_after"] = load()
     best = {name: min(times) for name, times in results["seconds"].items()}
     if "local-1" in best and "local-2" in best:
         results["speedup_workers_2"] = round(best["local-1"] / best["local-2"], 3)
     if "ray-2" in best and "local-2" in best:
         results["ray_overhead_per_task_s"] = round((best["ray-2"] - best["local-2"]) / POINTS, 2)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    print(f"wrote {common.save_result('sweep_speed', results)}")
+    print(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":
