@@ -8,18 +8,22 @@
                         (or failed, with the error); the others are trained (or resumed) on the next run
       results.csv       one row per recorded point: settings, seed, steps, wall time, every number
       results.json      the same rows, with the sweep's settings
-      study.html        the self-contained page; its figures in figures/
+      study.html        the self-contained page; its figures in figures/: against_KEY.png (each metric
+                        against the swept KEY) and rate_distortion.png
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import yaml
 
 from ..errors import UserError
 from ..files import atomic_write_json, atomic_write_text
+
+UNSAFE = re.compile(r"[^A-Za-z0-9._=+\-]")  # characters replaced by '_' in a file or folder name
 
 
 class StudyDir:
@@ -30,6 +34,7 @@ class StudyDir:
     RESULTS_JSON = "results.json"
     PAGE = "study.html"
     FIGURES = "figures"
+    RATE_DISTORTION = "rate_distortion.png"
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -55,6 +60,14 @@ class StudyDir:
     @property
     def figures(self) -> Path:
         return self.path / self.FIGURES
+
+    def against_figure(self, parameter: str) -> Path:
+        """OUT/figures/against_KEY.png: each metric against the swept ``parameter`` (KEY path-safe)."""
+        return self.figures / f"against_{UNSAFE.sub('_', parameter)}.png"
+
+    @property
+    def rate_distortion_figure(self) -> Path:
+        return self.figures / self.RATE_DISTORTION
 
     @property
     def sweep_file(self) -> Path:

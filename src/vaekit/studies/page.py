@@ -7,7 +7,6 @@ from pathlib import Path
 
 from ..figures.study import metric_against_parameter, rate_distortion, write_study_page
 from .folder import StudyDir
-from .points import safe
 from .results import format_cell, is_number, plotted_metrics, summary_columns
 
 # (rate, distortion sign, column of the reconstruction term): the evaluation's numbers, else the best epoch's
@@ -26,7 +25,7 @@ def write_page(study: StudyDir, rows: list[dict], swept: list[str], where: str) 
         if not done or not keys:
             left_out.append(f"metrics against {parameter} (no finished run with numbers)")
             continue
-        png = metric_against_parameter(done, parameter, keys, study.figures / f"against_{safe(parameter)}.png")
+        png = metric_against_parameter(done, parameter, keys, study.against_figure(parameter))
         figures.append((f"Metrics against {parameter}",
                         "Each point a run (its seed); the line joins the medians over seeds.", png))
     figures += rate_distortion_figure(study, done, parameters, left_out)
@@ -47,7 +46,7 @@ def rate_distortion_figure(study: StudyDir, rows: list[dict], parameters: list[s
             group = parameters[0] if parameters else None
             groups = [f"{group}={format_cell(row.get(group))}" if group else "runs" for row in chosen]
             png = rate_distortion([row[rate_key] for row in chosen], [-row[reconstruction_key] for row in chosen],
-                                  groups, study.figures / "rate_distortion.png", source)
+                                  groups, study.rate_distortion_figure, source)
             return [("Rate and distortion", f"KL (rate) against -log p(x|z) (distortion), each run a point, from "
                      f"{source} (Alemi et al. 2018).", png)]
     left_out.append("rate-distortion plane (no run has a KL and a reconstruction term)")

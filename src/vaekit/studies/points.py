@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..errors import UserError
+from .folder import UNSAFE
 from .spec import SweepSpec
 
 MAX_NAME = 180  # characters of a folder name; longer names end in a hash of the whole
-UNSAFE = re.compile(r"[^A-Za-z0-9._=+\-]")
 
 
 @dataclass(frozen=True)
