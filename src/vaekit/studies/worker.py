@@ -66,7 +66,8 @@ def run_job(job: Job, stop: StopFlag | None = None) -> dict | None:
         record["train_seconds"] = time.perf_counter() - started
         record["metrics"] = training_numbers(run)
         record["steps"] = run.state.epoch * steps_per_epoch(run)
-        for name, evaluation in job.evaluations:
+        for _, evaluation in job.evaluations:
+            check_stop(stop)  # a stop asked during training's last steps or an evaluation ends here
             record["metrics"].update(evaluation.run(run_dir, run.config.train.device))
         record["status"] = DONE
     except Stopped:
@@ -76,6 +77,12 @@ def run_job(job: Job, stop: StopFlag | None = None) -> dict | None:
     record["wall_seconds"] = time.perf_counter() - started
     StudyDir(job.study).write_record(record)
     return record
+
+
+def check_stop(stop: StopFlag | None) -> None:
+    """Raise ``Stopped`` when the sweep has asked its running points to stop."""
+    if stop is not None and stop.is_set():
+        raise Stopped
 
 
 def record_failure(job: Job, error: str) -> dict:
@@ -91,15 +98,14 @@ def train_point(job: Job, run_dir: Path, stop: StopFlag | None):
     (a folder left without a checkpoint holds nothing to keep)."""
     from ..runs.train import train
 
-    def check_stop(_info=None, *_):
-        if stop is not None and stop.is_set():
-            raise Stopped
+    def on_step(_info) -> None:
+        check_stop(stop)
 
     if RunDir(run_dir).resume.is_file():
-        return train(resume=run_dir, on_step=check_stop)
+        return train(resume=run_dir, on_step=on_step)
     if run_dir.exists():
         shutil.rmtree(run_dir)
-    return train(Config.from_dict(job.config, job.name), out=run_dir, on_step=check_stop)
+    return train(Config.from_dict(job.config, job.name), out=run_dir, on_step=on_step)
 
 
 def steps_per_epoch(run) -> int:
