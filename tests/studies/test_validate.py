@@ -70,3 +70,20 @@ def test_the_command_refuses_what_it_cannot_run(tmp_path, capsys):
     (tmp_path / "full" / "keep.txt").write_text("mine")
     cli_error(["sweep", str(sweep), "--out", str(tmp_path / "full")], capsys, "not empty and holds no study")
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
+
+
+def test_the_readmes_sweep_file_is_valid_and_has_the_runs_it_says():
+    import re
+
+    from helpers import REPOSITORY
+
+    from vaekit.studies.validate import point_configs
+
+    studies = (REPOSITORY / "README.md").read_text().split("## Studies", 1)[1]
+    text = re.search(r"```yaml\n(.*?)```", studies, re.S).group(1)
+    spec = parse_sweep(yaml.safe_load(text), "README", REPOSITORY)
+    points = expand(spec)
+    configs = point_configs(spec, points, build=False)
+    assert len(points) == 12 and "12 runs, two at a time" in studies
+    assert {config.objective.beta for config in configs.values()} == {0.5, 1, 4, 16}
+    assert {config.train.seed for config in configs.values()} == {0, 1, 2}
