@@ -186,7 +186,11 @@ def sweep_section(result: dict | None) -> list[str]:
         out += [f"Ray's overhead against the local pool: {result['ray_overhead_per_task_s']:.2f} s per task "
                 "((ray - local-2) / runs, its instance's start included)."]
     return out + ["", "The ratio needs a quiet machine: on a machine shared with other jobs the workers get whatever "
-                  "share of the two cores the load leaves them (see the load beside each figure).", ""]
+                  "share of the two cores the load leaves them (see the load beside each figure). A ratio above 2x says "
+                  "that one process with two threads lost more to the load than two processes with one thread each "
+                  "(its threads wait for each other at every operation while other jobs hold the cores); on a quiet "
+                  "machine two workers on two cores are at most 2x one. Command: `nice -n 15 .venv/bin/python "
+                  f"benchmarks/sweep_speed.py --epochs {result['epochs']}`.", ""]
 
 
 def targets(train: dict | None, evals: dict | None, memory: dict | None, gpu_train: dict | None,
