@@ -165,6 +165,34 @@ def distributed_section(result: dict | None) -> list[str]:
     return out + gpu
 
 
+def sweep_section(result: dict | None) -> list[str]:
+    """Studies: 8 small runs with one local worker, two, and on a local Ray instance."""
+    if result is None:
+        return ["Not run yet: `python benchmarks/sweep_speed.py`.", ""]
+    labels = {"local-1": "`--workers 1` (this process, all cores' threads)",
+              "local-2": "`--workers 2` (two processes, cores / 2 threads each)",
+              "ray-2": "`--engine ray --workers 2` (a local Ray instance of 2 CPUs, its start included)"}
+    rows = [[labels[name], f"{min(times):.1f}", ", ".join(f"{t:.1f}" for t in times),
+             "; ".join(", ".join(f"{x:.1f}" for x in load) for load in result["load"][name])]
+            for name, times in result["seconds"].items()]
+    out = [f"Measured on: {machine_line(result)}. {result['points']} runs (MLP VAE 64-128-64-8 on digits, grid "
+           f"objective.beta [1, 2, 4, 8] x seeds [0, 1], {result['epochs']} epochs of batch 64, no report, no "
+           f"evaluation), each system a fresh `vaekit sweep` process, {result['rounds']} round(s) in alternation.", "",
+           table(["system", "wall s (best)", "wall s per round", "load average after each round (1, 5, 15 min)"], rows),
+           ""]
+    if "speedup_workers_2" in result:
+        out += [f"`--workers 2` against one worker: {result['speedup_workers_2']:.2f}x (goal >= 1.6x)."]
+    if "ray_overhead_per_task_s" in result:
+        out += [f"Ray's overhead against the local pool: {result['ray_overhead_per_task_s']:.2f} s per task "
+                "((ray - local-2) / runs, its instance's start included)."]
+    return out + ["", "The ratio needs a quiet machine: on a machine shared with other jobs the workers get whatever "
+                  "share of the two cores the load leaves them (see the load beside each figure). A ratio above 2x says "
+                  "that one process with two threads lost more to the load than two processes with one thread each "
+                  "(its threads wait for each other at every operation while other jobs hold the cores); on a quiet "
+                  "machine two workers on two cores are at most 2x one. Command: `nice -n 15 .venv/bin/python "
+                  f"benchmarks/sweep_speed.py --epochs {result['epochs']}`.", ""]
+
+
 def targets(train: dict | None, evals: dict | None, memory: dict | None, gpu_train: dict | None,
             gpu_eval: dict | None) -> list[str]:
     rows = []
@@ -282,6 +310,7 @@ def main() -> None:
         "| 7: the explorer's decode and slider-to-paint latency | `.venv/bin/python benchmarks/explore_latency.py` |",
         "| 8: disentanglement metrics on dSprites | `.venv/bin/python benchmarks/disentanglement_speed.py` |",
         "| 9: data-parallel training | `.venv/bin/python benchmarks/distributed.py` |",
+        "| 10: studies (`vaekit sweep`): workers and Ray | `.venv/bin/python benchmarks/sweep_speed.py` |",
         "",
         "## What runs, and how each system is set up",
         "",
@@ -354,6 +383,8 @@ def main() -> None:
     if disentanglement:
         lines += ["## 8. Disentanglement metrics on dSprites (CPU)", ""] + disentanglement_section(disentanglement)
     lines += ["## 9. Data-parallel training (torch.distributed)", ""] + distributed_section(common.load_result("distributed"))
+    lines += ["## 10. Studies: `vaekit sweep` on local workers and Ray (CPU)", ""] + sweep_section(
+        common.load_result("sweep_speed"))
     lines += ["## Targets", ""] + targets(train, evals, memory, gpu_train, gpu_eval)
     if notes.is_file():
         lines += [notes.read_text().rstrip(), ""]

@@ -41,4 +41,5 @@ $py benchmarks/scaling.py --device "$device" "${name[@]}" "${extra[@]}"
 [ "$device" = cpu ] && $py benchmarks/explore_latency.py
 if [ "$device" = cpu ]; then $py benchmarks/disentanglement_speed.py "${extra[@]}"; fi
 $py benchmarks/distributed.py --device "$device" "${name[@]}"
+[ "$device" = cpu ] && $py benchmarks/sweep_speed.py
 $py benchmarks/report.py

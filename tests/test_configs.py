@@ -1,9 +1,8 @@
 """configs/: one YAML per row of the published Fashion-MNIST table. Each loads, states the protocol,
-and trains for an epoch on a small MNIST-format folder; reproduce.sh refuses what it cannot run."""
+and trains for an epoch on a small MNIST-format folder. configs/sweeps/: the studies as sweep files
+(the table, the VQ comparison, the disentanglement study), each point's config as the study needs it."""
 
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,6 @@ import pytest
 from helpers import REPOSITORY
 
 from vaekit import load_config, train
-from vaekit.cli import main
 
 CONFIGS = REPOSITORY / "configs"
 ROWS = {"fmnist-vae": ("vae", "normal"), "fmnist-vamp": ("vae", "vamp"), "fmnist-hvae": ("hvae", "vamp"),
@@ -58,25 +56,56 @@ def test_config_trains_an_epoch(row, small_idx, tmp_path):
     assert run.model.data_shape == (1, 28, 28)
 
 
-def test_reproduce_script_refuses_an_unknown_row():
-    script = CONFIGS / "reproduce.sh"
-    result = subprocess.run(["bash", str(script), "fmnist-nope"], capture_output=True, text=True)
-    assert result.returncode == 2 and "fmnist-vae" in result.stderr
-    result = subprocess.run(["bash", str(script)], capture_output=True, text=True)
-    assert result.returncode == 2 and "usage" in result.stderr
+SWEEPS = {"fmnist-table.yaml": "the rows", "vq-compare.yaml": "the quantisers", "disentanglement.yaml": "the objectives"}
 
 
-def test_reproduction_table_marks_what_a_run_changed(small_idx, tmp_path):
-    """The REPRODUCTION.md row of a shortened run: the published number from the config's header,
-    the K and test images eval used, and every setting the run changed."""
-    config = load_config(CONFIGS / "fmnist-vae.yaml").replace(train={"epochs": 2, "report": False},
-                                                              objective={"warmup_epochs": 1})
-    run = train(config, data=f"idx:{small_idx}", out=tmp_path / "run")
-    assert main(["eval", str(run.dir), "--k", "3", "--examples", "5"]) == 0
-    table = subprocess.run([sys.executable, str(CONFIGS / "reproduction_table.py"), f"fmnist-vae={run.dir}"],
-                           capture_output=True, text=True, check=True).stdout
-    cells = [cell.strip() for cell in table.splitlines()[2].strip("|").split("|")]
-    assert cells[:2] == ["VAE with standard prior", "228.70"]
-    assert cells[3:7] == ["3", "5", f"2 ({run.state.best_epoch})", "epoch limit"]
-    assert "objective.warmup_epochs: 100 -> 1" in cells[-1] and "train.epochs: 2000 -> 2" in cells[-1]
-    assert "data.source: fashion-mnist -> idx:" in cells[-1]
+def sweep_points(name: str):
+    from vaekit.studies.points import expand
+    from vaekit.studies.spec import read_sweep
+    from vaekit.studies.validate import point_configs
+
+    spec = read_sweep(CONFIGS / "sweeps" / name)
+    points = expand(spec)
+    return points, point_configs(spec, points, build=False)
+
+
+def test_the_studies_are_sweep_files():
+    assert {path.name for path in (CONFIGS / "sweeps").glob("*.yaml")} == set(SWEEPS)
+
+
+def test_the_table_sweep_runs_every_row_config_and_evaluates_with_k_5000():
+    points, configs = sweep_points("fmnist-table.yaml")
+    for point in points:
+        assert configs[point.name] == load_config(CONFIGS / f"fmnist-{point.variant}.yaml")
+    assert {f"fmnist-{point.variant}" for point in points} == set(ROWS)
+    assert read_sweep_file("fmnist-table.yaml")["evaluate"] == {"eval": {"k": 5000}}
+
+
+def test_the_vq_sweep_keeps_the_code_budget_of_128_bits():
+    import math
+
+    points, configs = sweep_points("vq-compare.yaml")
+    assert len(points) == 6
+    for point in points:
+        model = configs[point.name].model
+        quantizer = model.quantizer
+        per_position = (math.log2(math.prod(quantizer.levels)) if quantizer.name == "fsq"
+                        else quantizer.get("codebooks", 1) * math.log2(quantizer.codebook_size))
+        assert model.code_positions * per_position == 128, point.name
+        assert configs[point.name].data.source == "fashion-mnist" and model.trunk.hidden == (256,)
+
+
+def test_the_disentanglement_sweep_trains_each_objective_on_dsprites():
+    points, configs = sweep_points("disentanglement.yaml")
+    objectives = {point.variant: configs[point.name].objective for point in points}
+    assert objectives["factorvae_35"].gamma == 35 and objectives["beta_tcvae_6"].beta == 6
+    assert objectives["beta_vae_4"].name == "elbo" and objectives["beta_vae_4"].beta == 4
+    for config in configs.values():
+        assert config.data.source == "dsprites" and config.model.latent_dim == 10
+        assert config.model.trunk.hidden == (1200, 1200) and config.train.steps_per_epoch == 100
+
+
+def read_sweep_file(name: str) -> dict:
+    import yaml
+
+    return yaml.safe_load((CONFIGS / "sweeps" / name).read_text())

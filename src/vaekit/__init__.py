@@ -13,12 +13,13 @@ from .nn import TRUNKS
 from .objectives import ELBO, IWAE, OBJECTIVES, Reconstruction, build_objective
 from .runs.open import load
 from .runs.train import Run, train
+from .studies import sweep
 from .training.checkpoint import save_model
 
 __all__ = ["ELBO", "IWAE", "LIKELIHOODS", "MODELS", "OBJECTIVES", "PRIORS", "TRUNKS", "Config", "DataConfig",
            "LatentVariableModel", "ModelConfig", "ObjectiveConfig", "Reconstruction", "Run", "TrainConfig",
            "UserError", "__version__", "build_model", "build_objective", "load", "load_config", "save_model",
-           "train"]
+           "sweep", "train"]
 
 
 def __getattr__(name: str):

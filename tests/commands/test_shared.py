@@ -143,7 +143,7 @@ def test_every_seed_option_is_a_seed_defaulting_to_zero_and_says_what_it_seeds()
 
 
 def test_every_output_option_names_its_default_file_in_the_run_folder():
-    outs = [(name, action) for name, action in takers("--out") if name != "train"]  # train's is the run folder
+    outs = [(name, action) for name, action in takers("--out") if name not in ("train", "sweep")]  # the folders they make
     assert {"denoise", "encode", "score", "traverse", "sample", "reconstruct"} <= {name for name, _ in outs}
     for name, action in outs:
         assert action.default is None and "(default RUN_DIR/" in action.help, (name, action.help)
