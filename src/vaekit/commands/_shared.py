@@ -29,6 +29,10 @@ class DefaultsFormatter(argparse.HelpFormatter):
         return f"{text} (default {shown_default(action.default)})"
 
 
+class DescribedDefaultsFormatter(argparse.RawDescriptionHelpFormatter, DefaultsFormatter):
+    """DefaultsFormatter for a command whose description and epilog are laid out by hand (kept as written)."""
+
+
 def shows_default(default) -> bool:
     """Whether a default is a value worth printing (not None, a switch's False, [] or argparse's SUPPRESS)."""
     return default is not None and default is not False and default != [] and default != argparse.SUPPRESS

@@ -28,20 +28,23 @@ class Sweep:
 
     @staticmethod
     def arguments(p) -> None:
-        import argparse
+        from ..config.ranges import COUNT, GPU_SHARE
+        from ._shared import DescribedDefaultsFormatter, number_option
 
-        p.formatter_class = argparse.RawDescriptionHelpFormatter
+        p.formatter_class = DescribedDefaultsFormatter
         p.epilog = EPILOG
         p.add_argument("sweep", nargs="?", metavar="SWEEP.yaml", help="the sweep file")
         p.add_argument("--out", help="the study folder (made if missing; an existing study is resumed)")
-        p.add_argument("--workers", type=int, default=1, metavar="N",
-                       help="local: worker processes, each with cores/workers PyTorch threads (default 1: runs in "
+        number_option(p, "--workers", allowed=COUNT, default=1, metavar="N",
+                      help="local: worker processes, each with cores/workers PyTorch threads (default 1: runs in "
                             "this process); ray: the CPUs of the local Ray instance it starts")
         p.add_argument("--engine", default="local", choices=ENGINES.names(),
                        help='local (default) or ray (pip install "vaekit[ray]")')
         p.add_argument("--address", help="ray: the cluster to join ('auto' or HOST:PORT); none starts a local instance")
-        p.add_argument("--cpus-per-run", type=int, default=1, metavar="C", help="ray: CPUs each run's task declares (its threads)")
-        p.add_argument("--gpus-per-run", type=float, default=0.0, metavar="G", help="ray: GPUs each run's task declares")
+        number_option(p, "--cpus-per-run", allowed=COUNT, default=1, metavar="C",
+                      help="ray: CPUs each run's task declares (its threads)")
+        number_option(p, "--gpus-per-run", allowed=GPU_SHARE, default=0.0, metavar="G",
+                      help="ray: GPUs each run's task declares (a fraction shares one)")
         p.add_argument("--summary", metavar="OUT", help="print the results table of the study folder OUT and exit")
 
     @staticmethod

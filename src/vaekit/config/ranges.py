@@ -103,4 +103,5 @@ STEPS = Range(int, low=2, high=PICTURES_PER_ROW_MAX)
 GRID = Range(int, low=2, high=200)  # manifold points per axis: 40,000 decoded pictures at most
 MAP_POINTS = Range(int, low=5)  # scikit-learn's t-SNE needs a handful of points (latent.maps checks the same)
 PORT = Range(int, low=0, high=65535, note="0: a free port")
+GPU_SHARE = Range(float, low=0)  # GPUs a Ray task declares: a fraction shares one, 0 runs on CPUs
 NOISE = Range(float, low=0, high=100.0)  # a Gaussian noise's standard deviation in input units, or a flip probability
