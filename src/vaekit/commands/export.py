@@ -1,0 +1,43 @@
+"""vaekit export: a run's encoder and decoder as ONNX or TorchScript files, with manifest.json."""
+
+from __future__ import annotations
+
+from .registry import COMMANDS
+
+
+@COMMANDS.register("export")
+class Export:
+    help = "export the encoder and decoder to ONNX or TorchScript files with a manifest, checked against PyTorch"
+    description = (
+        "Write the run's encoder (inputs in the model's units -> the posterior's parameters: mean and log_var; "
+        "codes and quantized for a VQ-VAE) and decoder (latents -> the likelihood's parameters and its mean) "
+        "to DIR as PART.onnx or PART.pt, with a dynamic batch dimension, a label input for a conditional model, "
+        "and DIR/manifest.json: every file's input and output names, shapes and dtypes, the likelihood, the "
+        "preprocessing a caller must apply (scaling, binarisation), vaekit's version and the opset. Each file "
+        "is run again on a fresh batch and must match PyTorch; a part that does not export is refused (exit 2). "
+        "ONNX needs pip install \"vaekit[export]\" (onnx, onnxruntime)."
+    )
+
+    @staticmethod
+    def arguments(p) -> None:
+        from ..export.formats import DEFAULT_OPSET, FORMATS
+        from ..export.manifest import PARTS
+
+        p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'vaekit train'")
+        p.add_argument("--format", default="onnx", help=f"{', '.join(FORMATS.names())} (default onnx)")
+        p.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder for the files and manifest.json")
+        p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated: {', '.join(PARTS)} (default both)")
+        p.add_argument("--opset", type=int, default=None, help=f"ONNX opset (default {DEFAULT_OPSET}; onnx only)")
+
+    @staticmethod
+    def run(args) -> int:
+        from ..export import export
+        from ..export.manifest import MANIFEST
+        from ._shared import announce
+
+        out = export(args.run_dir, args.out, args.format, args.parts, args.opset)
+        for path in sorted(out.iterdir()):
+            if path.name != MANIFEST:
+                announce(path)
+        announce(out / MANIFEST)
+        return 0
