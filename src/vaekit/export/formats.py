@@ -79,10 +79,9 @@ class TorchScript:
         """Nothing to check: TorchScript is part of PyTorch."""
 
     def write(self, graph: Graph, inputs: tuple[torch.Tensor, ...], path: Path, opset: int | None) -> None:
-        with warnings.catch_warnings(), torch.no_grad():
+        with warnings.catch_warnings(), torch.no_grad():  # torch.jit's deprecation and tracer warnings
             warnings.simplefilter("ignore")
-            traced = torch.jit.trace(graph, inputs, check_trace=False)
-        torch.jit.save(traced, str(path))
+            torch.jit.save(torch.jit.trace(graph, inputs, check_trace=False), str(path))
 
     def run(self, path: Path, inputs: tuple[torch.Tensor, ...]) -> list[np.ndarray]:
         with warnings.catch_warnings(), torch.no_grad():
