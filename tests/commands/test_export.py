@@ -2,16 +2,19 @@
 one training applied, and bad input exits 2 with one line and writes nothing."""
 
 import json
+import re
 
 import numpy as np
 import onnxruntime
 import pytest
 import torch
-from helpers import cli_error, run_ok
+from helpers import REPOSITORY, cli_error, run_ok
 
 from vaekit.config import DataConfig
 from vaekit.data import load_data
 from vaekit.latent import encode_data
+
+README = REPOSITORY / "README.md"
 
 
 def test_the_onnx_encoder_gives_vaekits_embeddings_of_the_test_split(opened, capsys, tmp_path):
@@ -75,3 +78,16 @@ def test_an_existing_out_that_is_not_empty_is_left_as_it_was(opened, capsys, tmp
     (out / "keep.txt").unlink()  # an empty folder is fine
     run_ok(["export", str(opened.run_dir), "--out", str(out), "--parts", "decoder"], capsys)
     assert sorted(path.name for path in out.iterdir()) == ["decoder.onnx", "manifest.json"]
+
+
+def test_the_readme_encodes_an_example_with_onnx_runtime_as_vaekit_does(opened, capsys, tmp_path, monkeypatch):
+    block = next(code for code in re.findall(r"```python\n(.*?)```", README.read_text(), re.S) if "onnxruntime" in code)
+    monkeypatch.chdir(tmp_path)
+    run_ok(["export", str(opened.run_dir), "--out", "runs/digits-onnx"], capsys)
+    raw = load_data("digits", DataConfig()).test.values[5, 0].numpy()  # (8, 8) uint8 levels 0..16
+    np.save("digit.npy", raw)
+    names: dict = {}
+    exec(block, names)
+    x = (torch.from_numpy(raw).float() / 16 >= 0.5).float().view(1, 1, 8, 8)
+    assert torch.equal(torch.from_numpy(names["x"]), x)
+    np.testing.assert_allclose(names["mean"], opened.model.encode(x).mean.detach().numpy(), rtol=1e-5, atol=1e-5)
