@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from export_helpers import FAMILIES, SHAPE, SLOW_FAMILIES, saved_run
+from helpers import DATA
 
 import vaekit
 from vaekit.errors import UserError
@@ -118,3 +119,13 @@ def test_the_export_leaves_the_random_state_alone(family_runs, tmp_path):
     torch.manual_seed(7)
     vaekit.export(family_runs["vqvae"], tmp_path / "exported", "torchscript")
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_run_saved_by_vaekit_0_1_exports_with_its_config_migrated(tmp_path):
+    run = DATA / "run_v0_1_0"  # 0.1's flat config (model.trunk a name)
+    out = vaekit.export(run, tmp_path / "exported", "torchscript", parts="encoder")
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["model"]["name"] == "vae" and manifest["likelihood"]["name"] == "bernoulli"
+    x = torch.rand(4, *vaekit.load(run).data_shape, generator=torch.Generator().manual_seed(0))
+    mean, _ = FORMATS.get("torchscript")().run(out / "encoder.pt", (x,))
+    np.testing.assert_allclose(mean, vaekit.load(run).encode(x).mean.detach().numpy(), rtol=1e-5, atol=1e-5)

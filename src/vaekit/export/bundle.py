@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..config import Config
 from ..errors import UserError
 from ..files import atomic_write_json
 from ..rundir import RunDir, versions
@@ -42,11 +43,12 @@ def export(run_dir: str | Path, out: str | Path, format: str = "onnx", parts=PAR
     fmt.check_available()
     model = load(run.path, "cpu")
     stored = run.metadata()
+    config = Config.from_dict(stored["config"], f"{run.weights} (stored config)").to_dict()  # migrated if older
     staging = out.parent / f".{out.name}.{secrets.token_hex(6)}.tmp"
     try:
         staging.mkdir(parents=True)
-        files = {part: write_part(Graph(model, part), fmt, format, staging, opset, stored["config"]) for part in parts}
-        content = manifest(format, opset, stored["config"], model, stored["data"], files, versions())
+        files = {part: write_part(Graph(model, part), fmt, format, staging, opset, config) for part in parts}
+        content = manifest(format, opset, config, model, stored["data"], files, versions())
         atomic_write_json(staging / MANIFEST, content)
         if out.exists():
             out.rmdir()  # empty, as checked
