@@ -282,6 +282,7 @@ def main() -> None:
         "| 7: the explorer's decode and slider-to-paint latency | `.venv/bin/python benchmarks/explore_latency.py` |",
         "| 8: disentanglement metrics on dSprites | `.venv/bin/python benchmarks/disentanglement_speed.py` |",
         "| 9: data-parallel training | `.venv/bin/python benchmarks/distributed.py` |",
+        "| 10: the exported encoder, ONNX Runtime against PyTorch eager | `.venv/bin/python benchmarks/export_speed.py` |",
         "",
         "## What runs, and how each system is set up",
         "",
@@ -354,6 +355,12 @@ def main() -> None:
     if disentanglement:
         lines += ["## 8. Disentanglement metrics on dSprites (CPU)", ""] + disentanglement_section(disentanglement)
     lines += ["## 9. Data-parallel training (torch.distributed)", ""] + distributed_section(common.load_result("distributed"))
+    exported = common.load_result("export_speed")
+    if exported:
+        import export_speed
+
+        lines += ["## 10. The exported encoder: ONNX Runtime against PyTorch eager (CPU)", ""] + export_speed.section(
+            exported, machine_line)
     lines += ["## Targets", ""] + targets(train, evals, memory, gpu_train, gpu_eval)
     if notes.is_file():
         lines += [notes.read_text().rstrip(), ""]
