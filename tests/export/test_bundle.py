@@ -106,11 +106,11 @@ def untraceable(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
 def test_a_part_that_does_not_trace_is_refused_by_name_and_nothing_is_written(untraceable, fmt, tmp_path):
-    out = tmp_path / "exported"
+    out = tmp_path / "new" / "exported"  # its parent too is made for it, and removed again
     with pytest.raises(UserError, match=r"^the decoder \(model vae: trunk mlp, likelihood toy_numpy_mean\) does not "
                                         rf"export to {fmt}: its output mean differs from PyTorch's by [0-9.e-]+ on a fresh batch"):
         vaekit.export(untraceable, out, fmt)
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]  # no --out, no staging folder left
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]  # no --out, no parent, no staging folder left
 
 
 def test_the_export_leaves_the_random_state_alone(family_runs, tmp_path):

@@ -14,7 +14,9 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -44,18 +46,29 @@ def export(run_dir: str | Path, out: str | Path, format: str = "onnx", parts=PAR
     model = load(run.path, "cpu")
     stored = run.metadata()
     config = Config.from_dict(stored["config"], f"{run.weights} (stored config)").to_dict()  # migrated if older
-    staging = out.parent / f".{out.name}.{secrets.token_hex(6)}.tmp"
-    try:
-        staging.mkdir(parents=True)
+    with staged(out) as staging:
         files = {part: write_part(Graph(model, part), fmt, format, staging, opset, config) for part in parts}
-        content = manifest(format, opset, config, model, stored["data"], files, versions())
-        atomic_write_json(staging / MANIFEST, content)
-        if out.exists():
-            out.rmdir()  # empty, as checked
-        os.replace(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        atomic_write_json(staging / MANIFEST, manifest(format, opset, config, model, stored["data"], files, versions()))
     return out
+
+
+@contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """A hidden folder beside ``out`` to write into; it becomes ``out`` (new, or empty as checked) when the
+    body succeeds. On failure it is removed, and so are the folders above ``out`` that were made for it."""
+    made = [folder for folder in out.parents if not folder.exists()]  # deepest first
+    staging = out.parent / f".{out.name}.{secrets.token_hex(6)}.tmp"
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+        if out.exists():
+            out.rmdir()
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for folder in made:
+            folder.rmdir()
+        raise
 
 
 def check_parts(parts) -> list[str]:

@@ -13,8 +13,6 @@ example, so they are known before tracing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 from torch.distributions import Distribution
@@ -50,7 +48,8 @@ class Graph(nn.Module):
         super().__init__()
         self.model, self.part = model, part
         self.input_names = ["x" if part == "encoder" else "z"] + (["labels"] if model.classes else [])
-        self.output_names = list(self.named_outputs(*self.example(TRACE_BATCH)))
+        with torch.no_grad():
+            self.output_names = list(self.named_outputs(*self.example(TRACE_BATCH)))
 
     def named_outputs(self, main: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         if self.part == "encoder":
@@ -79,26 +78,15 @@ class Graph(nn.Module):
         return list(self(*inputs))
 
 
-@dataclass
-class Tensor:
-    """One input or output of an exported file, as the manifest lists it: shape with the batch dimension
-    named ``BATCH``, dtype a numpy name (float32, int64)."""
-
-    name: str
-    shape: list
-    dtype: str
-
-    @classmethod
-    def of(cls, name: str, value: torch.Tensor) -> Tensor:
-        return cls(name, [BATCH, *value.shape[1:]], str(value.dtype).removeprefix("torch."))
-
-    def plain(self) -> dict:
-        return {"name": self.name, "shape": self.shape, "dtype": self.dtype}
+def tensor_spec(name: str, value: torch.Tensor) -> dict:
+    """One input or output as the manifest lists it: its name, its shape with the batch dimension named
+    ``BATCH``, its dtype by numpy's name (float32, int64)."""
+    return {"name": name, "shape": [BATCH, *value.shape[1:]], "dtype": str(value.dtype).removeprefix("torch.")}
 
 
 def signature(graph: Graph) -> dict[str, list[dict]]:
     """{'inputs': [...], 'outputs': [...]}: names, shapes and dtypes of the graph's tensors."""
     inputs = graph.example(TRACE_BATCH)
     outputs = graph.reference(inputs)
-    return {"inputs": [Tensor.of(n, v).plain() for n, v in zip(graph.input_names, inputs)],
-            "outputs": [Tensor.of(n, v).plain() for n, v in zip(graph.output_names, outputs)]}
+    return {"inputs": [tensor_spec(n, v) for n, v in zip(graph.input_names, inputs)],
+            "outputs": [tensor_spec(n, v) for n, v in zip(graph.output_names, outputs)]}
