@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 import torch
 from export_helpers import FAMILIES, SHAPE, SLOW_FAMILIES, saved_run
-from helpers import DATA
+from helpers import DATA, cli_error
 
 import vaekit
 from vaekit.errors import UserError
 from vaekit.export.formats import FORMATS
 from vaekit.export.manifest import MANIFEST
 from vaekit.models.heads import PointMass
-from vaekit.models.likelihoods import Bernoulli
+from vaekit.models.likelihoods import Bernoulli, BernoulliEvents
 from vaekit.models.registry import LIKELIHOODS
 from vaekit.models.vq import QuantizedPosterior
 
@@ -51,14 +51,16 @@ def assert_parity(run, out, fmt: str) -> None:
         for part, main in (("encoder", x), ("decoder", z)):
             entry = entries[part]
             feeds = (main,) if labels is None else (main, labels)
-            assert [i["name"] for i in entry["inputs"]] == ["x" if part == "encoder" else "z"] + (["labels"] if labels is not None else [])
+            names = ["x" if part == "encoder" else "z"] + ([] if labels is None else ["labels"])
+            assert [spec["name"] for spec in entry["inputs"]] == names
             got = FORMATS.get(fmt)().run(out / entry["file"], feeds)
             want = pytorch_outputs(model, part, main, labels)
             assert [o["name"] for o in entry["outputs"]] == list(want)
             for spec, value, (name, expected) in zip(entry["outputs"], got, want.items()):
                 assert value.shape == tuple(expected.shape) and spec["shape"] == ["batch", *expected.shape[1:]], name
                 assert spec["dtype"] == str(value.dtype) == str(expected.dtype).removeprefix("torch."), name
-                np.testing.assert_allclose(value, expected.numpy(), rtol=1e-5, atol=1e-5, err_msg=f"{part} {name} at {batch}")
+                np.testing.assert_allclose(value, expected.numpy(), rtol=1e-5, atol=1e-5,
+                                           err_msg=f"{part} {name} at batch {batch}")
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
@@ -87,28 +89,34 @@ def test_one_part_alone_and_an_opset(family_runs, tmp_path):
     assert onnx.load(out / "decoder.onnx").opset_import[0].version == 13
 
 
-class NumpyMeanBernoulli(Bernoulli):
-    """A likelihood whose mean goes through numpy: a traced graph keeps the value of its example."""
+class NumpyMeanEvents(BernoulliEvents):
+    """Bernoulli events whose mean adds a number computed in NumPy: to a tracer, a constant of its example."""
 
+    @property
+    def mean(self) -> torch.Tensor:
+        probs = self.base_dist.probs
+        return probs + torch.tensor(probs.detach().numpy().mean())
+
+
+class NumpyMeanBernoulli(Bernoulli):
     def forward(self, decoded):
-        distribution = super().forward(decoded)
-        constant = torch.tensor(decoded.detach().numpy().mean())
-        distribution.__class__ = type("Shifted", (type(distribution),), {"mean": property(lambda d: d.base_dist.probs + constant)})
-        return distribution
+        return NumpyMeanEvents(self.distribution(decoded), len(self.data_shape), validate_args=False)
 
 
 @pytest.fixture
 def untraceable(tmp_path):
     LIKELIHOODS.register("toy_numpy_mean")(NumpyMeanBernoulli)
-    yield saved_run(tmp_path / "run", {"latent_dim": 2, "trunk": {"hidden": [8]}, "likelihood": "toy_numpy_mean"}, SHAPE)
+    model = {"latent_dim": 2, "trunk": {"hidden": [8]}, "likelihood": "toy_numpy_mean"}
+    yield saved_run(tmp_path / "run", model, SHAPE)
     LIKELIHOODS.unregister("toy_numpy_mean")
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
 def test_a_part_that_does_not_trace_is_refused_by_name_and_nothing_is_written(untraceable, fmt, tmp_path):
     out = tmp_path / "new" / "exported"  # its parent too is made for it, and removed again
-    with pytest.raises(UserError, match=r"^the decoder \(model vae: trunk mlp, likelihood toy_numpy_mean\) does not "
-                                        rf"export to {fmt}: its output mean differs from PyTorch's by [0-9.e-]+ on a fresh batch"):
+    refusal = (r"^the decoder \(model vae: trunk mlp, likelihood toy_numpy_mean\) does not export to "
+               rf"{fmt}: its output mean differs from PyTorch's by [0-9.e-]+ on a fresh batch")
+    with pytest.raises(UserError, match=refusal):
         vaekit.export(untraceable, out, fmt)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]  # no --out, no parent, no staging folder left
 
@@ -129,3 +137,10 @@ def test_a_run_saved_by_vaekit_0_1_exports_with_its_config_migrated(tmp_path):
     x = torch.rand(4, *vaekit.load(run).data_shape, generator=torch.Generator().manual_seed(0))
     mean, _ = FORMATS.get("torchscript")().run(out / "encoder.pt", (x,))
     np.testing.assert_allclose(mean, vaekit.load(run).encode(x).mean.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_the_command_line_refuses_it_with_exit_2_and_one_line(untraceable, capsys, tmp_path):
+    out = tmp_path / "exported"
+    cli_error(["export", str(untraceable), "--out", str(out), "--format", "torchscript"], capsys,
+              r"^vaekit export: error: the decoder \(model vae: trunk mlp, likelihood toy_numpy_mean\) does not export")
+    assert not out.exists()

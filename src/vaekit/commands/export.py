@@ -26,7 +26,8 @@ class Export:
 
         p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'vaekit train'")
         p.add_argument("--format", default="onnx", help=listed(FORMATS, "onnx"))
-        p.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder for the files and manifest.json")
+        p.add_argument("--out", required=True, metavar="DIR",
+                       help="a new or empty folder for the files and manifest.json")
         p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated: {', '.join(PARTS)} (default both)")
         p.add_argument("--opset", type=int, default=None, help=f"ONNX opset (default {DEFAULT_OPSET}; onnx only)")
 

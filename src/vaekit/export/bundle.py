@@ -90,7 +90,8 @@ def check_destination(out: str | Path) -> Path:
 
 
 def describe(graph: Graph, config: dict) -> str:
-    """The parts of the model a graph runs, for a refusal: 'the decoder (model vae: trunk mlp, likelihood bernoulli)'."""
+    """The parts of the model a graph runs, for a refusal:
+    'the decoder (model vae: trunk mlp, likelihood bernoulli)'."""
     model = config["model"]
     trunk = model.get("trunk", {}).get("name", "mlp")
     if graph.part == "decoder":

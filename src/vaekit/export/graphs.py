@@ -34,7 +34,8 @@ def posterior_outputs(q: Distribution) -> dict[str, torch.Tensor]:
     return {"mean": q.mean, "log_var": q.variance.log()}
 
 
-def decoder_outputs(model: LatentVariableModel, z: torch.Tensor, labels: torch.Tensor | None) -> dict[str, torch.Tensor]:
+def decoder_outputs(model: LatentVariableModel, z: torch.Tensor,
+                    labels: torch.Tensor | None) -> dict[str, torch.Tensor]:
     """The likelihood's parameters by name and its ``mean`` (B, *data_shape), for z (B, latent)."""
     decoded = model.decoder_output(z, labels)  # (B, params, *data_shape)
     return {**model.likelihood.parameter_maps(decoded), "mean": model.likelihood(decoded).mean}

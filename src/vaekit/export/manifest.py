@@ -79,7 +79,8 @@ def model_section(config: dict, model: LatentVariableModel, data: dict) -> dict:
     if isinstance(model, VQVAE):
         quantizer = model.quantizer
         section["codes"] = {"positions": model.positions, "stages": quantizer.stages, "codebook_size": quantizer.size,
-                            "layout": "codes (B, positions * stages), position-major; quantized (B, positions * latent_dim)"}
+                            "layout": "codes (B, positions * stages), position-major; "
+                                      "quantized (B, positions * latent_dim)"}
     return section
 
 
