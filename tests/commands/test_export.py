@@ -3,6 +3,7 @@ one training applied, and bad input exits 2 with one line and writes nothing."""
 
 import json
 import re
+import shutil
 
 import numpy as np
 import onnxruntime
@@ -91,3 +92,12 @@ def test_the_readme_encodes_an_example_with_onnx_runtime_as_vaekit_does(opened, 
     x = (torch.from_numpy(raw).float() / 16 >= 0.5).float().view(1, 1, 8, 8)
     assert torch.equal(torch.from_numpy(names["x"]), x)
     np.testing.assert_allclose(names["mean"], opened.model.encode(x).mean.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_without_out_the_files_go_to_the_run_folder_by_format(opened, capsys):
+    out = opened.run_dir / "export" / "torchscript"
+    try:
+        printed = run_ok(["export", str(opened.run_dir), "--format", "torchscript", "--parts", "encoder"], capsys)
+        assert printed.splitlines() == [f"written: {out / 'encoder.pt'}", f"written: {out / 'manifest.json'}"]
+    finally:
+        shutil.rmtree(opened.run_dir / "export", ignore_errors=True)  # the run folder as the other tests share it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..rundir import Figures, RunDir
 from .registry import COMMANDS
 
 
@@ -22,12 +23,11 @@ class Export:
     def arguments(p) -> None:
         from ..export.formats import DEFAULT_OPSET, FORMATS
         from ..export.manifest import PARTS
-        from ._shared import listed
+        from ._shared import listed, out_option
 
         p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'vaekit train'")
         p.add_argument("--format", default="onnx", help=listed(FORMATS, "onnx"))
-        p.add_argument("--out", required=True, metavar="DIR",
-                       help="a new or empty folder for the files and manifest.json")
+        out_option(p, f"{Figures.EXPORTED}/FORMAT", "a new or empty folder for the files and manifest.json", beside="")
         p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated: {', '.join(PARTS)} (default both)")
         p.add_argument("--opset", type=int, default=None, help=f"ONNX opset (default {DEFAULT_OPSET}; onnx only)")
 
@@ -37,7 +37,8 @@ class Export:
         from ..export.manifest import MANIFEST
         from ._shared import announce
 
-        out = export(args.run_dir, args.out, args.format, args.parts, args.opset)
+        default = f"{Figures.EXPORTED}/{args.format}"
+        out = export(args.run_dir, RunDir(args.run_dir).output(args.out, default), args.format, args.parts, args.opset)
         for path in sorted(out.iterdir()):
             if path.name != MANIFEST:
                 announce(path)
