@@ -311,6 +311,7 @@ def main() -> None:
         "| 8: disentanglement metrics on dSprites | `.venv/bin/python benchmarks/disentanglement_speed.py` |",
         "| 9: data-parallel training | `.venv/bin/python benchmarks/distributed.py` |",
         "| 10: studies (`vaekit sweep`): workers and Ray | `.venv/bin/python benchmarks/sweep_speed.py` |",
+        "| 11: the exported encoder, ONNX Runtime against PyTorch eager | `.venv/bin/python benchmarks/export_speed.py` |",
         "",
         "## What runs, and how each system is set up",
         "",
@@ -385,6 +386,12 @@ def main() -> None:
     lines += ["## 9. Data-parallel training (torch.distributed)", ""] + distributed_section(common.load_result("distributed"))
     lines += ["## 10. Studies: `vaekit sweep` on local workers and Ray (CPU)", ""] + sweep_section(
         common.load_result("sweep_speed"))
+    exported = common.load_result("export_speed")
+    if exported:
+        import export_speed
+
+        lines += ["## 11. The exported encoder: ONNX Runtime against PyTorch eager (CPU)", ""] + export_speed.section(
+            exported, machine_line)
     lines += ["## Targets", ""] + targets(train, evals, memory, gpu_train, gpu_eval)
     if notes.is_file():
         lines += [notes.read_text().rstrip(), ""]

@@ -19,6 +19,7 @@ from helpers import REPOSITORY, cli_error, read_metrics
 import vaekit
 from vaekit.cli import build_parser, main
 from vaekit.data import SOURCES
+from vaekit.export.formats import FORMATS
 from vaekit.latent import PATHS
 
 README = REPOSITORY / "README.md"
@@ -169,6 +170,7 @@ def registered(registry, name: str):
     ("train", "--model", vaekit.MODELS), ("train", "--prior", vaekit.PRIORS),
     ("train", "--likelihood", vaekit.LIKELIHOODS), ("train", "--trunk", vaekit.TRUNKS),
     ("train", "--objective", vaekit.OBJECTIVES), ("train", "--data", SOURCES), ("interpolate", "--method", PATHS),
+    ("export", "--format", FORMATS),
 ])
 def test_help_lists_every_registered_name_from_the_registry(command, option, registry):
     text = help_of(command, option)

@@ -9,7 +9,7 @@ import vaekit
 PACKAGE = Path(vaekit.__file__).resolve().parent
 MAX_TOP_LEVEL = 12
 # The folders, each importing only those after it (the README's "Architecture" table, in its order).
-LAYERS = ["commands", "studies", "runs", "training", "evaluation", "figures", "latent", "objectives", "models", "nn", "data",
+LAYERS = ["commands", "studies", "export", "runs", "training", "evaluation", "figures", "latent", "objectives", "models", "nn", "data",
           "config"]
 FACES = {"vaekit", "vaekit.cli", "vaekit.disentanglement"}  # the package faces and the command line import the folders
 

@@ -8,6 +8,7 @@ composition (``models``, ``objectives``, ``nn``, ``data``, ``training``, ``evalu
 from ._version import __version__
 from .config import Config, DataConfig, ModelConfig, ObjectiveConfig, TrainConfig, load_config
 from .errors import UserError
+from .export import export
 from .models import LIKELIHOODS, MODELS, PRIORS, LatentVariableModel, build_model
 from .nn import TRUNKS
 from .objectives import ELBO, IWAE, OBJECTIVES, Reconstruction, build_objective
@@ -19,7 +20,7 @@ from .training.checkpoint import save_model
 __all__ = ["ELBO", "IWAE", "LIKELIHOODS", "MODELS", "OBJECTIVES", "PRIORS", "TRUNKS", "Config", "DataConfig",
            "LatentVariableModel", "ModelConfig", "ObjectiveConfig", "Reconstruction", "Run", "TrainConfig",
            "UserError", "__version__", "build_model", "build_objective", "load", "load_config", "save_model",
-           "sweep", "train"]
+           "export", "sweep", "train"]
 
 
 def __getattr__(name: str):

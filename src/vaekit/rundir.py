@@ -56,6 +56,7 @@ class Figures:
     FACTOR_SCATTER = "factor_scatter.png"
     SCORES = "scores.csv"  # 'vaekit score' (a table, written where the figures go)
     ENCODED = "encoded.npz"  # 'vaekit encode' (arrays)
+    EXPORTED = "export"  # 'vaekit export' (a folder per format: export/onnx, export/torchscript)
 
 
 class Saveable(Protocol):

@@ -100,6 +100,10 @@ class Categorical256(DiscreteLikelihood):
     def forward(self, decoded):
         return Categorical256Events(decoded, self.data_shape)
 
+    def parameter_maps(self, decoded):
+        """logits (*lead, 256, *data_shape) of the levels v = 0..255 of each sub-pixel."""
+        return {"logits": decoded}
+
 
 def log_bin_mass(x: torch.Tensor, loc: torch.Tensor, log_scale: torch.Tensor) -> torch.Tensor:
     """log P(V = v) under a logistic(loc, exp(log_scale)) discretised to 256 bins; x = v / 255.
@@ -131,7 +135,8 @@ class DiscretizedLogisticEvents(EventDistribution):
             return self.loc
         red, green = x[..., 0:1, :, :].unsqueeze(self.axis), x[..., 1:2, :, :].unsqueeze(self.axis)  # (*, 1, 1, H, W)
         alpha, beta, gamma = torch.tanh(self.coeffs).split(1, dim=-3)  # (*lead, K, 1, H, W) each
-        shift = torch.cat([torch.zeros_like(alpha * red), alpha * red, beta * red + gamma * green], -3)
+        # red's shift is 0 * (alpha * red), not zeros_like: a traced graph (vaekit export) would keep the zeros' shape
+        shift = torch.cat([0 * (alpha * red), alpha * red, beta * red + gamma * green], -3)
         return self.loc + shift
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
@@ -158,7 +163,7 @@ class DiscretizedLogisticEvents(EventDistribution):
     def expected(self, loc: torch.Tensor) -> torch.Tensor:
         weights = self.logits.softmax(self.axis)  # (*lead, K, *data_shape)
         inv_scale = torch.exp(-self.log_scale)
-        total = torch.zeros_like(loc.select(self.axis, 0))
+        total = 0  # a number, not zeros of loc's shape: a traced graph would keep that shape's batch size
         for j in range(1, LEVELS):  # P(V >= j) = 1 - F(lower edge of bin j)
             edge = (j - 0.5) / (LEVELS - 1)
             total = total + (weights * torch.sigmoid((loc - edge) * inv_scale)).sum(self.axis)
@@ -206,10 +211,21 @@ class DiscretizedLogistic(DiscreteLikelihood):
         self.params = (4 if self.coupled else 3) * self.mixtures
 
     def forward(self, decoded):
+        return DiscretizedLogisticEvents(*self.split(decoded), self.data_shape)
+
+    def split(self, decoded: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(logits, loc, log_scale clamped, coeffs or None), each (*lead, K, *data_shape)."""
         axis = -1 - len(self.data_shape)
         groups = decoded.unflatten(axis, (self.params // self.mixtures, self.mixtures))  # (*lead, G, K, *data)
         logits, loc, log_scale = (groups.select(axis - 1, i) for i in range(3))
         coeffs = groups.select(axis - 1, 3) if self.coupled else None
-        log_scale = log_scale.clamp(*LOG_SCALE_RANGE)
-        return DiscretizedLogisticEvents(logits, loc, log_scale, coeffs, self.data_shape)
+        return logits, loc, log_scale.clamp(*LOG_SCALE_RANGE), coeffs
+
+    def parameter_maps(self, decoded):
+        """The mixture's logits, means (x units) and log-scales, and with coupling the coefficients (through
+        tanh: alpha, beta, gamma of PixelCNN++), each (*lead, K, *data_shape); with coupling the pixel's
+        mixture weights are the softmax of its channels' logits summed."""
+        logits, loc, log_scale, coeffs = self.split(decoded)
+        maps = {"logits": logits, "loc": loc, "log_scale": log_scale}
+        return maps if coeffs is None else {**maps, "coeffs": coeffs}
 

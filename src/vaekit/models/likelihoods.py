@@ -40,6 +40,11 @@ class Likelihood(nn.Module):
         """The index-th parameter map, (*lead, *data_shape)."""
         return decoded.select(-1 - len(self.data_shape), index)
 
+    def parameter_maps(self, decoded: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The distribution's parameters by name, each (*lead, *data_shape) or (*lead, K, *data_shape),
+        as an exported decoder gives them; here the decoder's output whole, (*lead, params, *data_shape)."""
+        return {"params": decoded}
+
     def in_support(self, x: torch.Tensor) -> torch.Tensor:
         return torch.isfinite(x).all()
 
@@ -79,8 +84,37 @@ class Bernoulli(Likelihood):
     def distribution(self, decoded):
         return _Bernoulli(logits=self.param(decoded, 0), validate_args=False)
 
+    def parameter_maps(self, decoded):
+        return {"logits": self.param(decoded, 0)}
+
     def in_support(self, x):
         return ((x == 0) | (x == 1)).all()
+
+
+SERIES_BELOW = 0.1  # |logit| under which the continuous Bernoulli's mean is taken from its Taylor series
+
+
+class ContinuousBernoulliEvents(ContinuousBernoulli):
+    """torch's continuous Bernoulli with a mean accurate to float32 rounding everywhere, written in the logit
+    eta = log(p / (1 - p)) (p = 1/2 + tanh(eta / 2) / 2):
+
+        E[x] = 1/2 + coth(eta / 2) / 2 - 1 / eta,    and 1/2 + eta / 12 - eta^3 / 720 where |eta| < 0.1,
+
+    where the closed form cancels (the series' next term, eta^5 / 30240, is below 4e-10 there). torch's
+    mean, p / (2p - 1) + 1 / (log(1 - p) - log p), cancels near p = 1/2 (errors of 1e-3 just outside its
+    Taylor window), so two correct runtimes (PyTorch, ONNX Runtime) disagreed by that much. Its test of
+    that window is also written as a logical or (torch takes the max of two boolean tensors, which ONNX
+    Runtime rejects), for log_prob and the variance; the same values."""
+
+    @property
+    def mean(self) -> torch.Tensor:
+        eta = self.logits
+        small = eta.abs() < SERIES_BELOW
+        safe = torch.where(small, 1.0, eta)  # no division by 0 in the branch not taken
+        return torch.where(small, 0.5 + eta / 12 - eta**3 / 720, 0.5 + 0.5 / torch.tanh(safe / 2) - 1 / safe)
+
+    def _outside_unstable_region(self):
+        return torch.logical_or(torch.le(self.probs, self._lims[0]), torch.gt(self.probs, self._lims[1]))
 
 
 @LIKELIHOODS.register("continuous_bernoulli")
@@ -90,7 +124,10 @@ class ContinuousBernoulliLikelihood(Likelihood):
     support = "the interval [0, 1]"
 
     def distribution(self, decoded):
-        return ContinuousBernoulli(logits=self.param(decoded, 0), validate_args=False)
+        return ContinuousBernoulliEvents(logits=self.param(decoded, 0), validate_args=False)
+
+    def parameter_maps(self, decoded):
+        return {"logits": self.param(decoded, 0)}
 
     def in_support(self, x):
         return ((x >= 0) & (x <= 1)).all()
@@ -111,6 +148,10 @@ class FixedGaussian(Likelihood):
         loc = self.param(decoded, 0)
         return Normal(loc, self.sigma.expand_as(loc), validate_args=False)
 
+    def parameter_maps(self, decoded):
+        """The mean; the standard deviation is the option ``sigma``, the same for every output."""
+        return {"loc": self.param(decoded, 0)}
+
 
 @LIKELIHOODS.register("gaussian_learned")
 class LearnedGaussian(Likelihood):
@@ -123,6 +164,10 @@ class LearnedGaussian(Likelihood):
     def distribution(self, decoded):
         loc = self.param(decoded, 0)
         return Normal(loc, self.log_sigma.exp().expand_as(loc), validate_args=False)
+
+    def parameter_maps(self, decoded):
+        loc = self.param(decoded, 0)
+        return {"loc": loc, "scale": self.log_sigma.exp().expand_as(loc)}
 
 
 def build_likelihood(likelihood: Section, data_shape: tuple[int, ...]) -> Likelihood:

@@ -58,6 +58,13 @@ class LatentVariableModel(nn.Module):
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> Distribution:
         """p(x|z) (p(x|z, y) when conditional): z (*lead, latent_dim) -> batch shape lead, event shape
         data_shape; lead may be (k, B). Labels (B,) broadcast over the leading draws."""
+        decoded = self.decoder_output(z, labels)  # (*lead, params, *data_shape)
+        with full_precision(decoded):  # float32 log-probabilities
+            return self.likelihood(decoded)
+
+    def decoder_output(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """The likelihood's parameters (*lead, params, *data_shape), at least float32, for z (*lead, latent_dim):
+        what ``decode`` turns into p(x|z) (and an exported decoder gives by name)."""
         lead = z.shape[:-1]
         flat = z.reshape(-1, z.shape[-1])
         if self.classes:
@@ -65,8 +72,7 @@ class LatentVariableModel(nn.Module):
         else:
             decoded = self.decoder(flat)  # (N, params, *data_shape)
         decoded = at_least_float32(decoded)
-        with full_precision(decoded):  # float32 log-probabilities
-            return self.likelihood(decoded.view(*lead, *decoded.shape[1:]))  # (*lead, params, *data_shape)
+        return decoded.view(*lead, *decoded.shape[1:])
 
     def label_input(self, labels: torch.Tensor | None, lead: torch.Size, dtype: torch.dtype) -> torch.Tensor:
         """The one-hot labels (*lead, L) the trunks of a conditional model take."""
