@@ -21,15 +21,18 @@ class Export:
 
     @staticmethod
     def arguments(p) -> None:
-        from ..export.formats import DEFAULT_OPSET, FORMATS
+        from ..config.ranges import Range
+        from ..export.formats import DEFAULT_OPSET, FORMATS, OPSET_RANGE
         from ..export.manifest import PARTS
-        from ._shared import listed, out_option
+        from ._shared import listed, number_option, out_option
 
         p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'vaekit train'")
         p.add_argument("--format", default="onnx", help=listed(FORMATS, "onnx"))
         out_option(p, f"{Figures.EXPORTED}/FORMAT", "a new or empty folder for the files and manifest.json", beside="")
-        p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated: {', '.join(PARTS)} (default both)")
-        p.add_argument("--opset", type=int, default=None, help=f"ONNX opset (default {DEFAULT_OPSET}; onnx only)")
+        p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated: {', '.join(PARTS)}")
+        low, high = OPSET_RANGE
+        number_option(p, "--opset", allowed=Range(int, low=low, high=high), default=None,
+                      help=f"ONNX opset (default {DEFAULT_OPSET}; onnx only)")
 
     @staticmethod
     def run(args) -> int:
