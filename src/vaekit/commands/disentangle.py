@@ -9,12 +9,13 @@ from .registry import COMMANDS
 
 @COMMANDS.register("disentangle")
 class Disentangle:
-    help = "disentanglement metrics (BetaVAE, FactorVAE, MIG, SAP, DCI, modularity, ...) on data with factors"
+    help = "disentanglement metrics (BetaVAE, FactorVAE, MIG, Chen et al.'s MIG, SAP, DCI, ...) on data with factors"
     description = (
         "Score the run's representation (the posterior mean) on data with ground-truth factors (the run's own, "
         "or --data: 'dsprites', 'dsprites:PATH' for the original file, or an .npz with 'factors' beside 'x') with "
         "disentanglement_lib's definitions and defaults: BetaVAE and FactorVAE scores, MIG, SAP, DCI, modularity, "
-        "explicitness, Gaussian total correlation. Writes RUN_DIR/disentanglement.json (every metric, its settings, "
+        "explicitness, Gaussian total correlation; and Chen et al.'s own MIG estimator (mig_chen, from samples of "
+        "q(z|x) over every example). Writes RUN_DIR/disentanglement.json (every metric, its settings, "
         "sample counts, seed, seconds) and RUN_DIR/disentanglement/: the latent x factor mutual information, a "
         "traversal of each factor's most informative dimension, and that dimension against the factor's value."
     )
