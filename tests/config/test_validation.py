@@ -157,3 +157,8 @@ def test_the_conv_trunk_refuses_an_empty_list_of_channels(tmp_path, capsys):
                "--out", str(out)], capsys, r"model\.trunk\.channels must be one or more widths of at least 1 each, "
                                            r"got \[\]$")
     assert not out.exists()
+
+
+def test_a_number_with_an_exponent_and_no_dot_is_a_number_on_the_command_line():
+    config = Config().override(["train.lr=1e-4", "objective.beta=2E1", "data.source=1e5x"])
+    assert config.train.lr == 1e-4 and config.objective.beta == 20.0 and config.data.source == "1e5x"
