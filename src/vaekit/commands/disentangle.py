@@ -25,6 +25,9 @@ class Disentangle:
         run_dir_arguments(p, data_help="data with factors to use instead of the run's own (same shape)")
         p.add_argument("--fast", action="store_true", help="smaller sample counts (2,000/1,000 points, 1,000/500 votes) "
                        "and only the metrics of cost class 'fast'")
+        p.add_argument("--transfer-to", metavar="SPEC", help="also the zero-shot transfer score: factor probes trained "
+                       "on the run's codes, tested on codes of the same factors drawn differently, e.g. "
+                       "dsprites:intensity=0.5,background=0.2 (DARLA's shifted domain); accuracy on source and target")
         seed_option(p, "the samples and classifiers")
 
     @staticmethod
@@ -32,7 +35,7 @@ class Disentangle:
         from ..evaluation.metrics import metric_rows
         from ..runs.disentangle import disentangle_run
 
-        results = disentangle_run(args.run_dir, args.data, args.fast, args.seed, args.device)
+        results = disentangle_run(args.run_dir, args.data, args.fast, args.seed, args.device, args.transfer_to)
         rows = [(key, value) for _, key, value in metric_rows(results, "disentanglement")]  # the registry's table
         width = max(len(key) for key, _ in [*rows, ("seconds", "")])
         for key, value in rows:

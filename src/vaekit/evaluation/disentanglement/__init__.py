@@ -12,4 +12,4 @@ Definitions and defaults follow disentanglement_lib. A new metric is a module he
 its ``register_metric`` call) imported below.
 """
 
-from . import information, chen, predictive, sampled  # noqa: F401  (they register their metrics, in this order)
+from . import information, chen, predictive, sampled, transfer  # noqa: F401  (they register their metrics, in this order)
