@@ -5,7 +5,7 @@ beta-VAE_DAE on dSprites, scored by zero-shot transfer to a shifted rendering of
 
 It trains the DAE (configs/dsprites/darla_dae.yaml), then beta-VAE_DAE in its feature space
 (darla_beta_vae_dae.yaml); VAE and beta-VAE are the seed study's seed-0 runs when ``--reuse`` names its
-folder (the same recipes and steps), else trained here. Each is scored by
+folder and they are finished (in its runs.jsonl; the same recipes and steps), else trained here. Each is scored by
 ``vaekit.evaluation.disentanglement.transfer.transfer_score`` (probes fitted on source codes, tested on
 the target's codes of the same factor values; the ``fast`` counts) and written to
 benchmarks/results/darla-transfer.json. One thread, like the seed study.
@@ -18,7 +18,7 @@ import json
 import time
 from pathlib import Path
 
-from disentanglement_seeds import RECIPES, STEPS_PER_EPOCH, single_thread
+from disentanglement_seeds import RECIPES, STEPS_PER_EPOCH, read_rows, single_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIFTED = "dsprites:intensity=0.5,background=0.25"
@@ -50,10 +50,10 @@ def main() -> None:
     started = time.perf_counter()
     dae = train_recipe("darla_dae", args.steps, args.out)
     runs = {"beta_vae_dae": train_recipe("darla_beta_vae_dae", args.steps, args.out, dae_run=str(dae.dir)).dir}
+    finished = {(row["setting"], row["seed"]) for row in read_rows(args.reuse / "runs.jsonl")} if args.reuse else set()
     for setting, recipe in (("vae", "dlib_vae"), ("beta_vae", "dlib_beta_vae")):
-        reused = args.reuse / f"{setting}-s0" if args.reuse else None
-        runs[setting] = reused if reused and (reused / "model.safetensors").exists() else \
-            train_recipe(recipe, args.steps, args.out).dir
+        reused = (setting, 0) in finished  # a finished and scored run of the seed study, at the same steps
+        runs[setting] = args.reuse / f"{setting}-s0" if reused else train_recipe(recipe, args.steps, args.out).dir
     trained = time.perf_counter() - started
     source, target = load_data("dsprites", None).train, load_data(args.target, None).train
     rows = []

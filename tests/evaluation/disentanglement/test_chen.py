@@ -111,3 +111,16 @@ def test_a_model_on_factor_data_is_scored_from_its_posteriors():
 def test_bad_inputs_raise_user_errors(call, fragment):
     with pytest.raises(UserError, match=fragment):
         call()
+
+
+def test_an_autoencoder_has_no_spread_to_sample_and_is_refused():
+    from vaekit import Config, build_model
+
+    factors = grid_factors()
+    info = FactorInfo(NAMES, GRID, tuple(tuple(range(s)) for s in GRID), full_factorial=True)
+    data = ArrayData(torch.from_numpy(factors).float().reshape(len(factors), 5), None, "grid",
+                     factors=torch.from_numpy(factors), factor_info=info)
+    model = build_model(Config().replace(model={"name": "ae", "latent_dim": 2, "trunk": {"hidden": [4]},
+                                                "likelihood": {"name": "gaussian"}}).model, (5,))
+    with pytest.raises(UserError, match="needs a posterior with a spread"):
+        dm.mig_chen(model, data)

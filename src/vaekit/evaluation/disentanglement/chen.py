@@ -27,6 +27,8 @@ import torch
 from ...data.array import ArrayData
 from ...errors import UserError
 from ...latent.encode import ENCODE_BATCH, first_parameter
+from ...models.heads import GaussianHead
+from ...models.model import LatentVariableModel
 from ...nn.modes import eval_mode
 from ..metrics import Metric, register_metric
 from .sample import FactorSample
@@ -141,6 +143,9 @@ def mig_chen(model, data: ArrayData, num_examples: int = 0, num_samples: int = N
     if 0 < num_examples < len(data):
         rows = np.sort(np.random.default_rng(seed).choice(len(data), num_examples, replace=False))
     mean, std = posteriors(model, data, rows)
+    if not bool((std > 0).all()):
+        raise UserError("mig_chen needs a posterior with a spread, q(z|x) = N(mean, std^2) with std > 0 (a 'vae'); "
+                        "this model's codes are points")
     info = data.factor_info
     return mig_chen_of_posteriors(mean, std, data.factors[rows].numpy(), info.names, info.sizes, num_samples, seed,
                                   left_out)
@@ -148,9 +153,10 @@ def mig_chen(model, data: ArrayData, num_examples: int = 0, num_samples: int = N
 
 def mig_chen_of(sample: FactorSample) -> dict:
     """mig_chen at the suite's settings (``settings['mig_chen']``); none for a representation given as
-    a function (it has no posterior) or for one-dimensional codes."""
+    a function or a model without a diagonal Gaussian posterior (no spread to sample), or for
+    one-dimensional codes."""
     model = sample.represent.model
-    if model is None or sample.dims < 2:
+    if not (isinstance(model, LatentVariableModel) and isinstance(model.head, GaussianHead)) or sample.dims < 2:
         return {}
     settings = sample.settings["mig_chen"]
     return mig_chen(model, sample.data, settings["num_examples"], settings["num_samples"], sample.seed)
