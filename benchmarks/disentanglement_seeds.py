@@ -102,11 +102,12 @@ def run_study(out: Path, steps: int, minutes: float, seeds: list[int], settings:
                 print(f"budget of {minutes} minutes spent: {setting} seed {seed} and later not started", flush=True)
                 return
             began = time.perf_counter()
-            model, done = train_one(setting, seed, steps, out)
+            model, steps_done = train_one(setting, seed, steps, out)
             trained = time.perf_counter() - began
             results = score(model, seed)
             row = {"setting": setting, "recipe": f"configs/dsprites/{SETTINGS[setting]}.yaml", "seed": seed,
-                   "steps": done, "share_of_paper_steps": done / PAPER_STEPS, "train_seconds": round(trained, 1),
+                   "steps": steps_done, "share_of_paper_steps": steps_done / PAPER_STEPS,
+                   "train_seconds": round(trained, 1),
                    "score_seconds": round(time.perf_counter() - began - trained, 1),
                    "metrics": {key: results[key] for key in SCORES if key in results},
                    "metric_settings": {"fast": True, "tiny": tiny, **results["settings"]}}
