@@ -75,3 +75,16 @@ def test_the_darla_recipes_train_the_dae_then_the_beta_vae_dae_in_its_feature_sp
     run = train(shortened("darla_beta_vae_dae", stand_in, dae_run=str(dae.dir)), out=tmp_path / "bvd")
     assert run.state.epoch == 1 and run.config.objective.dae_run == str(dae.dir)
     assert "train_dae_distance" in (run.dir / "metrics.csv").read_text()
+
+
+@pytest.mark.parametrize("old, new, fragment", [
+    ("name: dlib_conv", "name: no_such_trunk", "no_such_trunk"),  # a missing architecture
+    ("dense: 256,", "dense: 256, dropout: 0.1,", "unknown key"),
+])
+def test_a_broken_recipe_exits_2_with_one_line_and_writes_nothing(old, new, fragment, tmp_path, capsys):
+    from helpers import cli_error
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text((RECIPES / "dlib_vae.yaml").read_text().replace(old, new))
+    cli_error(["train", "--config", str(broken), "--out", str(tmp_path / "run")], capsys, fragment)
+    assert not (tmp_path / "run").exists()
