@@ -73,7 +73,7 @@ def test_a_registered_metric_reaches_the_json_the_tables_and_the_report(toy_metr
 
     disentangled = {**scores, "seconds": {"total": 1.0}, "figures": []}
     monkeypatch.setattr(runs_disentangle, "disentangle_run", lambda *args: disentangled)
-    args = argparse.Namespace(run_dir="RUN", data=None, fast=True, seed=0, device="cpu")
+    args = argparse.Namespace(run_dir="RUN", data=None, fast=True, seed=0, device="cpu", transfer_to=None)
     assert Disentangle.run(args) == 0  # vaekit disentangle's table
     printed = capsys.readouterr().out
     assert re.search(r"^toy_score\s+2\.2500$", printed, re.M) and re.search(r"^mig\s+\d\.\d{4}$", printed, re.M)
