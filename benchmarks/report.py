@@ -312,6 +312,8 @@ def main() -> None:
         "| 9: data-parallel training | `.venv/bin/python benchmarks/distributed.py` |",
         "| 10: studies (`vaekit sweep`): workers and Ray | `.venv/bin/python benchmarks/sweep_speed.py` |",
         "| 11: the exported encoder, ONNX Runtime against PyTorch eager | `.venv/bin/python benchmarks/export_speed.py` |",
+        "| 12: the dSprites recipes' training step (notes in `benchmarks/results/dsprites_step.md`) | "
+        "`.venv/bin/python benchmarks/disentanglement_seeds.py run --out DIR --steps 200 --tiny` |",
         "",
         "## What runs, and how each system is set up",
         "",
@@ -392,6 +394,10 @@ def main() -> None:
 
         lines += ["## 11. The exported encoder: ONNX Runtime against PyTorch eager (CPU)", ""] + export_speed.section(
             exported, machine_line)
+    dsprites_step = common.RESULTS / "dsprites_step.md"  # measured by hand from the seed study's log
+    if dsprites_step.exists():
+        lines += ["## 12. The dSprites recipes' training step (CPU; the GPU budget)", "",
+                  dsprites_step.read_text().strip(), ""]
     lines += ["## Targets", ""] + targets(train, evals, memory, gpu_train, gpu_eval)
     if notes.is_file():
         lines += [notes.read_text().rstrip(), ""]

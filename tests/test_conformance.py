@@ -35,7 +35,10 @@ from vaekit.training.trainer import TrainState, make_optimizer, make_schedule
 ALL_SHAPES = [(64,), (5,), (1, 8, 8), (1, 37, 53), (3, 20, 30)]  # odd image sizes test a decoder's padding
 # The shapes each known trunk is tried on, to keep the cases few; a trunk registered later is tried on
 # ALL_SHAPES (declining those it cannot take with a UserError), so it needs no entry here.
-SHAPES_OF = {"mlp": [(64,), (5,), (1, 8, 8)], "conv": [(1, 8, 8), (1, 37, 53), (3, 20, 30)]}
+SHAPES_OF = {"mlp": [(64,), (5,), (1, 8, 8)], "conv": [(1, 8, 8), (1, 37, 53), (3, 20, 30)],
+             # the papers' fixed networks: their contract is tests/nn/test_dsprites_trunks.py (here they
+             # would add a thousand cases of the same composition)
+             "dlib_conv": [], "chen_mlp": []}
 TRUNK_NAMES = [name for name in SHAPES_OF if name in TRUNKS.names()] + [
     name for name in TRUNKS.names() if name not in SHAPES_OF]
 SHAPES = [(trunk, shape) for trunk in TRUNK_NAMES for shape in SHAPES_OF.get(trunk, ALL_SHAPES)]

@@ -2,7 +2,8 @@
 
     RUN_DIR/
       config.yaml            the exact config used, defaults included
-      run.json               versions, data, device, hardware (and the world size of a data-parallel run)
+      run.json               versions, data, device, hardware (and the world size of a data-parallel run;
+                             history: what each --resume changed, e.g. the learning rate)
       model.safetensors      best weights (by the validation score) with config, data transform and, for a
                              VQ-VAE, its code prior and the prior's numbers ("code_prior")
       last.safetensors       last weights plus optimizer, schedule, RNG and trainer state (resume)
@@ -217,7 +218,19 @@ class RunDir:
         return self.metadata()["data"]
 
     def write_run_info(self, info: dict) -> None:
-        atomic_write_json(self.path / self.RUN_INFO, info)
+        """Write run.json, keeping the history of its resumed runs (``append_history``)."""
+        history = self.read_run_info().get("history")
+        atomic_write_json(self.path / self.RUN_INFO, {**info, **({"history": history} if history else {})})
+
+    def read_run_info(self) -> dict:
+        """run.json's contents ({} before it is written)."""
+        path = self.path / self.RUN_INFO
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    def append_history(self, entry: dict) -> None:
+        """Add ``entry`` (what a resumed run changed) to run.json's 'history' list."""
+        info = self.read_run_info()
+        atomic_write_json(self.path / self.RUN_INFO, {**info, "history": [*info.get("history", []), entry]})
 
     # --- weights ------------------------------------------------------------------------------------
 

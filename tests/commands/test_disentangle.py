@@ -39,6 +39,8 @@ def test_disentangle_writes_every_metric_its_settings_and_the_figures(run, capsy
     printed = capsys.readouterr().out
     results = json.loads((run / "run" / "disentanglement.json").read_text())
     for metric in metrics("disentanglement"):  # every registered one: D = 3 codes, K = 2 factors serve them all
+        if metric.name.startswith("transfer_"):
+            continue  # these need --transfer-to (below)
         assert metric.name in results and np.isfinite(results[metric.name]), metric.name
     assert results["seed"] == 3 and results["fast"] is True and results["settings"] == json.loads(json.dumps(FAST))
     assert results["factor_names"] == ["column", "row"] and results["representation"] == "posterior mean"
@@ -73,3 +75,25 @@ def test_disentangle_bad_inputs_exit_2_with_one_line(run, capsys, tmp_path):
         assert main(arguments) == 2
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and fragment in err
+
+
+def test_transfer_to_the_same_drawing_scores_the_target_as_the_source(run, capsys):
+    twin = squares(run / "twin.npz")  # the run's own data again: the probes must read it identically
+    assert main(["disentangle", str(run / "run"), "--fast", "--transfer-to", str(twin)]) == 0
+    results = json.loads((run / "run" / "disentanglement.json").read_text())
+    assert 0 < results["transfer_source_accuracy"] <= 1
+    assert results["transfer_target_accuracy"] == results["transfer_source_accuracy"]
+    assert results["transfer"]["num_train"] == FAST["num_train"] and "twin.npz" in results["transfer"]["target"]
+    assert "transfer_target_accuracy" in capsys.readouterr().out
+
+
+def test_transfer_to_data_with_other_factors_exits_2_and_writes_nothing(run, capsys, tmp_path):
+    other = tmp_path / "other.npz"
+    arrays = dict(np.load(squares(tmp_path / "base.npz")))
+    np.savez(other, **{**arrays, "factor_names": np.array(["left", "down"])})
+    before = (run / "run" / "disentanglement.json").read_bytes()
+    assert main(["disentangle", str(run / "run"), "--fast", "--transfer-to", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert f"--transfer-to {other}: factors ['left', 'down'] of sizes [4, 4] differ from the run's" in err
+    assert (run / "run" / "disentanglement.json").read_bytes() == before

@@ -181,3 +181,6 @@ def test_malformed_yaml_is_one_line_with_the_file_line_column_and_reason(text, l
 def test_a_config_that_is_a_folder_is_called_a_folder(tmp_path, capsys):
     cli_error(["train", "--config", str(tmp_path), "--out", str(tmp_path / "run")], capsys,
               rf"{tmp_path}: is a folder, not a config file; pass the path of a YAML file")
+def test_a_number_with_an_exponent_and_no_dot_is_a_number_on_the_command_line():
+    config = Config().override(["train.lr=1e-4", "objective.beta=2E1", "data.source=1e5x"])
+    assert config.train.lr == 1e-4 and config.objective.beta == 20.0 and config.data.source == "1e5x"

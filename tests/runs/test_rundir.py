@@ -176,8 +176,8 @@ def test_an_old_resume_state_with_best_val_elbo_loads_as_best_val_score():
 
 
 def test_resume_refuses_other_settings_naming_them_before_reading_the_folder(tmp_path):
-    with pytest.raises(UserError, match=r"drop --lr, --out$"):
-        vaekit.train(resume=tmp_path / "no-such-run", lr=0.1, epochs=3, out=tmp_path / "x")
+    with pytest.raises(UserError, match=r"drop --batch-size, --out$"):
+        vaekit.train(resume=tmp_path / "no-such-run", batch_size=32, epochs=3, out=tmp_path / "x")
     with pytest.raises(UserError, match=r"drop --config, --set or the data options"):
         vaekit.train(Config(), resume=tmp_path / "no-such-run")
 

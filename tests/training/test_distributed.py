@@ -167,7 +167,7 @@ def test_two_processes_with_b_each_train_as_one_process_with_2b(kind, two_ranks)
 CONFORMANCE = [("vae", "mlp", "normal", "elbo"), ("vae", "mlp", "mog", "iwae"), ("vae", "mlp", "vamp", "elbo"),
                ("ae", "mlp", "normal", "reconstruction"), ("hvae", "mlp", "normal", "elbo"),
                ("conv_hvae", "conv", "normal", "elbo"), ("vqvae", "conv", "normal", "vq"),
-               ("vqvae", "mlp", "normal", "vq")]
+               ("vqvae", "mlp", "normal", "vq"), ("dae", "conv", "normal", "denoising")]
 
 
 def train_every_model() -> dict:

@@ -56,7 +56,10 @@ class Train:
         p.add_argument("--label-column", help="CSV column that holds labels")
         p.add_argument("--out", help="run folder to create (default runs/MODEL-DATA-TIME)")
         p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint; with "
-                                                           "--epochs M, continue a run (finished or not) to M epochs")
+                                                           "--epochs M, continue a run (finished or not) to M epochs, "
+                                                           "with --lr or --set train.lr=... / train.lr_schedule=... a "
+                                                           "new learning rate or schedule from there on (recorded in "
+                                                           "run.json's history)")
         p.add_argument("--devices", type=int, metavar="N",
                        help="train on N processes of this machine (data-parallel, one per GPU on CUDA, gloo on CPU), "
                             "launched through torch.distributed.run; for several machines start 'torchrun ... -m vaekit "
@@ -70,20 +73,19 @@ class Train:
             from ..training.launch import launch_devices
 
             return launch_devices(args.devices, args.device, getattr(args, "argv", None))
-        if args.resume:  # runs.train.check_resume refuses any other setting, naming it
+        if args.resume:  # runs.train.check_resume and resume_changes refuse any other setting, naming it
             config = train_config(args) if config_given(args) else None
             flags = {name: getattr(args, name) for name in FLAG_FIELDS}
-        else:
-            config, flags = train_config(args), {}
-        return train_and_report(config, args, flags)
+            return train_and_report(config, args, flags, assignments=args.set)
+        return train_and_report(train_config(args), args, {})
 
 
 def config_given(args) -> bool:
     """Whether the command line set anything of the config other than through FLAG_FIELDS."""
-    return bool(args.config or args.set or any(getattr(args, flag) is not None for flag in DATA_FLAGS))
+    return bool(args.config or any(getattr(args, flag) is not None for flag in DATA_FLAGS))
 
 
-def train_and_report(config, args, flags: dict) -> int:
+def train_and_report(config, args, flags: dict, assignments: list[str] = ()) -> int:
     """Train with a progress display and print the run folder's files; under torchrun on global rank 0 only."""
     from ..progress import TrainProgress
     from ..runs.train import train
@@ -93,7 +95,7 @@ def train_and_report(config, args, flags: dict) -> int:
     try:
         with TrainProgress(enabled=global_rank_0) as progress:
             run = train(config, out=args.out, resume=args.resume, on_step=progress.on_step,
-                        on_epoch=progress.on_epoch, **flags)
+                        on_epoch=progress.on_epoch, assignments=assignments, **flags)
     finally:
         distributed.leave()
     if global_rank_0:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from .ranges import SEED
 from .section import Section, part, plain
 
 SECTION_NAMES = ("model", "objective", "data", "train")
+EXPONENT_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,8 @@ def _parse_assignment(assignment: str, where: str) -> tuple[list[str], Any]:
         value = text
     if value is None:
         value = ""
+    if isinstance(value, str) and EXPONENT_FLOAT.fullmatch(value):
+        value = float(value)  # YAML 1.1 reads 1e-4 (no dot) as text; on the command line it means the number
     return key.strip().split("."), value
 
 

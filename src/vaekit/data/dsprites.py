@@ -12,6 +12,11 @@ column x, row y of the 64x64 image, so one step of a position code is one pixel 
 centre moves from pixel 16 to 47. Rendering the whole set takes seconds; it is cached bit-packed
 with a checksum (``vaekit.data.cache``). ``--data dsprites:PATH`` reads the original
 ``dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz`` instead (its constant colour factor dropped).
+
+Appearance (for zero-shot transfer, as DARLA's shifted domains): ``--data
+dsprites:intensity=0.6,background=0.2`` draws the same factor space with the sprite at grey level
+``intensity`` on a ``background`` level (defaults 1 and 0, the original's white on black). The
+images stay the binary drawing; the levels are the data's affine map to model inputs (no copy).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ SIZE, CANVAS, SUBSAMPLE = 64, 32, 4  # image side, sprite canvas side, sub-pixel
 CACHE_NAME, CACHE_VERSION = "dsprites-64", "vaekit-dsprites-1"
 SQUARE_HALF_SIDE, ELLIPSE_AXES, HEART_UNIT = 10.0, (12.0, 6.0), 9.0  # pixels at scale 1; all fit the canvas
 ORIGINAL_KEYS = ("imgs", "latents_classes")
+APPEARANCE = {"intensity": 1.0, "background": 0.0}  # the sprite's and the background's grey level, in [0, 1]
 
 
 def inside(shape: int, u: np.ndarray, v: np.ndarray, scale: float) -> np.ndarray:
@@ -103,10 +109,33 @@ def all_codes() -> np.ndarray:
     return np.stack(np.unravel_index(np.arange(int(np.prod(SIZES))), SIZES), 1).astype(np.int64)
 
 
-def factor_data(images: np.ndarray, codes: np.ndarray, name: str) -> ArrayData:
-    """ArrayData of (N, 64, 64) {0, 1} images, held as uint8 (N, 1, 64, 64) with unit scale."""
+def factor_data(images: np.ndarray, codes: np.ndarray, name: str, intensity: float = 1.0,
+                background: float = 0.0) -> ArrayData:
+    """ArrayData of (N, 64, 64) {0, 1} images, held as uint8 (N, 1, 64, 64); model inputs are
+    ``background`` where a pixel is 0 and ``intensity`` where it is 1 (input = (v - shift) * scale)."""
     values = torch.from_numpy(images).unsqueeze(1)  # no copy: uint8 stays uint8 (converted per batch)
-    return ArrayData(values, None, name, scale=torch.tensor(1.0), factors=torch.from_numpy(codes), factor_info=INFO)
+    scale = intensity - background
+    shift = -background / scale if background else 0.0
+    return ArrayData(values, None, name, shift=torch.tensor(shift), scale=torch.tensor(scale),
+                     factors=torch.from_numpy(codes), factor_info=INFO)
+
+
+def appearance(argument: str) -> dict[str, float]:
+    """{'intensity', 'background'} from 'KEY=VALUE,...' (a UserError naming a bad key or value)."""
+    values = dict(APPEARANCE)
+    for item in argument.split(","):
+        key, _, text = item.partition("=")
+        if key.strip() not in APPEARANCE:
+            raise UserError(f"--data dsprites:{argument}: unknown appearance {key.strip()!r}; known: "
+                            f"{', '.join(APPEARANCE)} (grey levels in [0, 1]), or a PATH to the original file")
+        try:
+            values[key.strip()] = float(text)
+        except ValueError:
+            raise UserError(f"--data dsprites:{argument}: {key.strip()} must be a number in [0, 1], got {text!r}") from None
+    if not all(0 <= v <= 1 for v in values.values()) or values["intensity"] == values["background"]:
+        raise UserError(f"--data dsprites:{argument}: intensity and background must be grey levels in [0, 1] that "
+                        f"differ, got {values}")
+    return values
 
 
 def load_original(path: Path) -> ArrayData:
@@ -129,8 +158,11 @@ def load_original(path: Path) -> ArrayData:
 
 @SOURCES.register("dsprites")
 def load_dsprites_source(argument: str, config) -> Splits:
-    """--data dsprites (ours, rendered once and cached) or --data dsprites:PATH (the original file)."""
-    if argument:
+    """--data dsprites (ours, rendered once and cached), dsprites:intensity=I,background=B (ours with
+    those grey levels) or dsprites:PATH (the original file)."""
+    looks = appearance(argument) if "=" in argument else APPEARANCE
+    if argument and "=" not in argument:
         return Splits(load_original(Path(argument).expanduser()), None)
     images = cached_images(CACHE_NAME, CACHE_VERSION, (SIZE, SIZE), render_all)
-    return Splits(factor_data(images, all_codes(), "dsprites"), None)
+    name = f"dsprites:{argument}" if argument else "dsprites"
+    return Splits(factor_data(images, all_codes(), name, **looks), None)

@@ -5,7 +5,7 @@ Each part registers by name next to its definition (``models/registry.py``); imp
 imports every part's module, so the registries are full.
 """
 
-from . import conditional, discrete, exemplar, hvae, likelihoods, priors, vq  # noqa: F401  (each registers its parts)
+from . import conditional, dae, discrete, exemplar, hvae, likelihoods, priors, vq  # noqa: F401  (each registers its parts)
 from .model import LatentVariableModel, build_model
 from .registry import LIKELIHOODS, MODELS, PRIORS
 

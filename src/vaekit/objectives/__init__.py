@@ -12,7 +12,9 @@ optional hooks typed in ``protocols``: ``check_model`` on its factory, ``bind(mo
 
 from . import (  # noqa: F401  (each registers its objective)
     beta_tcvae,
+    beta_vae_dae,
     capacity,
+    denoising,
     dip_vae,
     elbo,
     factorvae,

@@ -16,7 +16,8 @@ from ..data.binarize import binarize_once, resolve_mode
 from ..errors import UserError
 from ..evaluation.disentanglement.information import mutual_information_matrix
 from ..evaluation.disentanglement.sampled import Representation, factor_sampler
-from ..evaluation.disentanglement.suite import disentanglement_metrics
+from ..evaluation.disentanglement.suite import DEFAULTS, FAST, disentanglement_metrics
+from ..evaluation.disentanglement.transfer import check_same_factors, transfer_score
 from ..evaluation.metrics import metrics
 from ..figures.names import DISENTANGLEMENT_FIGURES, figure_file
 from ..figures.disentanglement import factor_scatter, factor_traversal, information_heatmap
@@ -48,22 +49,36 @@ def factor_data(run_dir: Path, model, data_spec=None) -> ArrayData:
 
 
 def disentangle_run(run_dir: str | Path, data_spec=None, fast: bool = False, seed: int = 0,
-                    device: str = "auto") -> dict:
+                    device: str = "auto", transfer_to: str | None = None) -> dict:
     """Every metric of ``vaekit.disentanglement`` for the run's best model (its posterior mean) on
-    its factor data; writes RUN_DIR/disentanglement.json and the figures, returns the results."""
+    its factor data; with ``transfer_to`` (a data spec with the same factors, e.g. a shifted
+    rendering) also the zero-shot transfer score. Writes RUN_DIR/disentanglement.json and the
+    figures, returns the results. Bad input fails before anything is computed or written."""
     started = time.perf_counter()
     run = RunDir.check(run_dir)
     run_dir = run.path
     model = load_model(run.weights, resolve_device(device, "--device"))[0]
     data = factor_data(run_dir, model, data_spec)
+    target = transfer_target(run_dir, model, data, transfer_to) if transfer_to else None
     represent = Representation(model, data)
     results = disentanglement_metrics(represent, data, seed, fast, n_jobs=os.cpu_count() or 1)
+    if target is not None:
+        counts = FAST if fast else DEFAULTS
+        results.update(transfer_score(model, data, target, seed, counts["num_train"], counts["num_test"],
+                                      f"--transfer-to {transfer_to}"))
     results["representation"] = "posterior mean"
     results["figures"] = draw_figures(run.disentanglement_folder, model, data, seed,
                                       results["mutual_information_nats"], represent)
     results["seconds"]["with_figures"] = time.perf_counter() - started
     run.write_disentanglement(results)
     return results
+
+
+def transfer_target(run_dir: Path, model, source: ArrayData, spec: str) -> ArrayData:
+    """The data of ``--transfer-to SPEC``, checked: factors (names and sizes) and shape as the run's."""
+    target = factor_data(run_dir, model, spec)
+    check_same_factors(source, target, f"--transfer-to {spec}")
+    return target
 
 
 def evaluation_scores(model, data: ArrayData, seed: int = 0) -> dict:

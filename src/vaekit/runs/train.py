@@ -140,6 +140,7 @@ def train(
     resume: str | Path | None = None,
     on_step: Callable | None = None,
     on_epoch: Callable | None = None,
+    assignments: list[str] = (),
     **flags,
 ) -> Run:
     """Train a model and write its run folder; returns the ``Run``.
@@ -148,7 +149,9 @@ def train(
     trunk, prior, conditional, objective, beta, epochs, batch_size, lr, seed, device) override it. data: a ``--data`` string, an
     array/tensor (N, ...) or (inputs, labels); None uses config.data.source. resume: a run folder
     to continue (its stored config is used; pass ``data`` again if it was given as arrays), to
-    ``epochs`` epochs when given (a finished run is extended).
+    ``epochs`` epochs when given (a finished run is extended), with new optimisation settings when given:
+    ``lr`` and the 'train.KEY=VALUE' ``assignments`` of RESUME_CHANGES (``continued_schedule``).
+    ``assignments`` of a new run: any 'section.key=value' (--set), applied before the flags.
 
     Started by torchrun (RANK, WORLD_SIZE in the environment), each process trains one share of
     every batch (``vaekit.training.distributed``) and global rank 0 writes the run folder.
@@ -159,16 +162,18 @@ def train(
     """
     if resume is not None:
         epochs = flags.pop("epochs", None)
+        changes = resume_changes(list(assignments), flags.pop("lr", None))
         check_resume(config, out, flags)
         run_dir = Path(resume)
         config = RunDir(run_dir).read_config()
         if epochs is not None:
             check_more_epochs(run_dir, epochs)  # before config.yaml is rewritten
             config = config.replace(train={"epochs": epochs})
+        config = config.layer(changes, "--resume --set")  # the new optimisation settings, validated
     else:
         run_dir = None  # made by _fit once the model is built
         config = config if isinstance(config, Config) else (Config() if config is None else load_config(config))
-        config = apply_flags(config, **flags)
+        config = apply_flags(config, list(assignments), **flags)
         if data is not None and not isinstance(data, str):
             config = config.replace(data={"source": "arrays"})
         elif data is not None:
@@ -188,12 +193,47 @@ def train(
 
 def check_resume(config, out, flags: dict) -> None:
     """--resume continues a run with its stored config: refuse (naming them) a config, an --out or a
-    setting other than the number of epochs, before anything is read or written."""
+    setting other than the number of epochs and the learning rate (``resume_changes`` checks the
+    --set ones), before anything is read or written."""
     given = [f"--{flag.replace('_', '-')}" for flag, value in flags.items() if value is not None and flag != "epochs"]
     given += ["--out"] if out is not None else []
     given += ["--config, --set or the data options"] if config is not None else []
     if given:
-        raise UserError(f"--resume uses the run's stored config (only --epochs may change); drop {', '.join(given)}")
+        raise UserError(f"--resume uses the run's stored config (only --epochs, --lr and --set {', '.join(RESUME_CHANGES)} "
+                        f"may change); drop {', '.join(given)}")
+
+
+RESUME_CHANGES = ("train.lr", "train.lr_schedule")  # what --resume may change, beside --epochs
+
+
+def resume_changes(assignments: list[str], lr: float | None) -> list[str]:
+    """The 'train.KEY=VALUE' changes a resumed run takes (``--set`` of RESUME_CHANGES, and ``--lr``);
+    a UserError naming any other setting, before anything is read or written."""
+    refused = [a for a in assignments if a.partition("=")[0].strip() not in RESUME_CHANGES]
+    if refused:
+        raise UserError(f"--resume continues the run's stored config and may change only {', '.join(RESUME_CHANGES)} "
+                        f"(--set) and --epochs; drop --set {' --set '.join(refused)}")
+    return [*assignments, *([f"train.lr={lr!r}"] if lr is not None else [])]
+
+
+def continued_schedule(run_dir: Path, optimizer, schedule, config: Config, state: TrainState):
+    """The schedule a resumed run continues with. When train.lr or train.lr_schedule differ from what the
+    restored optimiser ran with (the stored config's, or the lr in the checkpoint), every parameter group
+    takes the new lr and a fresh schedule of the new kind runs over the remaining epochs (a cosine
+    decays from the new lr to 0 at the last epoch); else the restored schedule. A change of the stored
+    settings (epochs, lr, schedule) is appended to run.json's history (rank 0)."""
+    before, after = RunDir(run_dir).read_config().train, config.train
+    changed = {key: [getattr(before, key), getattr(after, key)] for key in ("epochs", "lr", "lr_schedule")
+               if getattr(before, key) != getattr(after, key)}
+    if changed and distributed.is_first():
+        RunDir(run_dir).append_history({"resumed_at_epoch": state.epoch, "changed": changed,
+                                         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    restored_lr = optimizer.param_groups[0].get("initial_lr", optimizer.param_groups[0]["lr"])
+    if restored_lr == after.lr and before.lr_schedule == after.lr_schedule:
+        return schedule
+    for group in optimizer.param_groups:
+        group["lr"] = group["initial_lr"] = after.lr
+    return make_schedule(optimizer, after.lr_schedule, after.epochs - state.epoch)
 
 
 def check_more_epochs(run_dir: Path, epochs: int) -> None:
@@ -219,6 +259,8 @@ def _fit(config, prepared, run_dir: Path | None, out: Path, device, on_step, on_
         optimizer = make_optimizer(model, config.train.lr, device)
         schedule = make_schedule(optimizer, config.train.lr_schedule, config.train.epochs)
         state = _restore(run_dir, model, optimizer, schedule, device, config, objective) if resuming else None
+        if resuming:  # new optimisation settings take effect here, and are recorded
+            schedule = continued_schedule(run_dir, optimizer, schedule, config, state)
         if distributed.joined() and not resuming:
             distributed.split_streams(config.train.seed, device)  # model built alike; noise per rank
         first = distributed.is_first()  # only global rank 0 writes

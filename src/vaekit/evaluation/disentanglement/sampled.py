@@ -38,7 +38,8 @@ class Representation:
 
     def __init__(self, encoder, data: ArrayData, batch_size: int = ENCODE_BATCH):
         self.data, self.batch_size = data, batch_size
-        self.encode = model_encoder(encoder) if isinstance(encoder, torch.nn.Module) else encoder
+        self.model = encoder if isinstance(encoder, torch.nn.Module) else None  # for metrics that need q(z|x)
+        self.encode = model_encoder(encoder) if self.model is not None else encoder
         self.codes: np.ndarray | None = None  # (N, D) float32, filled as rows are drawn
         self.done = np.zeros(len(data), dtype=bool)
 

@@ -16,6 +16,7 @@ import torch
 
 from ...data.array import ArrayData
 from ..metrics import metrics
+from .chen import NUM_SAMPLES as CHEN_SAMPLES
 from .information import NUM_BINS, discrete_mutual_information, histogram_discretize
 from .predictive import SAP_C
 from .sample import FactorSample
@@ -26,11 +27,13 @@ DEFAULTS = {
     "beta_vae": {"batch_size": BATCH_SIZE, "num_train": 10000, "num_eval": 5000},
     "factor_vae": {"batch_size": BATCH_SIZE, "num_train": 10000, "num_eval": 5000, "num_variance_estimate": 10000,
                    "prune_threshold": PRUNE_THRESHOLD},
+    "mig_chen": {"num_examples": 0, "num_samples": CHEN_SAMPLES},  # Chen et al.'s: every example (0), 10,000 codes
 }
 FAST = {
     **DEFAULTS, "num_train": 2000, "num_test": 1000,
     "beta_vae": {"batch_size": BATCH_SIZE, "num_train": 1000, "num_eval": 500},
     "factor_vae": {**DEFAULTS["factor_vae"], "num_train": 1000, "num_eval": 500, "num_variance_estimate": 2000},
+    "mig_chen": {"num_examples": 5000, "num_samples": 1000},  # a random 5,000 examples: no longer their estimate
 }
 CLASSIFIERS = {
     "sap": "LinearSVC(C=0.01, class_weight='balanced') per (code dimension, factor); discrete factors",
