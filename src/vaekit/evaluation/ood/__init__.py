@@ -1,0 +1,13 @@
+"""Out-of-distribution detection: scores registered by name (``OOD_METHODS``), higher = more anomalous,
+and the detection numbers (AUROC, AUPRC, FPR at 95 % TPR, out-of-distribution as the positive class).
+
+Importing the package fills the registry, in this order (the order of tables and figures).
+"""
+
+from . import baselines, likelihood_ratio, complexity, typicality, regret  # noqa: F401
+from .detection import detection_metrics, roc_points
+from .registry import OOD_METHODS, OodMethod, register_method
+from .scoring import DEFAULT_K, ScoredSet, Scorer
+
+__all__ = ["DEFAULT_K", "OOD_METHODS", "OodMethod", "ScoredSet", "Scorer", "detection_metrics", "register_method",
+           "roc_points"]
