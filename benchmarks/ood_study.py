@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-SETS = ("mnist", "fmnist_vflip", "fmnist_hflip", "noise", "constant")
+SETS = ("mnist", "fmnist_vflip", "fmnist_hflip", "noise", "constant", "fmnist_train")  # the last: a control
 FASHION = "/usr/share/datasets/fashion-mnist"
 GENERATED = 2000  # noise and constant images
 
@@ -37,7 +37,8 @@ def make_sets(out: Path, seed: int = 0) -> None:
     folder = out / "sets"
     folder.mkdir(parents=True, exist_ok=True)
     digits = mnist_data()[0].reshape(-1, 1, 28, 28).round().astype(np.uint8)
-    test = load_data("fashion-mnist", DataConfig()).test.values.numpy()  # (10000, 1, 28, 28) uint8
+    fashion = load_data("fashion-mnist", DataConfig())
+    test = fashion.test.values.numpy()  # (10000, 1, 28, 28) uint8
     rng = np.random.default_rng(seed)
     arrays = {
         "mnist": digits,
@@ -46,6 +47,8 @@ def make_sets(out: Path, seed: int = 0) -> None:
         "noise": rng.integers(0, 256, (GENERATED, 1, 28, 28), dtype=np.uint8),
         "constant": np.broadcast_to(rng.integers(0, 256, (GENERATED, 1, 1, 1), dtype=np.uint8),
                                     (GENERATED, 1, 28, 28)).copy(),
+        # in-distribution: Fashion-MNIST training images (some in the run's validation split), AUROC ~0.5
+        "fmnist_train": fashion.train.values.numpy()[rng.choice(len(fashion.train), GENERATED, replace=False)],
     }
     for name, x in arrays.items():
         np.savez_compressed(folder / f"{name}.npz", x=x)

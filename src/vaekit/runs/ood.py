@@ -201,12 +201,12 @@ def reference_set(evaluated: EvaluationData, seed: int) -> ScoredSet:
 
 
 def score_sets(scorer: Scorer, chosen: list[OodMethod], sets: list[ScoredSet]) -> tuple[dict, dict]:
-    """({method: [scores of each set]}, {method: seconds}); the seconds of shared terms (log p(x)) go to the
-    first method that needs them."""
+    """({method: [scores of each set]}, {method: seconds}); the seconds of shared terms (log p(x), a
+    combination's components) go to the first method that needs them."""
     scores, seconds = {}, {}
     for method in chosen:
         started = time.perf_counter()
-        scores[method.name] = [method.score(scorer, scored) for scored in sets]
+        scores[method.name] = [method.scores(scorer, scored) for scored in sets]
         seconds[method.name] = time.perf_counter() - started
     return scores, seconds
 

@@ -23,12 +23,13 @@ def x():
     return torch.bernoulli(torch.full((6, *SHAPE), 0.4), generator=torch.Generator().manual_seed(1))
 
 
-def test_batched_copies_equal_one_example_at_a_time(model, x):
+@pytest.mark.parametrize("layers", ["encoder", "head"])
+def test_batched_copies_equal_one_example_at_a_time(model, x, layers):
     steps = 7
     eps = torch.randn((steps, len(x), 3), generator=torch.Generator().manual_seed(2))
-    together = optimise_copies(model, x, eps, steps, lr=1e-2)
+    together = optimise_copies(model, x, eps, steps, lr=1e-2, layers=layers)
     for i in range(len(x)):
-        alone = optimise_copies(model, x[i : i + 1], eps[:, i : i + 1], steps, lr=1e-2)
+        alone = optimise_copies(model, x[i : i + 1], eps[:, i : i + 1], steps, lr=1e-2, layers=layers)
         for name, value in alone.items():
             torch.testing.assert_close(together[name][i : i + 1], value, rtol=1e-4, atol=1e-5)
 
@@ -44,10 +45,16 @@ def test_optimising_moves_each_copy_and_leaves_the_model_alone(model, x):
     assert not torch.allclose(posterior_outputs(net, copies, x), start)
 
 
-def test_no_steps_no_regret_and_steps_gain_likelihood(model, x):
-    assert np.array_equal(regret_scores(model, x, k=10, steps=0), np.zeros(len(x)))
-    gained = regret_scores(model, x, k=200, steps=50, lr=1e-2)
+@pytest.mark.parametrize("layers", ["encoder", "head"])
+def test_no_steps_no_regret_and_steps_gain_likelihood(model, x, layers):
+    assert np.array_equal(regret_scores(model, x, k=10, steps=0, layers=layers), np.zeros(len(x)))
+    gained = regret_scores(model, x, k=200, steps=50, lr=1e-2, layers=layers)
     assert gained.mean() > 0  # the encoder fitted to each example gives it a higher likelihood
+
+
+def test_unknown_layers_are_refused(model, x):
+    with pytest.raises(UserError, match="likelihood regret layers 'all': choose one of head, encoder"):
+        regret_scores(model, x, k=5, layers="all")
 
 
 def test_regret_needs_a_gaussian_encoder():

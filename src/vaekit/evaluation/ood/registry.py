@@ -39,6 +39,13 @@ class OodMethod:
         if self.needs not in NEEDS:
             raise ValueError(f"ood method {self.name!r}: needs {self.needs!r} is not one of {NEEDS}")
 
+    def scores(self, scorer, scored) -> np.ndarray:
+        """``score(scorer, scored)``, computed once per set (kept in ``scored.cache``: a combination reuses it)."""
+        key = f"scores/{self.name}"
+        if key not in scored.cache:
+            scored.cache[key] = self.score(scorer, scored)
+        return scored.cache[key]
+
 
 OOD_METHODS: Registry[OodMethod] = Registry("ood method")
 

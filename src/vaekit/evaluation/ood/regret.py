@@ -36,6 +36,8 @@ from .registry import OodMethod, register_method
 from .scoring import ScoredSet, Scorer
 
 STEPS, LR, BETAS, WEIGHT_DECAY = 100, 2e-4, (0.9, 0.999), 5e-5
+LAYERS = ("head", "encoder")  # which encoder parameters each example gets its own copy of
+DEFAULT_LAYERS = "head"  # the whole encoder per example is memory-bound on a CPU: see BENCHMARKS.md
 PARAMETER_BUDGET = 2**25  # encoder parameters held for one pass over B copies (x 4 with gradients and Adam's moments)
 
 
@@ -50,6 +52,17 @@ class PosteriorNet(nn.Module):
         return self.head.linear(self.encoder(x))
 
 
+def adapted(model, x: torch.Tensor, layers: str) -> tuple[nn.Module, torch.Tensor]:
+    """(the module whose parameters are copied per example, its inputs): the whole encoder on x, or
+    (``layers`` 'head') the posterior head's linear layer on the trunk's features, computed once."""
+    if layers == "encoder":
+        return PosteriorNet(model), x
+    if layers == "head":
+        with torch.no_grad():
+            return model.head.linear, model.encoder(x)
+    raise UserError(f"likelihood regret layers {layers!r}: choose one of {', '.join(LAYERS)}")
+
+
 def check_model(model) -> None:
     if model.prior is None or not isinstance(model.head, GaussianHead) or model.classes:
         raise UserError("likelihood_regret re-optimises a Gaussian encoder: it needs an unconditional 'vae' "
@@ -62,7 +75,7 @@ def gaussian(stacked: torch.Tensor) -> Independent:
     return Independent(Normal(mu, (0.5 * log_var).exp(), validate_args=False), 1, validate_args=False)
 
 
-def posterior_outputs(net: PosteriorNet, copies: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+def posterior_outputs(net: nn.Module, copies: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     """(B, 2D): copy b of the encoder (``copies``: name -> (B, *shape)) applied to example b of x (B, *shape)."""
     one = lambda params, example: functional_call(net, params, (example.unsqueeze(0),)).squeeze(0)  # noqa: E731
     return vmap(one)(copies, x)
@@ -81,16 +94,17 @@ def frozen(model: nn.Module) -> Iterator[None]:
             p.requires_grad_(flag)
 
 
-def encoder_copies(net: PosteriorNet, n: int) -> dict[str, torch.Tensor]:
+def encoder_copies(net: nn.Module, n: int) -> dict[str, torch.Tensor]:
     """name -> (n, *shape): n copies of each encoder parameter."""
     return {name: p.detach().expand(n, *p.shape).clone() for name, p in net.named_parameters()}
 
 
 def optimise_copies(model, x: torch.Tensor, eps: torch.Tensor, steps: int = STEPS, lr: float = LR,
-                    weight_decay: float = WEIGHT_DECAY) -> dict[str, torch.Tensor]:
-    """Per-example encoder copies after ``steps`` Adam steps on each example's single-sample ELBO.
-    x (B, *shape); eps (steps, B, D): the standard-normal draws of the reparameterised z, one per step."""
-    net = PosteriorNet(model)
+                    weight_decay: float = WEIGHT_DECAY, layers: str = "encoder") -> dict[str, torch.Tensor]:
+    """Per-example copies of the ``layers`` ('encoder': all of it, as the paper; 'head': the posterior head)
+    after ``steps`` Adam steps on each example's single-sample ELBO. x (B, *shape); eps (steps, B, D): the
+    standard-normal draws of the reparameterised z, one per step."""
+    net, inputs = adapted(model, x, layers)
     copies = {name: value.requires_grad_(True) for name, value in encoder_copies(net, len(x)).items()}
     if steps == 0:
         return {name: value.detach() for name, value in copies.items()}
@@ -98,7 +112,7 @@ def optimise_copies(model, x: torch.Tensor, eps: torch.Tensor, steps: int = STEP
     prior = model.prior_distribution()
     with frozen(model), eval_mode(model):
         for step in range(steps):
-            q = gaussian(posterior_outputs(net, copies, x))  # batch (B,)
+            q = gaussian(posterior_outputs(net, copies, inputs))  # batch (B,)
             z = q.base_dist.loc + q.base_dist.scale * eps[step]  # (B, D), reparameterised
             loss = (kl_per_example(q, prior, z) - model.decode(z).log_prob(x)).sum()  # sum over independent copies
             optimizer.zero_grad(set_to_none=True)
@@ -107,45 +121,51 @@ def optimise_copies(model, x: torch.Tensor, eps: torch.Tensor, steps: int = STEP
     return {name: value.detach() for name, value in copies.items()}
 
 
-def nll_with(model, copies: dict[str, torch.Tensor], x: torch.Tensor, k: int, seed: int) -> torch.Tensor:
-    """-log p(x) (B,) float64 with the proposal of the encoder copies, k draws from ``seed``."""
+def nll_with(model, copies: dict[str, torch.Tensor], x: torch.Tensor, k: int, seed: int,
+             layers: str = "encoder") -> torch.Tensor:
+    """-log p(x) (B,) float64 with the proposal of the copies of ``layers``, k draws from ``seed``."""
     with torch.no_grad(), eval_mode(model), seeded(seed, x.device):
-        q = gaussian(posterior_outputs(PosteriorNet(model), copies, x))
+        net, inputs = adapted(model, x, layers)
+        q = gaussian(posterior_outputs(net, copies, inputs))
         return -running_log_likelihood(model, x, k, q=q)
 
 
 def regret_of_batch(model, x: torch.Tensor, eps: torch.Tensor, k: int, seed: int, steps: int, lr: float,
-                    weight_decay: float) -> torch.Tensor:
+                    weight_decay: float, layers: str) -> torch.Tensor:
     """LR (B,) float64 nats for one batch: the same seed draws both NLLs, so steps = 0 gives exactly 0."""
-    before = nll_with(model, encoder_copies(PosteriorNet(model), len(x)), x, k, seed)
-    after = nll_with(model, optimise_copies(model, x, eps, steps, lr, weight_decay), x, k, seed)
+    start = encoder_copies(adapted(model, x[:1], layers)[0], len(x))
+    before = nll_with(model, start, x, k, seed, layers)
+    after = nll_with(model, optimise_copies(model, x, eps, steps, lr, weight_decay, layers), x, k, seed, layers)
     return before - after
 
 
-def default_batch(model) -> int:
-    """Examples per batch: PARAMETER_BUDGET // (encoder parameters), at least 1."""
-    return max(1, PARAMETER_BUDGET // sum(p.numel() for p in PosteriorNet(model).parameters()))
+def default_batch(model, layers: str = "encoder") -> int:
+    """Examples per batch: PARAMETER_BUDGET // (parameters copied per example), at least 1."""
+    net = PosteriorNet(model) if layers == "encoder" else model.head.linear
+    return max(1, PARAMETER_BUDGET // sum(p.numel() for p in net.parameters()))
 
 
 def regret_scores(model, x: torch.Tensor, k: int, seed: int = 0, steps: int = STEPS, lr: float = LR,
-                  weight_decay: float = WEIGHT_DECAY, batch: int | None = None) -> np.ndarray:
+                  weight_decay: float = WEIGHT_DECAY, batch: int | None = None, layers: str = "encoder") -> np.ndarray:
     """LR(x) (N,) float64 nats for inputs x (N, *shape), ``batch`` examples at once (default: as many
-    encoder copies as PARAMETER_BUDGET holds; 1 is the reference code's per-example loop). The step
-    draws are one seeded (steps, N, D) tensor, so an example's optimisation does not depend on the batch."""
+    copies as PARAMETER_BUDGET holds; 1 is the reference code's per-example loop). The step draws are one
+    seeded (steps, N, D) tensor, so an example's optimisation does not depend on the batch."""
     check_model(model)
-    batch = batch or default_batch(model)
+    batch = batch or default_batch(model, layers)
     latent = model.head.linear.out_features // 2
     eps = torch.randn((steps, len(x), latent), generator=torch.Generator().manual_seed(seed)).to(x.device)
     parts = [regret_of_batch(model, x[start : start + batch], eps[:, start : start + batch], k,
-                             batch_seed(seed, index), steps, lr, weight_decay)
+                             batch_seed(seed, index), steps, lr, weight_decay, layers)
              for index, start in enumerate(range(0, len(x), batch))]
     return torch.cat(parts).cpu().numpy()
 
 
 def likelihood_regret(scorer: Scorer, scored: ScoredSet) -> np.ndarray:
-    """LR(x) (N,) nats with the scorer's k and seed; options 'regret_steps' (100), 'regret_lr' (2e-4)."""
+    """LR(x) (N,) nats with the scorer's k and seed; options 'regret_steps' (100), 'regret_lr' (2e-4) and
+    'regret_layers' ('head', the default: a copy of the posterior head per example, the trunk's features
+    fixed; 'encoder': the whole encoder, as the paper, about 50x the work per example on an MLP encoder)."""
     return regret_scores(scorer.model, scored.x, scorer.k, scorer.seed, scorer.option("regret_steps", STEPS),
-                         scorer.option("regret_lr", LR))
+                         scorer.option("regret_lr", LR), layers=scorer.option("regret_layers", DEFAULT_LAYERS))
 
 
 register_method(OodMethod("likelihood_regret", "-log p(x) - (-log p(x; encoder optimised for x)), nats",

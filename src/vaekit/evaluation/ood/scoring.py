@@ -66,21 +66,23 @@ class Scorer:
         """-log p(x) (N,), nats."""
         return -self.terms(scored)["log_px"]
 
+    def once(self, key: str, make: Callable):
+        """``make()`` the first time ``key`` is asked for, the same value after (a background model, statistics)."""
+        if key not in self._made:
+            self._made[key] = make()
+        return self._made[key]
+
     def background_model(self) -> torch.nn.Module:
         if self.background is None:
             raise UserError("likelihood_ratio needs a background model: pass --background RUN, or let 'vaekit ood' "
                             "train one on the run's training data")
-        if "background" not in self._made:
-            self._made["background"] = self.background()
-        return self._made["background"]
+        return self.once("background", self.background)
 
     def reference_set(self) -> ScoredSet:
         if self.reference is None:
             raise UserError("typicality needs the run's training data for its entropy estimate; this run has none "
                             "to read (trained on arrays, or evaluated on a whole file)")
-        if "reference" not in self._made:
-            self._made["reference"] = self.reference()
-        return self._made["reference"]
+        return self.once("reference", self.reference)
 
     def option(self, name: str, default):
         return self.options.get(name, default)
