@@ -42,12 +42,12 @@ def test_score_writes_one_row_per_test_example_with_labels(run_dir, capsys):
     rows = read_csv(run_dir / "scores.csv")
     opened = open_run(run_dir, "cpu")
     assert len(rows) == len(opened.data)
-    assert list(rows[0]) == ["index", "label", "negative_elbo_nats"]
+    assert list(rows[0]) == ["index", "label", "negative_elbo_nats", "combined_score"]  # the corrected score ranks
     assert [int(row["index"]) for row in rows] == list(range(len(rows)))
     assert [int(row["label"]) for row in rows] == opened.data.labels.tolist()
     printed = capsys.readouterr().out
     assert str(run_dir / "scores.csv") in printed
-    scores = np.array([float(row["negative_elbo_nats"]) for row in rows])
+    scores = np.array([float(row["combined_score"]) for row in rows])
     top = ", ".join(str(i) for i in np.argsort(-scores, kind="stable")[:5])
     assert f"indices {top}" in printed
 
@@ -61,8 +61,17 @@ def test_an_inverted_digit_appended_to_a_npy_file_scores_highest(run_dir, tmp_pa
     assert main(["score", str(run_dir), "--data", str(path), "--k", "10", "--out", str(out)]) == 0
     rows = read_csv(out)
     assert len(rows) == 151
-    assert list(rows[0]) == ["index", "negative_elbo_nats", "nll_nats"]  # a .npy file has no labels
-    for column in ("negative_elbo_nats", "nll_nats"):
+    assert list(rows[0]) == ["index", "negative_elbo_nats", "nll_nats", "combined_score"]  # a .npy file has no labels
+    for column in ("negative_elbo_nats", "nll_nats", "combined_score"):
         scores = [float(row[column]) for row in rows]
         assert int(np.argmax(scores)) == 150, column
     assert "indices 150," in capsys.readouterr().out
+
+
+def test_method_chooses_the_ranking_column(run_dir, tmp_path, capsys):
+    out = tmp_path / "scores.csv"
+    assert main(["score", str(run_dir), "--method", "input_complexity", "--k", "5", "--out", str(out)]) == 0
+    rows = read_csv(out)
+    assert list(rows[0])[-1] == "input_complexity_score"
+    scores = np.array([float(row["input_complexity_score"]) for row in rows])
+    assert f"highest input_complexity_score: indices {int(np.argmax(scores))}," in capsys.readouterr().out

@@ -12,7 +12,7 @@ import torch
 
 from ..data.binarize import binarize_once
 from ..errors import UserError
-from ..evaluation.ood import DEFAULT_K, OOD_METHODS, OodMethod, ScoredSet, Scorer, detection_metrics, roc_points
+from ..evaluation.ood import DEFAULT_K, DEFAULT_SCORE, OOD_METHODS, OodMethod, ScoredSet, Scorer, detection_metrics, roc_points
 from ..evaluation.ood.likelihood_ratio import MUTATION_RATE, perturb
 from ..evaluation.ood.regret import check_model as check_regret_model
 from ..evaluation.ood.typicality import BATCH, MIN_BATCHES
@@ -46,9 +46,10 @@ def ood(run_dir: str | Path, against: list[str], methods: list[str] | None = Non
     sets += [subset(ScoredSet(name, part.inputs()), examples, seed) for name, part in against_sets(evaluated, against)]
     check_batches(chosen, sets, (options or {}).get("typicality_batch", BATCH))
     background_run = check_background(evaluated, chosen, background)
+    own = (lambda: evaluated) if data is None else (lambda: open_run(run.path, device))  # the run's training data
     scorer = Scorer(evaluated.model, k, seed, options=dict(options or {}),
-                    background=lambda: background_model(run, evaluated, background_run, device, seed),
-                    reference=lambda: reference_set(evaluated, seed))
+                    background=lambda: background_model(run, own(), background_run, device, seed),
+                    reference=lambda: reference_set(own(), seed))
     scores, seconds = score_sets(scorer, chosen, sets)
     table = {scored.name: {method.name: detection_metrics(scores[method.name][0], scores[method.name][i])
                            for method in chosen} for i, scored in enumerate(sets) if i > 0}
@@ -226,3 +227,23 @@ def write_outputs(run: RunDir, chosen: list[OodMethod], sets: list[ScoredSet], s
     with atomic_path(folder / run.FIGURES.OOD_SCORES) as temporary:
         with open(temporary, "wb") as handle:
             np.savez(handle, **arrays)
+
+
+def example_scores(run_dir: str | Path, evaluated: EvaluationData, method: str, k: int = DEFAULT_K,
+                   seed: int = 0) -> np.ndarray:
+    """(N,) scores of one per-example method for every example of the evaluation split, in order
+    ('vaekit score --method'); a UserError for a batch test or a method the model does not support."""
+    chosen = chosen_methods(evaluated.model, [method])[0]
+    if not chosen.per_example:
+        raise UserError(f"--method {method}: scores batches of examples, not each example; use {method}_example")
+    device = str(next(evaluated.model.parameters()).device)
+    own = lambda: open_run(run_dir, device)  # noqa: E731  (the run's own training data, whatever is scored)
+    scorer = Scorer(evaluated.model, k, seed, background=lambda: background_model(RunDir(run_dir), own(), None, device, seed),
+                    reference=lambda: reference_set(own(), seed))
+    return chosen.scores(scorer, ScoredSet(evaluated.data.name, evaluated.data.inputs()))
+
+
+def default_method(model) -> str:
+    """``DEFAULT_SCORE`` where the model supports it, else the reconstruction error (autoencoders)."""
+    method = OOD_METHODS.get(DEFAULT_SCORE)
+    return method.name if applies(method, model) else "reconstruction"

@@ -9,5 +9,8 @@ from .detection import detection_metrics, roc_points
 from .registry import OOD_METHODS, OodMethod, register_method
 from .scoring import DEFAULT_K, ScoredSet, Scorer
 
-__all__ = ["DEFAULT_K", "OOD_METHODS", "OodMethod", "ScoredSet", "Scorer", "detection_metrics", "register_method",
+# The default column of 'vaekit score': the score that held on every set of REPRODUCTION.md's study.
+DEFAULT_SCORE = "combined"
+
+__all__ = ["DEFAULT_K", "DEFAULT_SCORE", "OOD_METHODS", "OodMethod", "ScoredSet", "Scorer", "detection_metrics", "register_method",
            "roc_points"]
