@@ -1,10 +1,13 @@
 """Likelihood regret, batched against the reference code's per-example loop, on one trained run.
 
-    OMP_NUM_THREADS=1 python benchmarks/ood_speed.py RUN_DIR [--examples 120] [--loop 12] [--steps 100] [--k 100]
+    OMP_NUM_THREADS=1 python benchmarks/ood_speed.py RUN_DIR [--steps 100] [--k 100]
 
-Both score test examples with the same settings (the paper's: 100 Adam steps, lr 2e-4, k draws for each
-log p(x)); the loop runs one example at a time (batch 1, as compute_LR.py does), the batched form as many
-encoder copies at once as ``regret.PARAMETER_BUDGET`` holds. Prints seconds per example and the ratio.
+Every variant scores the first test examples with the paper's settings (100 Adam steps, lr 2e-4, k draws
+for each log p(x)): per-example copies of the posterior head ('head', vaekit's default) or of the whole
+encoder ('encoder', the paper's), either many examples at once ('batched': as many copies as
+``regret.PARAMETER_BUDGET`` holds) or one at a time ('loop': batch 1, as the reference compute_LR.py).
+Prints seconds per example and each variant's time over the batched head's, in one process, and writes
+benchmarks/results/ood_speed.json (BENCHMARKS.md section 10, by benchmarks/report.py).
 """
 
 from __future__ import annotations
@@ -14,14 +17,16 @@ import json
 import sys
 import time
 
+import common
 import torch
+
+VARIANTS = {"head batched": ("head", None, 120), "head loop": ("head", 1, 12),
+            "encoder batched": ("encoder", None, 20), "encoder loop": ("encoder", 1, 4)}  # (layers, batch, examples)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir")
-    parser.add_argument("--examples", type=int, default=120)
-    parser.add_argument("--loop", type=int, default=12, help="examples for the per-example loop")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--k", type=int, default=100)
     args = parser.parse_args(argv)
@@ -30,16 +35,21 @@ def main(argv=None) -> int:
     from vaekit.runs.open import open_run
 
     evaluated = open_run(args.run_dir, "cpu")
-    model, x = evaluated.model, evaluated.data.inputs(slice(0, args.examples))
-    started = time.perf_counter()
-    regret_scores(model, x, args.k, steps=args.steps)
-    batched = (time.perf_counter() - started) / len(x)
-    started = time.perf_counter()
-    regret_scores(model, x[: args.loop], args.k, steps=args.steps, batch=1)
-    loop = (time.perf_counter() - started) / args.loop
-    print(json.dumps({"batch": default_batch(model), "batched_s_per_example": batched, "loop_s_per_example": loop,
-                      "speedup": loop / batched, "examples": len(x), "loop_examples": args.loop,
-                      "steps": args.steps, "k": args.k, "threads": torch.get_num_threads()}, indent=1))
+    model = evaluated.model
+    seconds = {}
+    for name, (layers, batch, examples) in VARIANTS.items():
+        x = evaluated.data.inputs(slice(0, examples))
+        started = time.perf_counter()
+        regret_scores(model, x, args.k, steps=args.steps, batch=batch, layers=layers)
+        seconds[name] = (time.perf_counter() - started) / examples
+        print(name, seconds[name], flush=True)
+    base = seconds["head batched"]
+    result = {"machine": common.machine(), "s_per_example": seconds, "over_head_batched": {n: s / base for n, s in seconds.items()},
+              "batch": {layers: default_batch(model, layers) for layers in ("head", "encoder")},
+              "examples": {n: v[2] for n, v in VARIANTS.items()}, "steps": args.steps, "k": args.k,
+                      "threads": torch.get_num_threads()}
+    print(json.dumps(result, indent=1))
+    common.save_result("ood_speed", result)
     return 0
 
 

@@ -85,6 +85,11 @@ def markdown(out: Path) -> None:
         cells = [f"{results[name][method]['auroc']:.3f}" for name in results]
         print(f"| {method} | " + " | ".join(cells) + f" | {settings['seconds'][method]:.0f} |")
     print(f"\nexamples per set {settings['examples']}, k = {settings['k']}, total {settings['total_seconds']:.0f} s")
+    import common
+
+    common.save_result("ood_study", {"machine": common.machine(), "auroc": {name: {m: results[name][m]["auroc"]
+                        for m in methods} for name in results}, "seconds": settings["seconds"],
+                        "examples": settings["examples"], "k": settings["k"]})
 
 
 def main(argv=None) -> int:

@@ -258,6 +258,27 @@ def disentanglement_section(result: dict) -> list[str]:
             "plus the encoding. `--fast` (2,000 / 1,000 points, 1,000 / 500 votes) is the quick look.", ""]
 
 
+def ood_section(speed: dict | None, study: dict | None) -> list[str]:
+    """Likelihood regret batched against the per-example loop, and the study's seconds per method."""
+    lines = []
+    if speed:
+        ratios = speed["over_head_batched"]
+        rows = [[name, str(speed["examples"][name]), fmt(speed["s_per_example"][name]), f"{ratios[name]:.1f}x"]
+                for name in speed["s_per_example"]]
+        lines += [f"Measured on: {machine_line(speed)}. `python benchmarks/ood_speed.py RUN` on the study's model "
+                  f"(REPRODUCTION.md), {speed['steps']} Adam steps and k = {speed['k']} per log p(x), one thread. "
+                  "Each variant's seconds per example, and its time over the batched head copies (vaekit's default): "
+                  "the loop is the reference code's one example at a time.", "",
+                  table(["variant", "examples", "s per example", "time over head batched"], rows), ""]
+    if study:
+        rows = [[method, fmt(seconds)] for method, seconds in study["seconds"].items()]
+        lines += [f"The study's wall time per method (`python benchmarks/ood_study.py score`, {study['examples'][0]} "
+                  f"examples per set, {len(study['examples'])} sets, k = {study['k']}; {machine_line(study)}); a "
+                  "method's seconds include the shared terms (log p(x), a combination's components) it computed "
+                  "first, so later methods reuse them:", "", table(["method", "seconds"], rows), ""]
+    return lines
+
+
 def main() -> None:
     train, evals, scaling, memory = (common.load_result(n) for n in ("train_speed", "eval_speed", "scaling", "memory"))
     explore = common.load_result("explore_latency")
@@ -282,6 +303,7 @@ def main() -> None:
         "| 7: the explorer's decode and slider-to-paint latency | `.venv/bin/python benchmarks/explore_latency.py` |",
         "| 8: disentanglement metrics on dSprites | `.venv/bin/python benchmarks/disentanglement_speed.py` |",
         "| 9: data-parallel training | `.venv/bin/python benchmarks/distributed.py` |",
+        "| 10: likelihood regret batched and looped; the OOD study's seconds | `.venv/bin/python benchmarks/ood_speed.py RUN`, `benchmarks/ood_study.py table` |",
         "",
         "## What runs, and how each system is set up",
         "",
@@ -354,6 +376,9 @@ def main() -> None:
     if disentanglement:
         lines += ["## 8. Disentanglement metrics on dSprites (CPU)", ""] + disentanglement_section(disentanglement)
     lines += ["## 9. Data-parallel training (torch.distributed)", ""] + distributed_section(common.load_result("distributed"))
+    speed, study = common.load_result("ood_speed"), common.load_result("ood_study")
+    if speed or study:
+        lines += ["## 10. Out-of-distribution detection (CPU)", ""] + ood_section(speed, study)
     lines += ["## Targets", ""] + targets(train, evals, memory, gpu_train, gpu_eval)
     if notes.is_file():
         lines += [notes.read_text().rstrip(), ""]
