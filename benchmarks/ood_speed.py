@@ -21,7 +21,7 @@ import common
 import torch
 
 VARIANTS = {"head batched": ("head", None, 120), "head loop": ("head", 1, 12),
-            "encoder batched": ("encoder", None, 20), "encoder loop": ("encoder", 1, 4)}  # (layers, batch, examples)
+            "encoder batched": ("encoder", None, 8), "encoder loop": ("encoder", 1, 3)}  # (layers, batch, examples)
 
 
 def main(argv=None) -> int:

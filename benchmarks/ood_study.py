@@ -65,12 +65,13 @@ def train(out: Path, epochs: int) -> None:
                     "--out", str(out / "run")], check=True)
 
 
-def score(out: Path, examples: int, k: int, methods: list[str] | None) -> None:
+def score(out: Path, examples: int, k: int, methods: list[str] | None, options: dict) -> None:
     import vaekit
 
     started = time.perf_counter()
     against = [str(out / "sets" / f"{name}.npz") for name in SETS]
-    table = vaekit.ood(out / "run", against, methods=methods, examples=examples, seed=0, k=k, device="cpu")
+    table = vaekit.ood(out / "run", against, methods=methods, examples=examples, seed=0, k=k, device="cpu",
+                       options=options)
     print(json.dumps(table, indent=1))
     print(f"{time.perf_counter() - started:.0f} s")
 
@@ -100,6 +101,7 @@ def main(argv=None) -> int:
     parser.add_argument("--examples", type=int, default=500)
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--methods", default=None)
+    parser.add_argument("--options", default="{}", help="per-method settings as JSON, e.g. '{\"reference_examples\": 300}'")
     args = parser.parse_args(argv)
     import torch
 
@@ -109,7 +111,8 @@ def main(argv=None) -> int:
     elif args.step == "train":
         train(args.out, args.epochs)
     elif args.step == "score":
-        score(args.out, args.examples, args.k, None if args.methods is None else args.methods.split(","))
+        score(args.out, args.examples, args.k, None if args.methods is None else args.methods.split(","),
+              json.loads(args.options))
     else:
         markdown(args.out)
     return 0

@@ -49,7 +49,7 @@ def ood(run_dir: str | Path, against: list[str], methods: list[str] | None = Non
     own = (lambda: evaluated) if data is None else (lambda: open_run(run.path, device))  # the run's training data
     scorer = Scorer(evaluated.model, k, seed, options=dict(options or {}),
                     background=lambda: background_model(run, own(), background_run, device, seed),
-                    reference=lambda: reference_set(own(), seed))
+                    reference=lambda: reference_set(own(), seed, (options or {}).get("reference_examples", REFERENCE_EXAMPLES)))
     scores, seconds = score_sets(scorer, chosen, sets)
     table = {scored.name: {method.name: detection_metrics(scores[method.name][0], scores[method.name][i])
                            for method in chosen} for i, scored in enumerate(sets) if i > 0}
@@ -187,14 +187,15 @@ def background_note(run: RunDir, given: Path | None, chosen: list[OodMethod]) ->
             "config": "the run's own (architecture, epochs, optimiser), on its perturbed training split"}
 
 
-def reference_set(evaluated: EvaluationData, seed: int) -> ScoredSet:
-    """Up to REFERENCE_EXAMPLES training examples as the model sees test data (binarised once when the run
-    binarises dynamically), for the typicality test's entropy estimate."""
+def reference_set(evaluated: EvaluationData, seed: int, size: int = REFERENCE_EXAMPLES) -> ScoredSet:
+    """Up to ``size`` training examples (option 'reference_examples') as the model sees test data (binarised
+    once when the run binarises dynamically): the typicality test's entropy estimate, the combination's
+    calibration."""
     if evaluated.train is None:
         raise UserError("typicality needs the run's training data for its entropy estimate; this run's cannot be "
                         "read back (trained on arrays, or a whole file evaluated)")
     train = evaluated.train
-    rows = np.sort(np.random.default_rng(seed).choice(len(train), min(len(train), REFERENCE_EXAMPLES), replace=False))
+    rows = np.sort(np.random.default_rng(seed).choice(len(train), min(len(train), size), replace=False))
     part = train.subset(torch.from_numpy(rows).to(train.values.device))
     if evaluated.binarize.startswith("dynamic"):
         part = binarize_once(part, binarize_seed(evaluated.config, "train"))

@@ -1,4 +1,4 @@
-"""The combined score: each component standardised on training examples, then the largest."""
+"""The combined score: each component standardised on training examples, then summed."""
 
 import numpy as np
 import pytest
@@ -25,7 +25,7 @@ def test_each_component_in_training_standard_deviations(two_components):
     scorer = Scorer(model=None, reference=lambda: ScoredSet("train", training))
     x = torch.tensor([[14.0, -5.0], [10.0, -3.0], [10.0, -5.0]])
     mean, std = training.mean(0).numpy(), training.std(0, unbiased=False).numpy()
-    expected = ((x.numpy() - mean) / std).max(1)
+    expected = ((x.numpy() - mean) / std).sum(1)
     assert np.allclose(combined_module.combined(scorer, ScoredSet("x", x)), expected)
 
 

@@ -1,12 +1,12 @@
-"""One score that holds on every set of the study: the component scores standardised on in-distribution
-training examples, and their maximum,
+"""A combination of scores: the components standardised on in-distribution training examples, summed,
 
-    C(x) = max_m (s_m(x) - mean_m) / std_m,   mean_m, std_m over ``CALIBRATION`` training examples,
+    C(x) = sum_m (s_m(x) - mean_m) / std_m,   mean_m, std_m over ``CALIBRATION`` training examples,
 
-so an input is as anomalous as its most anomalous component says, each measured in standard deviations
-of the training data's own scores (no out-of-distribution data is used to choose or weigh anything).
-Each published score fails on some pair (REPRODUCTION.md, "Out-of-distribution detection"); the
-components are chosen there so that where one is blind another sees.
+each component measured in standard deviations of the training data's own scores (no out-of-distribution
+data weighs anything). The components, input complexity and the likelihood ratio, are the pair that did
+best on the worst set of REPRODUCTION.md's study ("Out-of-distribution detection": the sum of the two
+beat either alone and their maximum on the flipped images, at a small cost on MNIST); no per-example
+combination reached AUROC 0.98 on every set there.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from .registry import OOD_METHODS, OodMethod, register_method
 from .scoring import ScoredSet, Scorer
 
-COMPONENTS = ("input_complexity", "likelihood_regret")
+COMPONENTS = ("input_complexity", "likelihood_ratio")
 CALIBRATION = 500  # training examples that set each component's mean and standard deviation
 
 
@@ -39,9 +39,9 @@ def standardised(scorer: Scorer, name: str, scored: ScoredSet) -> np.ndarray:
 
 
 def combined(scorer: Scorer, scored: ScoredSet) -> np.ndarray:
-    """C(x) (N,), in training standard deviations: the largest standardised component."""
-    return np.max([standardised(scorer, name, scored) for name in COMPONENTS], axis=0)
+    """C(x) (N,), in training standard deviations: the sum of the standardised components."""
+    return np.sum([standardised(scorer, name, scored) for name in COMPONENTS], axis=0)
 
 
-register_method(OodMethod("combined", f"max standardised ({', '.join(COMPONENTS)})", combined, needs="posterior",
+register_method(OodMethod("combined", f"sum of standardised {' and '.join(COMPONENTS)}", combined,
                           reference="this library: REPRODUCTION.md"))
