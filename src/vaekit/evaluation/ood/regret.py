@@ -38,7 +38,10 @@ from .scoring import ScoredSet, Scorer
 STEPS, LR, BETAS, WEIGHT_DECAY = 100, 2e-4, (0.9, 0.999), 5e-5
 LAYERS = ("head", "encoder")  # which encoder parameters each example gets its own copy of
 DEFAULT_LAYERS = "head"  # the whole encoder per example is memory-bound on a CPU: see BENCHMARKS.md
-PARAMETER_BUDGET = 2**25  # encoder parameters held for one pass over B copies (x 4 with gradients and Adam's moments)
+# Parameters held by one batch of copies (x 4 with gradients and Adam's moments): 2^22 floats, 16 MiB, so that
+# the copies stay near a CPU's cache; 61 whole-encoder copies (2^25) ran 4x slower per example than 8 on the
+# study's model (BENCHMARKS.md section 10).
+PARAMETER_BUDGET = 2**22
 
 
 class PosteriorNet(nn.Module):
