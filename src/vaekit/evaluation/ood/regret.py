@@ -39,8 +39,8 @@ STEPS, LR, BETAS, WEIGHT_DECAY = 100, 2e-4, (0.9, 0.999), 5e-5
 LAYERS = ("head", "encoder")  # which encoder parameters each example gets its own copy of
 DEFAULT_LAYERS = "head"  # the whole encoder per example is memory-bound on a CPU: see BENCHMARKS.md
 # Parameters held by one batch of copies (x 4 with gradients and Adam's moments): 2^22 floats, 16 MiB, so that
-# the copies stay near a CPU's cache; 61 whole-encoder copies (2^25) ran 4x slower per example than 8 on the
-# study's model (BENCHMARKS.md section 10).
+# the copies stay near a CPU's cache: on the study's model, batches of 61 whole-encoder copies took 5.3 s per
+# example and batches of 8 took 1.1 s (two runs on the loaded machine; BENCHMARKS.md section 10 has the latter).
 PARAMETER_BUDGET = 2**22
 
 
