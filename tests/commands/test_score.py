@@ -78,3 +78,12 @@ def test_method_chooses_the_ranking_column(run_dir, tmp_path, capsys):
     assert list(rows[0])[-1] == "reconstruction_score"
     scores = np.array([float(row["reconstruction_score"]) for row in rows])
     assert f"highest reconstruction_score: indices {int(np.argmax(scores))}," in capsys.readouterr().out
+
+
+def test_a_batch_test_is_not_a_column(run_dir, tmp_path, capsys):
+    from helpers import cli_error
+
+    out = tmp_path / "scores.csv"
+    cli_error(["score", str(run_dir), "--method", "typicality", "--out", str(out)], capsys,
+              "--method typicality: scores batches of examples, not each example; use typicality_example")
+    assert not out.exists()
