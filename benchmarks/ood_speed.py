@@ -32,6 +32,8 @@ def main(argv=None) -> int:
     parser.add_argument("run_dir")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--k", type=int, default=100)
+    parser.add_argument("--name", default="ood_speed", help="the results file's name (k = 1: 'ood_speed_k1', the "
+                        "optimisation alone, without the two importance-sampled log p(x) every variant shares)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     from vaekit.evaluation.ood.regret import default_batch, regret_scores
@@ -55,7 +57,7 @@ def main(argv=None) -> int:
               "examples": {n: v[2] for n, v in VARIANTS.items()}, "steps": args.steps, "k": args.k,
               "threads": torch.get_num_threads()}
     print(json.dumps(result, indent=1))
-    common.save_result("ood_speed", result)
+    common.save_result(args.name, result)
     return 0
 
 

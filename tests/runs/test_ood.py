@@ -68,8 +68,8 @@ def test_the_report_shows_the_table_and_figures(vae_run, every_method):
 
 
 def test_the_run_as_its_own_background_cancels_exactly(vae_run, noise_file):
-    table = vaekit.ood(vae_run, [str(noise_file)], methods=["likelihood_ratio"], examples=40, k=5, background=vae_run,
-                       device="cpu")
+    table = vaekit.ood(vae_run, str(noise_file), methods=["likelihood_ratio"], examples=40, k=5, background=vae_run,
+                       device="cpu")  # one spec alone: a list of one
     assert table["noise"]["likelihood_ratio"]["auroc"] == 0.5  # every score is 0: same model, same draws
     assert read_npz(RunDir(vae_run).ood_folder / "scores.npz")["noise/likelihood_ratio"].tolist() == [0.0] * 40
 

@@ -27,7 +27,7 @@ REFERENCE_EXAMPLES = 2000  # training examples for the typicality test's entropy
 SETTINGS = "settings"  # the key of ood.json that holds the settings beside the sets
 
 
-def ood(run_dir: str | Path, against: list[str], methods: list[str] | None = None, examples: int | None = None,
+def ood(run_dir: str | Path, against: list[str] | str, methods: list[str] | None = None, examples: int | None = None,
         seed: int = 0, k: int = DEFAULT_K, background: str | Path | None = None, data=None, device: str = "auto",
         options: dict | None = None) -> dict:
     """{set name: {method: {auroc, auprc, fpr_at_95_tpr}}} for each ``against`` data spec (the positives)
@@ -38,6 +38,7 @@ def ood(run_dir: str | Path, against: list[str], methods: list[str] | None = Non
     RUN_DIR/ood_background); ``options``: per-method settings (see ``Scorer``). Every input is checked
     before anything is computed or written."""
     started = time.perf_counter()
+    against = [against] if isinstance(against, (str, Path)) else list(against)  # one spec alone is a list of one
     run = RunDir.check(run_dir)
     evaluated = open_run(run.path, device, data)
     chosen = chosen_methods(evaluated.model, methods)
