@@ -166,7 +166,8 @@ def regret_scores(model, x: torch.Tensor, k: int, seed: int = 0, steps: int = ST
 def likelihood_regret(scorer: Scorer, scored: ScoredSet) -> np.ndarray:
     """LR(x) (N,) nats with the scorer's k and seed; options 'regret_steps' (100), 'regret_lr' (2e-4) and
     'regret_layers' ('head', the default: a copy of the posterior head per example, the trunk's features
-    fixed; 'encoder': the whole encoder, as the paper, about 50x the work per example on an MLP encoder)."""
+    fixed; 'encoder': the whole encoder, as the paper, 12 to 18 times the CPU time per example on the study's
+    MLP encoder: BENCHMARKS.md section 10)."""
     return regret_scores(scorer.model, scored.x, scorer.k, scorer.seed, scorer.option("regret_steps", STEPS),
                          scorer.option("regret_lr", LR), layers=scorer.option("regret_layers", DEFAULT_LAYERS))
 
