@@ -9,10 +9,13 @@ decoder allows; an out-of-distribution one gains much. The paper's settings (its
 compute_LR.py): Adam, lr 2e-4, betas (0.9, 0.999), weight decay 5e-5, 100 steps from the trained
 encoder, each step on the single-sample ELBO with the closed-form KL; log p(x) from 1,000 draws.
 
-Batched: every example gets its own copy of the encoder, held as one stacked tensor per parameter
-(B, *shape); ``torch.func.vmap`` runs copy b on example b, so one Adam step serves B examples and
-copy b's gradient is that of its own example's loss alone (the loss is a sum of independent terms).
-Adam is elementwise, so this is the per-example loop of the reference code, not an approximation.
+Batched: every example gets its own copy of the re-optimised layers, held as one stacked tensor per
+parameter (B, *shape); ``torch.func.vmap`` runs copy b on example b, so one Adam step serves B examples
+and copy b's gradient is that of its own example's loss alone (the loss is a sum of independent terms).
+Adam is elementwise, so this is the per-example loop, not an approximation of it. Which layers: by
+default ('head') the posterior head's linear layer on the trunk's fixed features, which is where the
+batching pays on a CPU; 'encoder' copies the whole encoder, as the paper does (the copies' parameters
+and moments are memory-bound: BENCHMARKS.md section 10). REPRODUCTION.md compares the two's cost.
 """
 
 from __future__ import annotations
