@@ -9,7 +9,7 @@ from .registry import COMMANDS
 
 @COMMANDS.register("ood")
 class Ood:
-    help = f"out-of-distribution detection: AUROC, AUPRC, FPR@95%TPR per method against --against sets -> RUN_DIR/{RunDir.OOD}"
+    help = f"out-of-distribution detection: AUROC, AUPRC, FPR at TPR 0.95 per method and --against set -> RUN_DIR/{RunDir.OOD}"
     description = (
         "Score the run's test split (in-distribution; --data for another) and each --against set (any data spec "
         "whose examples have the model's shape: FILE.npz, mnist:DIR, an image folder, ...) with each method, and "
