@@ -179,3 +179,18 @@ def perturbed_model(config, shape) -> vaekit.LatentVariableModel:
         for parameter in model.parameters():
             parameter.add_(0.3 * torch.randn_like(parameter))
     return model
+
+
+def train_ood_run(tmp_path_factory, name: str, model: str = "vae") -> Path:
+    """A tiny MLP model ('vae' or 'ae') trained for 2 epochs on digits without a report, for the ood tests."""
+    config = Config().replace(model={"name": model, "trunk": {"hidden": [32]}, "latent_dim": 4},
+                              train={"epochs": 2, "batch_size": 64, "device": "cpu", "report": False})
+    out = tmp_path_factory.mktemp(name) / "run"
+    vaekit.train(config, out=out)
+    return out
+
+
+def uint8_images_file(path: Path, n: int, shape=(1, 8, 8), seed: int = 0) -> Path:
+    """An .npz of n uniform-noise 8-bit images (key 'x')."""
+    np.savez(path, x=np.random.default_rng(seed).integers(0, 256, (n, *shape), dtype=np.uint8))
+    return path

@@ -12,6 +12,7 @@ from .export import export
 from .models import LIKELIHOODS, MODELS, PRIORS, LatentVariableModel, build_model
 from .nn import TRUNKS
 from .objectives import ELBO, IWAE, OBJECTIVES, Reconstruction, build_objective
+from .runs.ood import ood
 from .runs.open import load
 from .runs.train import Run, train
 from .studies import sweep
@@ -20,7 +21,7 @@ from .training.checkpoint import save_model
 __all__ = ["ELBO", "IWAE", "LIKELIHOODS", "MODELS", "OBJECTIVES", "PRIORS", "TRUNKS", "Config", "DataConfig",
            "LatentVariableModel", "ModelConfig", "ObjectiveConfig", "Reconstruction", "Run", "TrainConfig",
            "UserError", "__version__", "build_model", "build_objective", "load", "load_config", "save_model",
-           "export", "sweep", "train"]
+           "export", "ood", "sweep", "train"]
 
 
 def __getattr__(name: str):

@@ -13,6 +13,7 @@
                              weights, and under "evaluations" every one kept, one per setting
       train.lock             while a training works in the folder: its pid, host and start time
       disentanglement.json   'vaekit disentangle'; figures in disentanglement/
+      ood.json               'vaekit ood'; figures and scores in ood/, its background model in ood_background/
       report.html            'vaekit report'; its figures in report/
       tensorboard/           event files, when the tensorboard package is installed
       curves.png, reconstructions.png, samples.png, ...   FIGURES
@@ -56,6 +57,9 @@ class Figures:
     FACTOR_TRAVERSAL = "factor_traversal.png"
     FACTOR_SCATTER = "factor_scatter.png"
     SCORES = "scores.csv"  # 'vaekit score' (a table, written where the figures go)
+    OOD_HISTOGRAM = "{method}_histogram.png"  # 'vaekit ood', per method, in RUN_DIR/ood/
+    OOD_ROC = "{method}_roc.png"
+    OOD_SCORES = "scores.npz"  # every set's scores per method, keyed 'SET/METHOD'
     ENCODED = "encoded.npz"  # 'vaekit encode' (arrays)
     EXPORTED = "export"  # 'vaekit export' (a folder per format: export/onnx, export/torchscript)
 
@@ -108,6 +112,9 @@ class RunDir:
     EVALUATION = "eval.json"
     DISENTANGLEMENT = "disentanglement.json"
     DISENTANGLEMENT_FIGURES = "disentanglement"  # a folder
+    OOD = "ood.json"
+    OOD_FIGURES = "ood"  # a folder
+    OOD_BACKGROUND = "ood_background"  # a run folder: the likelihood ratio's background model
     REPORT = "report.html"
     REPORT_FIGURES = "report"  # a folder
     EVENTS = "tensorboard"  # a folder
@@ -124,6 +131,8 @@ class RunDir:
     metrics = _RunFile(METRICS)
     evaluation = _RunFile(EVALUATION)
     disentanglement = _RunFile(DISENTANGLEMENT)
+    ood = _RunFile(OOD)
+    ood_background = _RunFile(OOD_BACKGROUND)
     report = _RunFile(REPORT)
     events = _RunFile(EVENTS)
     lock = _RunFile(LOCK)
@@ -186,6 +195,16 @@ class RunDir:
     def disentanglement_folder(self) -> Path:
         """RUN_DIR/disentanglement: the figures of 'vaekit disentangle'."""
         return self.path / self.DISENTANGLEMENT_FIGURES
+
+    @property
+    def ood_folder(self) -> Path:
+        """RUN_DIR/ood: the figures and scores of 'vaekit ood'."""
+        return self.path / self.OOD_FIGURES
+
+    def ood_figure(self, kind: str, method: str) -> Path:
+        """RUN_DIR/ood/METHOD_histogram.png (``kind`` 'histogram') or METHOD_roc.png ('roc')."""
+        names = {"histogram": Figures.OOD_HISTOGRAM, "roc": Figures.OOD_ROC}
+        return self.ood_folder / names[kind].format(method=method)
 
     def output(self, out: str | Path | None, name: str) -> Path:
         """A command's output file: ``--out`` when given, else RUN_DIR/name."""
@@ -335,6 +354,14 @@ class RunDir:
     def write_disentanglement(self, results: dict) -> Path:
         atomic_write_json(self.disentanglement, results)
         return self.disentanglement
+
+    def write_ood(self, results: dict) -> Path:
+        atomic_write_json(self.ood, results)
+        return self.ood
+
+    def read_ood(self) -> dict:
+        """ood.json ({} when there is none)."""
+        return json.loads(self.ood.read_text()) if self.ood.is_file() else {}
 
 
 def code_prior_numbers(numbers: dict) -> dict:

@@ -45,12 +45,12 @@ def test_score_writes_one_row_per_test_example_with_labels(run_dir, capsys):
     rows = read_csv(run_dir / "scores.csv")
     opened = open_run(run_dir, "cpu")
     assert len(rows) == len(opened.data)
-    assert list(rows[0]) == ["index", "label", "negative_elbo_nats"]
+    assert list(rows[0]) == ["index", "label", "negative_elbo_nats", "input_complexity_score"]  # the corrected score ranks
     assert [int(row["index"]) for row in rows] == list(range(len(rows)))
     assert [int(row["label"]) for row in rows] == opened.data.labels.tolist()
     printed = capsys.readouterr().out
     assert str(run_dir / "scores.csv") in printed
-    scores = np.array([float(row["negative_elbo_nats"]) for row in rows])
+    scores = np.array([float(row["input_complexity_score"]) for row in rows])
     top = ", ".join(str(i) for i in np.argsort(-scores, kind="stable")[:5])
     assert f"indices {top}" in printed
 
@@ -64,11 +64,32 @@ def test_an_inverted_digit_appended_to_a_npy_file_scores_highest(run_dir, tmp_pa
     assert main(["score", str(run_dir), "--data", str(path), "--k", "10", "--out", str(out)]) == 0
     rows = read_csv(out)
     assert len(rows) == 151
-    assert list(rows[0]) == ["index", "negative_elbo_nats", "nll_nats"]  # a .npy file has no labels
+    assert list(rows[0]) == ["index", "negative_elbo_nats", "nll_nats", "input_complexity_score"]  # a .npy file has no labels
     for column in ("negative_elbo_nats", "nll_nats"):
         scores = [float(row[column]) for row in rows]
         assert int(np.argmax(scores)) == 150, column
-    assert "indices 150," in capsys.readouterr().out
+    complexity = np.array([float(row["input_complexity_score"]) for row in rows])
+    assert (complexity > complexity[150]).sum() < 15  # in the top tenth; on 8 x 8 images the PNG lengths vary more than the NLLs
+    top = ", ".join(str(i) for i in np.argsort(-complexity, kind="stable")[:5])
+    assert f"highest input_complexity_score: indices {top}" in capsys.readouterr().out
+
+
+def test_method_chooses_the_ranking_column(run_dir, tmp_path, capsys):
+    out = tmp_path / "scores.csv"
+    assert main(["score", str(run_dir), "--method", "reconstruction", "--k", "5", "--out", str(out)]) == 0
+    rows = read_csv(out)
+    assert list(rows[0])[-1] == "reconstruction_score"
+    scores = np.array([float(row["reconstruction_score"]) for row in rows])
+    assert f"highest reconstruction_score: indices {int(np.argmax(scores))}," in capsys.readouterr().out
+
+
+def test_a_batch_test_is_not_a_column(run_dir, tmp_path, capsys):
+    from helpers import cli_error
+
+    out = tmp_path / "scores.csv"
+    cli_error(["score", str(run_dir), "--method", "typicality", "--out", str(out)], capsys,
+              "--method typicality: scores batches of examples, not each example; use typicality_example")
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".npy"])

@@ -56,10 +56,12 @@ def log_likelihood(model, x: torch.Tensor, k: int, chunk: int | None = None, see
 
 
 def running_log_likelihood(model, x: torch.Tensor, k: int, chunk: int | None = None,
-                           labels: torch.Tensor | None = None) -> torch.Tensor:
-    """``log_likelihood`` without seeding: draws from the current random state. (B,) float64."""
+                           labels: torch.Tensor | None = None, q: Distribution | None = None) -> torch.Tensor:
+    """``log_likelihood`` without seeding: draws from the current random state. (B,) float64.
+    ``q``: the proposal q(z|x) (batch shape (B,)) when it is not the model's encoder's (likelihood regret
+    re-optimises the encoder per example)."""
     chunk = max(1, min(k, chunk or default_chunk(x.shape, memory_factor(model))))
-    q = model.encode(x, labels)  # once per batch: the encoder does not depend on the draws
+    q = model.encode(x, labels) if q is None else q  # once per batch: the encoder does not depend on the draws
     total = torch.full(x.shape[:1], -math.inf, dtype=torch.float64, device=x.device)  # (B,)
     for start in range(0, k, chunk):
         z = draw(q, min(chunk, k - start))  # (n, B, D)

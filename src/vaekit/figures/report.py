@@ -145,6 +145,27 @@ def disentanglement_section(context: ReportContext) -> Section | None:
     return Section("Disentanglement", body)
 
 
+def ood_section(context: ReportContext) -> Section | None:
+    """The table of RUN_DIR/ood.json ('vaekit ood') and each method's ROC curves and histograms, when it exists."""
+    run = RunDir(context.run_dir)
+    results = run.read_ood()
+    settings = results.pop("settings", {})
+    if not results:
+        return None
+    head = "<tr><th>set</th><th>method</th><th>AUROC</th><th>AUPRC</th><th>FPR at 95% TPR</th></tr>"
+    cells = "".join(f"<tr><td>{html.escape(name)}</td><td>{html.escape(method)}</td>"
+                    + "".join(f"<td>{numbers[key]:.4f}</td>" for key in ("auroc", "auprc", "fpr_at_95_tpr")) + "</tr>"
+                    for name, rows in results.items() for method, numbers in rows.items())
+    body = (f"<p>'vaekit ood': {html.escape(str(settings.get('in_distribution', 'the test split')))} in, each set below "
+            f"out (the positive class); k = {settings.get('k', '-')} importance samples.</p><table>{head}{cells}</table>")
+    for method in settings.get("methods", []):
+        for kind in ("roc", "histogram"):
+            path = run.ood_figure(kind, method)
+            if path.is_file():
+                body += embed_png(path)
+    return Section("Out-of-distribution detection", body)
+
+
 SECTIONS = [
     summary_section,
     config_section,
@@ -162,4 +183,5 @@ SECTIONS = [
     picture_section("class_samples"),
     explore_section,
     disentanglement_section,
+    ood_section,
 ]
