@@ -25,16 +25,18 @@ class Ood:
 
     @staticmethod
     def arguments(p) -> None:
+        from ..config.ranges import COUNT, IMPORTANCE_SAMPLES
         from ..evaluation.ood import DEFAULT_K, OOD_METHODS
+        from ._shared import number_option
 
         run_dir_arguments(p, data_help="in-distribution data instead of the run's test split (same shape)")
         p.add_argument("--against", action="append", required=True, metavar="DATA",
                        help="an out-of-distribution data set (a data spec, as --data); repeat for several")
         p.add_argument("--methods", help=f"comma-separated, from: {listed(OOD_METHODS)} (default: every one the "
                        "model supports)")
-        p.add_argument("--examples", type=int, default=None, help="score a seeded random subset of this many "
-                       "examples of each set (default: all)")
-        p.add_argument("--k", type=int, default=DEFAULT_K, help=f"importance samples for log p(x) (default {DEFAULT_K})")
+        number_option(p, "--examples", allowed=COUNT, default=None, help="score a seeded random subset of this many "
+                      "examples of each set (default: all)")
+        number_option(p, "--k", allowed=IMPORTANCE_SAMPLES, default=DEFAULT_K, help="importance samples for log p(x)")
         p.add_argument("--background", metavar="RUN", help="a run folder whose model is the likelihood ratio's "
                        "background (default: train one into RUN_DIR/ood_background)")
         seed_option(p, "the subsets and every draw")
@@ -42,7 +44,9 @@ class Ood:
     @staticmethod
     def run(args) -> int:
         from ..runs.ood import ood
+        from ._shared import check_writable
 
+        check_writable(args.run_dir, None, RunDir.OOD, folders=(RunDir.OOD_FIGURES,))  # before any work
         methods = None if args.methods is None else [m.strip() for m in args.methods.split(",") if m.strip()]
         table = ood(args.run_dir, args.against, methods, args.examples, args.seed, args.k, args.background,
                     args.data, args.device)
