@@ -1,9 +1,9 @@
 """The evaluations a sweep gives each run: their options are checked when the file is read, and each
-puts its numbers in the row; ood calls vaekit.ood when this vaekit has it (here a stand-in)."""
+puts its numbers in the row; ood calls vaekit.ood (here a stand-in; a real one in test_sweep.py)."""
 
 import pytest
 
-import vaekit
+import vaekit.runs.ood
 from vaekit.errors import UserError
 from vaekit.studies.evaluations import EVALUATIONS, evaluations, numbers
 
@@ -37,12 +37,14 @@ def test_ood_calls_vaekit_ood_and_prefixes_its_numbers(monkeypatch, tmp_path):
         calls.append((run_dir, against, options))
         return {"mnist": {"auroc": 0.9, "fpr95": 0.3}, "score": "nll"}
 
-    monkeypatch.setattr(vaekit, "ood", ood, raising=False)
+    monkeypatch.setattr(vaekit.runs.ood, "ood", ood)
     (name, step), = evaluations({"ood": {"against": ["mnist"], "k": 10}}, "s.yaml")
     assert step.run(tmp_path, "cpu") == {"ood_mnist_auroc": 0.9, "ood_mnist_fpr95": 0.3}
-    assert calls == [(tmp_path, ["mnist"], {"k": 10})]
+    assert calls == [(tmp_path, ["mnist"], {"k": 10, "device": "cpu"})]
     with pytest.raises(UserError, match=r"expected \{against: \[DATA, ...\]\}"):
         evaluations({"ood": {"against": []}}, "s.yaml")
+    with pytest.raises(UserError, match=r"s.yaml: evaluate.ood: unknown option 'samples'; vaekit.ood takes against, methods"):
+        evaluations({"ood": {"against": ["mnist"], "samples": 3}}, "s.yaml")
 
 
 def test_every_registered_evaluation_is_built_from_the_file_value():

@@ -151,3 +151,20 @@ def test_the_page_stands_alone_and_shows_every_row_and_figure(failing_study):
         assert console_errors(driver) == [] and network_requests(requested_urls(driver)) == []
     finally:
         close(driver)
+
+
+def test_an_ood_evaluation_puts_the_run_s_ood_json_numbers_in_its_row(tmp_path):
+    import numpy as np
+
+    constant = tmp_path / "constant.npy"
+    np.save(constant, np.zeros((40, 1, 8, 8), dtype=np.float32))
+    path = sweep_file(tmp_path, epochs=1, evaluate={"ood": {"against": [str(constant)], "methods": ["nll", "neg_elbo"],
+                                                            "k": 2, "examples": 30}})
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out)]) == 0
+    row, = json.loads((out / "results.json").read_text())["rows"]
+    run_dir = next((out / "runs").iterdir())
+    table = json.loads((run_dir / RunDir.OOD).read_text())
+    for method in ("nll", "neg_elbo"):
+        auroc = table["constant"][method]["auroc"]
+        assert 0.0 <= auroc <= 1.0 and row[f"ood_constant_{method}_auroc"] == auroc

@@ -63,7 +63,7 @@ def test_the_command_refuses_what_it_cannot_run(tmp_path, capsys):
     cli_error(["sweep", str(sweep)], capsys, r"give a sweep file and --out OUT \(or --summary OUT\)")
     cli_error(["sweep", str(sweep), "--out", str(tmp_path / "o"), "--address", "auto"], capsys,
               "only the ray engine joins a cluster; add --engine ray")
-    cli_error(["sweep", str(sweep), "--out", str(tmp_path / "o"), "--workers", "0"], capsys, "--workers must be")
+    cli_error(["sweep", str(sweep), "--out", str(tmp_path / "o"), "--workers", "0"], capsys, r"argument --workers: must be an integer at least 1, got .0.")
     (tmp_path / "empty").mkdir()
     cli_error(["sweep", "--summary", str(tmp_path / "empty")], capsys, "no sweep.yaml here")
     (tmp_path / "full").mkdir()

@@ -12,9 +12,8 @@ evaluation wrote into the run folder. Adding an evaluation is one class here and
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from ..errors import UserError
 from ..evaluation.metrics import metrics
@@ -102,24 +101,23 @@ class Disentangle:
         return {**numbers({key: results[key] for key in keys}), "disentangle_seconds": results["seconds"]["with_figures"]}
 
 
-def ood_function() -> Callable | None:
-    """``vaekit.ood`` when this vaekit has it (the out-of-distribution evaluation), else None. Looked up on
-    the package face at run time: the face imports this package, so a static import would be a circle."""
-    return getattr(importlib.import_module("vaekit"), "ood", None)
-
-
 @EVALUATIONS.register("ood")
 class OutOfDistribution:
     """``vaekit.ood(run_dir, against=[...], **options)`` (RUN/ood.json): its numbers go in the row as
-    ood_SET_METRIC."""
+    ood_SET_METHOD_METRIC. The options are vaekit.ood's keyword arguments (methods, examples, seed, k,
+    background); another key is refused when the file is read."""
+
+    OPTIONS = ("against", "methods", "examples", "seed", "k", "background")
 
     def __init__(self, value: Any, where: str):
-        if ood_function() is None:
-            raise UserError(f"{where}: ood evaluation needs vaekit.ood, which this vaekit does not have; "
-                            "drop evaluate.ood")
         if not isinstance(value, dict) or not isinstance(value.get("against"), list) or not value["against"]:
             raise UserError(f"{where}: expected {{against: [DATA, ...]}} (and vaekit.ood's options), got {value!r}")
+        unknown = sorted(set(value) - set(self.OPTIONS))
+        if unknown:
+            raise UserError(f"{where}: unknown option {unknown[0]!r}; vaekit.ood takes {', '.join(self.OPTIONS)}")
         self.options = value
 
     def run(self, run_dir: Path, device: str) -> dict[str, float]:
-        return numbers(ood_function()(run_dir, **self.options) or {}, "ood_")
+        from ..runs import ood
+
+        return numbers(ood.ood(run_dir, device=device, **self.options) or {}, "ood_")
