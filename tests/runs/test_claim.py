@@ -136,7 +136,7 @@ def test_a_folder_left_by_a_killed_run_before_its_first_checkpoint_is_emptied_an
 
 @pytest.mark.parametrize("arguments", [
     ["--epochs", "1"],  # no more epochs than done
-    ["--epochs", "3", "--lr", "0.1"],  # a setting other than the epochs
+    ["--epochs", "3", "--batch-size", "7"],  # a setting other than the epochs and the optimiser's
 ])
 def test_a_refused_resume_leaves_every_file_of_the_finished_run_as_it_was(run_copy, capsys, arguments):
     before = snapshot(run_copy)
