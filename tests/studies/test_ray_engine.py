@@ -1,7 +1,7 @@
 """The ray engine: each point a Ray task declaring its CPUs and GPUs, with as many threads as CPUs; a
-local instance is started when no address is given. The default suite checks the tasks the engine
-builds with a stand-in for Ray that runs them here; the slow test starts a local Ray instance and
-checks that a tiny grid gives the same metrics.csv on Ray as on the local pool (wall time aside)."""
+local instance is started when no address is given. A stand-in for Ray checks the tasks the engine
+builds; a local Ray instance (about 20 s with its start) checks that a tiny grid gives the same
+metrics.csv on Ray as on the local pool (wall time aside)."""
 
 import pytest
 from helpers import read_metrics
@@ -67,7 +67,6 @@ def without_seconds(rows):
     return [{key: value for key, value in row.items() if key != "seconds"} for row in rows]
 
 
-@pytest.mark.slow
 def test_ray_gives_the_local_pools_numbers(tmp_path):
     pytest.importorskip("ray")
     path = sweep_file(tmp_path, grid={"objective.beta": [1, 4]}, evaluate={"eval": {"k": 0}}, epochs=1)
