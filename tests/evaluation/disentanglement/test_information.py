@@ -48,3 +48,18 @@ def test_the_suite_leaves_mig_out_for_one_dimension_and_agrees_with_mig_otherwis
     two = suite.disentanglement_metrics(lambda x: x.numpy(), data, fast=True)  # codes are the factors
     assert len(calls) == 1  # the suite's MIG is this function's
     assert two["mig"] == pytest.approx(1.0, abs=0.1) and mig(data.factors.numpy() + 0.0, data.factors.numpy()) == 1.0
+
+
+def test_dci_of_one_code_dimension_is_finite_without_a_warning():
+    import warnings
+
+    from vaekit.evaluation.disentanglement.predictive import dci_from_importance
+
+    importance = np.array([[0.2, 0.8, 0.0]])  # (D = 1 code, K = 3 factors)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dci = dci_from_importance(importance)
+    assert dci["completeness"] == 1.0  # each factor's importance over codes has one outcome: entropy 0
+    p = np.array([0.2, 0.8]) + 1e-11
+    p /= p.sum()
+    assert dci["disentanglement"] == pytest.approx(1.0 + np.sum(p * np.log(p)) / np.log(3))  # 1 - H base K

@@ -90,7 +90,11 @@ def weighted_one_minus_entropy(importance: np.ndarray, axis: int) -> float:
     per factor (completeness). A zero matrix weighs every slice equally."""
     from scipy.stats import entropy  # here, not at the top: it took half the command line's start-up time
 
-    per_slice = 1.0 - entropy(importance + 1e-11, base=importance.shape[axis], axis=axis)
+    length = importance.shape[axis]
+    if length == 1:  # one outcome has entropy 0 in any base; scipy would divide 0 by log 1 (NaN and a warning)
+        per_slice = np.ones(importance.shape[1 - axis])
+    else:
+        per_slice = 1.0 - entropy(importance + 1e-11, base=length, axis=axis)
     total = importance if importance.sum() != 0.0 else np.ones_like(importance)
     weights = total.sum(axis) / total.sum()
     return float(np.sum(per_slice * weights))
