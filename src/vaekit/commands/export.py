@@ -21,8 +21,7 @@ class Export:
 
     @staticmethod
     def arguments(p) -> None:
-        from ..config.ranges import Range
-        from ..export.formats import DEFAULT_OPSET, FORMATS, OPSET_RANGE
+        from ..export.formats import DEFAULT_OPSET, FORMATS, OPSET
         from ..export.manifest import PARTS
         from ._shared import listed, number_option, out_option
 
@@ -30,8 +29,7 @@ class Export:
         p.add_argument("--format", default="onnx", help=listed(FORMATS, "onnx"))
         out_option(p, f"{Figures.EXPORTED}/FORMAT", "a new or empty folder for the files and manifest.json", beside="")
         p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated: {', '.join(PARTS)}")
-        low, high = OPSET_RANGE
-        number_option(p, "--opset", allowed=Range(int, low=low, high=high), default=None,
+        number_option(p, "--opset", allowed=OPSET, default=None,
                       help=f"ONNX opset (default {DEFAULT_OPSET}; onnx only)")
 
     @staticmethod

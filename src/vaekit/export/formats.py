@@ -17,13 +17,14 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from ..config.ranges import Range
 from ..errors import UserError
 from ..registry import Registry
 from .graphs import BATCH, Graph
 
 FORMATS: Registry = Registry("export format")
 DEFAULT_OPSET = 17
-OPSET_RANGE = (11, 20)  # Round (FSQ) needs 11; 20 is the TorchScript-based exporter's highest in torch 2.x
+OPSET = Range(int, low=11, high=20)  # Round (FSQ) needs 11; 20 is the TorchScript-based exporter's highest in torch 2.x
 EXTRA = 'pip install "vaekit[export]"'
 
 
@@ -99,13 +100,9 @@ def export_format(name: str) -> Format:
 
 def check_opset(fmt: Format, opset: int | None) -> int | None:
     """The opset to write (the default for ONNX, None for a format without one); a UserError for an opset
-    outside ``OPSET_RANGE`` or given to a format that has none."""
+    outside ``OPSET`` or given to a format that has none."""
     if not fmt.opset:
         if opset is not None:
             raise UserError(f"--opset {opset}: only --format onnx takes an opset")
         return None
-    opset = DEFAULT_OPSET if opset is None else opset
-    low, high = OPSET_RANGE
-    if not low <= opset <= high:
-        raise UserError(f"--opset {opset}: ONNX opsets {low} to {high} are supported (default {DEFAULT_OPSET})")
-    return opset
+    return OPSET.check("--opset", DEFAULT_OPSET if opset is None else opset)

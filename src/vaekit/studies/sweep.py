@@ -9,6 +9,7 @@ from typing import Callable, Mapping
 
 import yaml
 
+from ..config.ranges import COUNT, GPU_SHARE
 from ..errors import UserError
 from .engines import ENGINES, EngineOptions
 from .evaluations import evaluations
@@ -90,13 +91,11 @@ def engine_and_options(engine: str, workers: int, address: str | None, cpus_per_
         run_engine = ENGINES.get(engine)
     except UserError as error:
         raise UserError(f"--engine: {error}") from None
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise UserError(f"--workers must be an integer of at least 1, got {workers!r}")
+    COUNT.check("--workers", workers)  # the same ranges as the command's options, for vaekit.sweep's callers
     if address is not None and engine != "ray":
         raise UserError(f"--address {address}: only the ray engine joins a cluster; add --engine ray")
-    if cpus_per_run < 1 or gpus_per_run < 0:
-        raise UserError(f"--cpus-per-run must be at least 1 and --gpus-per-run at least 0, got {cpus_per_run} "
-                        f"and {gpus_per_run}")
+    COUNT.check("--cpus-per-run", cpus_per_run)
+    GPU_SHARE.check("--gpus-per-run", gpus_per_run)
     return run_engine, EngineOptions(workers, address, cpus_per_run, gpus_per_run)
 
 
