@@ -30,6 +30,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from ..config.ranges import COUNT
 from ..errors import UserError
 from .distributions import distribution
 
@@ -147,8 +148,7 @@ def _random(value: Any, where: str) -> RandomDraws | None:
     if not isinstance(value, dict) or any(key not in known for key in value):
         raise UserError(f"{where}: random must be a mapping with keys {', '.join(known)}, got {value!r}")
     count, seed = value.get("count"), value.get("seed", 0)
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise UserError(f"{where}: random.count must be an integer of at least 1, got {count!r}")
+    COUNT.check(f"{where}: random.count", count)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise UserError(f"{where}: random.seed must be an integer, got {seed!r}")
     parameters = value.get("parameters") or {}
