@@ -5,7 +5,7 @@ horizontally flipped Fashion-MNIST test images, uniform noise and constant image
     python benchmarks/ood_study.py sets  --out DIR           # DIR/sets/*.npz, uint8 (N, 1, 28, 28)
     python benchmarks/ood_study.py train --out DIR [--epochs 20]
     python benchmarks/ood_study.py score --out DIR [--examples 500] [--k 100]   # DIR/run/ood.json
-    python benchmarks/ood_study.py table --out DIR           # the markdown table (AUROC per set and method)
+    python benchmarks/ood_study.py table --out DIR [--name ood_study]   # the markdown table (AUROC per set and method)
 
 The model (CPU budget; the papers' architectures are larger, see REPRODUCTION.md): MLP 784-512-256-32,
 a discretised logistic likelihood on the 8-bit grey levels (the papers use a 256-way categorical on
@@ -76,7 +76,7 @@ def score(out: Path, examples: int, k: int, methods: list[str] | None, options: 
     print(f"{time.perf_counter() - started:.0f} s")
 
 
-def markdown(out: Path) -> None:
+def markdown(out: Path, name: str = "ood_study") -> None:
     results = json.loads((out / "run" / "ood.json").read_text())
     settings = results.pop("settings")
     methods = settings["methods"]
@@ -88,7 +88,7 @@ def markdown(out: Path) -> None:
     print(f"\nexamples per set {settings['examples']}, k = {settings['k']}, total {settings['total_seconds']:.0f} s")
     import common
 
-    common.save_result("ood_study", {"machine": common.machine(), "auroc": {name: {m: results[name][m]["auroc"]
+    common.save_result(name, {"machine": common.machine(), "auroc": {name: {m: results[name][m]["auroc"]
                         for m in methods} for name in results}, "seconds": settings["seconds"],
                         "examples": settings["examples"], "k": settings["k"]})
 
@@ -101,6 +101,7 @@ def main(argv=None) -> int:
     parser.add_argument("--examples", type=int, default=500)
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--methods", default=None)
+    parser.add_argument("--name", default="ood_study", help="table: the results file's name under benchmarks/results")
     parser.add_argument("--options", default="{}", help="per-method settings as JSON, e.g. '{\"reference_examples\": 300}'")
     args = parser.parse_args(argv)
     import torch
@@ -114,7 +115,7 @@ def main(argv=None) -> int:
         score(args.out, args.examples, args.k, None if args.methods is None else args.methods.split(","),
               json.loads(args.options))
     else:
-        markdown(args.out)
+        markdown(args.out, args.name)
     return 0
 
 

@@ -4,7 +4,7 @@ A trunk holds no probability; the posterior head and the likelihood add that. Ea
 registers with ``TRUNKS`` (``nn/registry.py``); importing this package imports them all.
 """
 
-from . import chen_mlp, conv, dlib_conv, mlp  # noqa: F401  (each registers its trunk)
+from . import chen_mlp, conv, dcgan, dlib_conv, mlp  # noqa: F401  (each registers its trunk)
 from .registry import TRUNKS
 
 __all__ = ["TRUNKS"]

@@ -75,15 +75,16 @@ def chosen_methods(model, names: list[str] | None) -> list[OodMethod]:
         if not applies(method, model):
             usable = ", ".join(m.name for m in OOD_METHODS.values() if applies(m, model))
             raise UserError(f"ood method {method.name!r} needs {need_words(method)}, which this run's model does not "
-                            f"have (an autoencoder has no p(x)); methods for it: {usable}")
+                            f"have; methods for it: {usable}")
     return chosen
 
 
 def applies(method: OodMethod, model) -> bool:
     if method.needs == "":
         return True
-    if method.needs == "px":
-        return model.prior is not None and not model.classes
+    if method.needs in ("px", "image_px"):
+        has_px = model.prior is not None and not model.classes
+        return has_px and (method.needs == "px" or len(model.data_shape) == 3)
     try:
         check_regret_model(model)
     except UserError:
@@ -92,7 +93,8 @@ def applies(method: OodMethod, model) -> bool:
 
 
 def need_words(method: OodMethod) -> str:
-    return {"px": "the likelihood p(x) (a VAE's prior)", "posterior": "an unconditional VAE's Gaussian encoder"}[method.needs]
+    return {"px": "the likelihood p(x) (a VAE's prior)", "image_px": "the likelihood p(x) of images C x H x W",
+            "posterior": "an unconditional VAE's Gaussian encoder"}[method.needs]
 
 
 def check_settings(k: int, examples: int | None, against: list[str]) -> None:

@@ -4,7 +4,7 @@ and the detection numbers (AUROC, AUPRC, FPR at 95 % TPR, out-of-distribution as
 Importing the package fills the registry, in this order (the order of tables and figures).
 """
 
-from . import baselines, likelihood_ratio, complexity, typicality, regret, combined  # noqa: F401
+from . import baselines, likelihood_ratio, complexity, typicality, regret, orientation, combined  # noqa: F401
 from .detection import detection_metrics, roc_points
 from .registry import OOD_METHODS, OodMethod, register_method
 from .scoring import DEFAULT_K, ScoredSet, Scorer

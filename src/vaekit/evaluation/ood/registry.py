@@ -6,6 +6,7 @@ test (``per_example`` False). ``needs`` says what of the model it uses, so that 
 methods that make sense for it and a one-line refusal for the rest:
 
 - ``"px"``: log p(x) (a prior: VAEs, not autoencoders);
+- ``"image_px"``: log p(x) of images C x H x W (the orientation score turns and flips them);
 - ``"posterior"``: a diagonal Gaussian posterior whose encoder can be re-optimised (likelihood regret);
 - ``""``: any model with an encoder and a decoder.
 """
@@ -19,7 +20,7 @@ import numpy as np
 
 from ...registry import Registry
 
-NEEDS = ("", "px", "posterior")
+NEEDS = ("", "px", "image_px", "posterior")
 
 
 @dataclass(frozen=True)
