@@ -22,7 +22,7 @@ import time
 import common
 import torch
 
-VARIANTS = {"head batched": ("head", None, 64), "head loop": ("head", 1, 6),
+VARIANTS = {"head batched": ("head", None, 256), "head loop": ("head", 1, 6),
             "encoder batched": ("encoder", None, 7), "encoder loop": ("encoder", 1, 2)}  # (layers, batch, examples)
 ROUNDS = 2
 

@@ -45,12 +45,12 @@ def test_score_writes_one_row_per_test_example_with_labels(run_dir, capsys):
     rows = read_csv(run_dir / "scores.csv")
     opened = open_run(run_dir, "cpu")
     assert len(rows) == len(opened.data)
-    assert list(rows[0]) == ["index", "label", "negative_elbo_nats", "input_complexity_score"]  # the corrected score ranks
+    assert list(rows[0]) == ["index", "label", "negative_elbo_nats", "combined_score"]  # the corrected score ranks
     assert [int(row["index"]) for row in rows] == list(range(len(rows)))
     assert [int(row["label"]) for row in rows] == opened.data.labels.tolist()
     printed = capsys.readouterr().out
     assert str(run_dir / "scores.csv") in printed
-    scores = np.array([float(row["input_complexity_score"]) for row in rows])
+    scores = np.array([float(row["combined_score"]) for row in rows])
     top = ", ".join(str(i) for i in np.argsort(-scores, kind="stable")[:5])
     assert f"indices {top}" in printed
 
@@ -61,7 +61,8 @@ def test_an_inverted_digit_appended_to_a_npy_file_scores_highest(run_dir, tmp_pa
     path = tmp_path / "with_anomaly.npy"
     np.save(path, np.concatenate([images, inverted]).astype(np.float32))
     out = tmp_path / "scores.csv"
-    assert main(["score", str(run_dir), "--data", str(path), "--k", "10", "--out", str(out)]) == 0
+    assert main(["score", str(run_dir), "--data", str(path), "--k", "10", "--method", "input_complexity",
+                 "--out", str(out)]) == 0
     rows = read_csv(out)
     assert len(rows) == 151
     assert list(rows[0]) == ["index", "negative_elbo_nats", "nll_nats", "input_complexity_score"]  # a .npy file has no labels

@@ -12,7 +12,7 @@ import torch
 
 from ..data.binarize import binarize_once
 from ..errors import UserError
-from ..evaluation.ood import DEFAULT_K, DEFAULT_SCORE, OOD_METHODS, OodMethod, ScoredSet, Scorer, detection_metrics, roc_points
+from ..evaluation.ood import DEFAULT_K, DEFAULT_SCORES, OOD_METHODS, OodMethod, ScoredSet, Scorer, detection_metrics, roc_points
 from ..evaluation.ood.likelihood_ratio import MUTATION_RATE, perturb
 from ..evaluation.ood.regret import check_model as check_regret_model
 from ..evaluation.ood.typicality import BATCH, MIN_BATCHES
@@ -248,6 +248,5 @@ def example_scores(run_dir: str | Path, evaluated: EvaluationData, method: str, 
 
 
 def default_method(model) -> str:
-    """``DEFAULT_SCORE`` where the model supports it, else the reconstruction error (autoencoders)."""
-    method = OOD_METHODS.get(DEFAULT_SCORE)
-    return method.name if applies(method, model) else "reconstruction"
+    """The first of ``DEFAULT_SCORES`` the model supports (the reconstruction error supports every model)."""
+    return next(name for name in DEFAULT_SCORES if applies(OOD_METHODS.get(name), model))

@@ -1,4 +1,4 @@
-"""The combined score: each component standardised on training examples, then summed."""
+"""The combined score: Fisher's method over the components' tail probabilities among training examples."""
 
 import numpy as np
 import pytest
@@ -19,14 +19,26 @@ def two_components(monkeypatch):
         OOD_METHODS.unregister(name)
 
 
-def test_each_component_in_training_standard_deviations(two_components):
+def test_each_component_is_a_tail_probability_among_training_examples_and_fisher_sums_their_logs(two_components):
     rng = np.random.default_rng(0)
     training = torch.from_numpy(np.stack([rng.normal(10, 2, 400), rng.normal(-5, 0.5, 400)], 1))
     scorer = Scorer(model=None, reference=lambda: ScoredSet("train", training))
-    x = torch.tensor([[14.0, -5.0], [10.0, -3.0], [10.0, -5.0]])
-    mean, std = training.mean(0).numpy(), training.std(0, unbiased=False).numpy()
-    expected = ((x.numpy() - mean) / std).sum(1)
+    x = torch.tensor([[14.0, -5.0], [10.0, -3.0], [10.0, -5.0], [100.0, 100.0]])
+    t = training.numpy()
+    tail = lambda column, value: (1 + np.sum(t[:, column] >= value)) / (1 + len(t))  # noqa: E731
+    expected = [-np.log(tail(0, a)) - np.log(tail(1, b)) for a, b in x.numpy()]
     assert np.allclose(combined_module.combined(scorer, ScoredSet("x", x)), expected)
+    assert np.isclose(combined_module.combined(scorer, ScoredSet("x", x))[3], 2 * np.log(401))  # beyond every one
+
+
+def test_a_monotone_change_of_a_component_changes_nothing(two_components, monkeypatch):
+    """Only ranks among training examples count: a component's scale or tail does not weigh."""
+    rng = np.random.default_rng(2)
+    training, x = torch.from_numpy(rng.normal(0, 1, (300, 2))), torch.from_numpy(rng.normal(0.5, 2, (50, 2)))
+    before = combined_module.combined(Scorer(model=None, reference=lambda: ScoredSet("t", training)), ScoredSet("x", x))
+    stretch = lambda v: torch.stack([torch.exp(3 * v[:, 0]), v[:, 1]], 1)  # noqa: E731
+    scorer = Scorer(model=None, reference=lambda: ScoredSet("t", stretch(training)))
+    assert np.allclose(combined_module.combined(scorer, ScoredSet("x", stretch(x))), before)
 
 
 def test_outliers_seen_by_either_component_are_flagged(two_components):

@@ -9,11 +9,11 @@ from .detection import detection_metrics, roc_points
 from .registry import OOD_METHODS, OodMethod, register_method
 from .scoring import DEFAULT_K, ScoredSet, Scorer
 
-# The default column of 'vaekit score': the per-example score that did best on REPRODUCTION.md's study
-# (AUROC 0.98 or more against MNIST, noise and constant images; 0.89 on upside-down images) at the cost
-# of one log p(x) and one PNG per example (the combination with the likelihood ratio, 0.91 there, needs
-# a background model trained first).
-DEFAULT_SCORE = "input_complexity"
+# The default column of 'vaekit score', the first of these the model supports: Fisher's combination of
+# input complexity and the orientation score (the one per-example score at AUROC 0.98 or more on every set
+# of REPRODUCTION.md's study, upside-down images included; nine log p(x) per image), input complexity for
+# a VAE of data that are not images, the reconstruction error for an autoencoder.
+DEFAULT_SCORES = ("combined", "input_complexity", "reconstruction")
 
-__all__ = ["DEFAULT_K", "DEFAULT_SCORE", "OOD_METHODS", "OodMethod", "ScoredSet", "Scorer", "detection_metrics", "register_method",
+__all__ = ["DEFAULT_K", "DEFAULT_SCORES", "OOD_METHODS", "OodMethod", "ScoredSet", "Scorer", "detection_metrics", "register_method",
            "roc_points"]
