@@ -61,3 +61,17 @@ def test_regret_needs_a_gaussian_encoder():
     autoencoder = build_model({"name": "ae", "latent_dim": 2, "trunk": {"hidden": [8]}, "likelihood": "bernoulli"}, SHAPE)
     with pytest.raises(UserError, match="likelihood_regret re-optimises a Gaussian encoder"):
         regret_scores(autoencoder, torch.zeros(2, *SHAPE), k=5)
+
+
+def test_head_copies_apply_the_head_and_share_no_memory_with_it(model, x):
+    """The head's copies are stored transposed (n, F, 2D) so the weight gradient needs no transposed copy;
+    each still computes the head's output, and a step on them leaves the model's head as it was."""
+    from vaekit.evaluation.ood.regret import encoder_copies
+
+    head, features = model.head.linear, model.encoder(x).detach()
+    copies = encoder_copies(head, len(x))
+    assert copies["weight_t"].shape == (len(x), *head.weight.t().shape) and copies["weight_t"].is_contiguous()
+    torch.testing.assert_close(posterior_outputs(head, copies, features), head(features), rtol=1e-5, atol=1e-6)
+    before = head.weight.clone()
+    optimise_copies(model, x[:1], torch.zeros((3, 1, 3)), 3, lr=1e-1, layers="head")
+    assert torch.equal(head.weight, before)
