@@ -87,3 +87,18 @@ def test_set_names_are_stems_or_sources_and_unique():
     taken = {"in-distribution"}
     names = [set_name(spec, taken) for spec in ["a/noise.npz", "b/noise.npz", "mnist:/data/m", "digits"]]
     assert names == ["noise", "noise_2", "mnist", "digits"]
+
+
+def test_a_vae_of_vectors_is_offered_no_orientation_and_scores_by_input_complexity(tmp_path):
+    from vaekit import Config, train
+    from vaekit.runs.ood import default_method
+
+    rows = np.random.default_rng(0).random((120, 6)).astype(np.float32)
+    config = Config().replace(model={"hidden": [8], "latent_dim": 2}, train={"epochs": 1, "batch_size": 40})
+    run = train(config, data=rows, out=tmp_path / "run")
+    np.save(tmp_path / "other.npy", rows[:30] * 0.5)
+    assert default_method(run.model) == "input_complexity"  # 'combined' turns images; these are rows
+    with pytest.raises(UserError, match="ood method 'orientation' needs the likelihood p.x. of images C x H x W, "
+                                        "which this run's model does not have; methods for it: nll, "):
+        vaekit.ood(run.dir, [str(tmp_path / "other.npy")], methods=["orientation"], data=str(tmp_path / "other.npy"),
+                   device="cpu")
