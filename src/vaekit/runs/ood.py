@@ -74,17 +74,22 @@ def chosen_methods(model, names: list[str] | None) -> list[OodMethod]:
     for method in chosen:
         if not applies(method, model):
             usable = ", ".join(m.name for m in OOD_METHODS.values() if applies(m, model))
-            raise UserError(f"ood method {method.name!r} needs {need_words(method)}, which this run's model does not "
+            raise UserError(f"ood method {method.name!r} needs {need_words(method, model)}, which this run's model does not "
                             f"have; methods for it: {usable}")
     return chosen
 
 
 def applies(method: OodMethod, model) -> bool:
-    if method.needs == "":
+    """Whether ``model`` has what ``method`` needs, and what every method it requires needs."""
+    return supplies(method.needs, model) and all(applies(OOD_METHODS.get(name), model) for name in method.requires)
+
+
+def supplies(need: str, model) -> bool:
+    if need == "":
         return True
-    if method.needs in ("px", "image_px"):
+    if need in ("px", "image_px"):
         has_px = model.prior is not None and not model.classes
-        return has_px and (method.needs == "px" or len(model.data_shape) == 3)
+        return has_px and (need == "px" or len(model.data_shape) == 3)
     try:
         check_regret_model(model)
     except UserError:
@@ -92,9 +97,13 @@ def applies(method: OodMethod, model) -> bool:
     return True
 
 
-def need_words(method: OodMethod) -> str:
-    return {"px": "the likelihood p(x) (a VAE's prior)", "image_px": "the likelihood p(x) of images C x H x W",
-            "posterior": "an unconditional VAE's Gaussian encoder"}[method.needs]
+def need_words(method: OodMethod, model) -> str:
+    """The first need of ``method`` (or of a method it requires) that ``model`` does not supply, in words."""
+    needs = [method.needs, *(OOD_METHODS.get(name).needs for name in method.requires)]
+    unmet = next((need for need in needs if not supplies(need, model)), method.needs)
+    return {"": "an encoder and a decoder", "px": "the likelihood p(x) (a VAE's prior)",
+            "image_px": "the likelihood p(x) of images C x H x W",
+            "posterior": "an unconditional VAE's Gaussian encoder"}[unmet]
 
 
 def check_settings(k: int, examples: int | None, against: list[str]) -> None:

@@ -27,7 +27,8 @@ NEEDS = ("", "px", "image_px", "posterior")
 class OodMethod:
     """One registered score. ``score(scorer, scored) -> (M,) float64``, higher = more anomalous.
 
-    ``label``: how tables and figures name it (with its unit); ``reference``: the paper it follows."""
+    ``label``: how tables and figures name it (with its unit); ``reference``: the paper it follows;
+    ``requires``: the registered methods it computes (a combination), each of which the model must support."""
 
     name: str
     label: str
@@ -35,6 +36,7 @@ class OodMethod:
     needs: str = "px"
     per_example: bool = True
     reference: str = ""
+    requires: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.needs not in NEEDS:
