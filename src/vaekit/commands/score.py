@@ -32,10 +32,10 @@ class Score:
             "the out-of-distribution score of the last column, which ranks the rows (a per-example method of "
             "'vaekit ood'); default: combined for a VAE of images, input_complexity for a VAE of other data, "
             "reconstruction for an autoencoder. The raw likelihood ranks simple outliers such as MNIST digits for a "
-            "Fashion-MNIST model as more likely than the training data (AUROC 0.14 in REPRODUCTION.md's study); "
+            "Fashion-MNIST model as more likely than the training data (AUROC 0.19 in REPRODUCTION.md's study); "
             "input_complexity (-log2 p(x) minus the PNG length in bits) corrects that but misses upside-down images; "
-            "combined (Fisher's method over input_complexity and orientation) was the one score at 0.98 or more on "
-            "every set there, at nine log p(x) per image"))
+            "combined (Fisher's method over input_complexity, orientation and likelihood_regret) was the one score "
+            "at 0.98 or more on every set there, at ten importance-sampled log p(x) and 100 encoder steps per image"))
         seed_option(p, "the scores' samples")
         out_option(p, Figures.SCORES, "CSV file", beside="")
 

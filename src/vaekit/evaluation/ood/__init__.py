@@ -10,9 +10,10 @@ from .registry import OOD_METHODS, OodMethod, register_method
 from .scoring import DEFAULT_K, ScoredSet, Scorer
 
 # The default column of 'vaekit score', the first of these the model supports: Fisher's combination of
-# input complexity and the orientation score (the one per-example score at AUROC 0.98 or more on every set
-# of REPRODUCTION.md's study, upside-down images included; nine log p(x) per image), input complexity for
-# a VAE of data that are not images, the reconstruction error for an autoencoder.
+# input complexity, the orientation score and likelihood regret (the one per-example score at AUROC 0.98 or
+# more on every set of REPRODUCTION.md's study, upside-down images included, on vaekit's model and on the
+# papers'), input complexity for a VAE of data that are not images, the reconstruction error for an
+# autoencoder.
 DEFAULT_SCORES = ("combined", "input_complexity", "reconstruction")
 
 __all__ = ["DEFAULT_K", "DEFAULT_SCORES", "OOD_METHODS", "OodMethod", "ScoredSet", "Scorer", "detection_metrics", "register_method",
