@@ -14,7 +14,7 @@ Every g permutes pixels, so g x has the same pixel values and nearly the same co
 the complexity that makes a raw likelihood prefer simple inputs cancels in the ratio, which is why the
 score can see what the likelihood cannot (upside-down images of REPRODUCTION.md's study). It is blind to
 what does not change under G (noise, constant images, inputs symmetric under G) and to inputs foreign in
-every orientation: ``combined`` pairs it with input complexity for those.
+every orientation: ``combined`` joins it with input complexity and likelihood regret for those.
 """
 
 from __future__ import annotations
