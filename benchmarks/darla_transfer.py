@@ -28,8 +28,9 @@ SHIFTED = ("dsprites:intensity=0.75", "dsprites:intensity=0.5", "dsprites:intens
 def train_recipe(name: str, steps: int, out: Path, **objective) -> Path:
     """OUT/NAME trained for ``steps`` steps of its recipe (or as it is, when already trained there)."""
     from vaekit import load_config, train
+    from vaekit.rundir import RunDir
 
-    if (out / name / "model.safetensors").exists():
+    if RunDir.is_run(out / name):
         return out / name
     config = load_config(RECIPES / f"{name}.yaml").replace(
         train={"epochs": max(1, steps // STEPS_PER_EPOCH), "steps_per_epoch": STEPS_PER_EPOCH, "device": "cpu"},

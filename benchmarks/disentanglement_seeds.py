@@ -53,7 +53,7 @@ def train_one(setting: str, seed: int, steps: int, out: Path):
     from vaekit.rundir import RunDir
 
     folder = out / f"{setting}-s{seed}"
-    if (folder / "model.safetensors").exists():
+    if RunDir.is_run(folder):
         return load(folder), RunDir(folder).epochs_done() * STEPS_PER_EPOCH
     config = load_config(RECIPES / f"{SETTINGS[setting]}.yaml").replace(
         train={"seed": seed, "epochs": max(1, steps // STEPS_PER_EPOCH), "steps_per_epoch": STEPS_PER_EPOCH,

@@ -138,7 +138,9 @@ def score(out: Path, examples: int, k: int, methods: list[str] | None, options: 
 
     started = time.perf_counter()
     against = [str(out / "sets" / f"{name}.npz") for name in SETS]
-    given = out / "background" if (out / "background" / "model.safetensors").exists() else None
+    from vaekit.rundir import RunDir
+
+    given = out / "background" if RunDir.is_run(out / "background") else None
     table = vaekit.ood(out / "run", against, methods=methods, examples=examples, seed=0, k=k, device="cpu",
                        options=options, background=given)
     print(json.dumps(table, indent=1))

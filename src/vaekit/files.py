@@ -63,6 +63,17 @@ def atomic_write_json(path: str | Path, value: Any) -> None:
     atomic_write_text(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
 
 
+class FolderFile:
+    """A read-only attribute of a folder class (one with ``.path``): the path FOLDER/``name`` of one of its
+    files or sub-folders, named once by the class (``RunDir``, ``StudyDir``)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get__(self, folder, owner=None):
+        return self if folder is None else folder.path / self.name
+
+
 def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
     """Write ``tensors`` atomically; ``metadata`` values are stored as JSON strings."""
     plain = {name: tensor.detach().to("cpu").contiguous() for name, tensor in tensors.items()}

@@ -35,7 +35,7 @@ import torch
 
 from .config import Config, load_config, save_config
 from .errors import UserError
-from .files import atomic_write_json, atomic_write_text, read_metadata, save_tensors
+from .files import FolderFile, atomic_write_json, atomic_write_text, read_metadata, save_tensors
 
 
 class Figures:
@@ -91,16 +91,6 @@ def save_model(path: str | Path, model: Saveable, config: Config, metadata: dict
     save_tensors(path, {**model.state_dict(), **(tensors or {})}, stored)
 
 
-class _RunFile:
-    """A read-only attribute of ``RunDir``: the path RUN_DIR/``name`` of one of the folder's files."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def __get__(self, run, owner=None):
-        return self if run is None else run.path / self.name
-
-
 class RunDir:
     """A run folder: its file names (class constants), paths, metadata reads and writes."""
 
@@ -125,17 +115,20 @@ class RunDir:
     WEIGHTS_ID = "weights_sha256"  # eval.json's record of the weights an evaluation scored
 
     # RUN_DIR/<file> for each of the files above, e.g. ``run.weights``
-    weights = _RunFile(WEIGHTS)
-    resume = _RunFile(RESUME)
-    config_file = _RunFile(CONFIG)
-    metrics = _RunFile(METRICS)
-    evaluation = _RunFile(EVALUATION)
-    disentanglement = _RunFile(DISENTANGLEMENT)
-    ood = _RunFile(OOD)
-    ood_background = _RunFile(OOD_BACKGROUND)
-    report = _RunFile(REPORT)
-    events = _RunFile(EVENTS)
-    lock = _RunFile(LOCK)
+    weights = FolderFile(WEIGHTS)
+    resume = FolderFile(RESUME)
+    config_file = FolderFile(CONFIG)
+    metrics = FolderFile(METRICS)
+    evaluation = FolderFile(EVALUATION)
+    disentanglement = FolderFile(DISENTANGLEMENT)
+    ood = FolderFile(OOD)
+    ood_background = FolderFile(OOD_BACKGROUND)
+    report = FolderFile(REPORT)
+    events = FolderFile(EVENTS)
+    lock = FolderFile(LOCK)
+    report_folder = FolderFile(REPORT_FIGURES)  # the report's figures with their arrays
+    disentanglement_folder = FolderFile(DISENTANGLEMENT_FIGURES)  # the figures of 'vaekit disentangle'
+    ood_folder = FolderFile(OOD_FIGURES)  # the figures and scores of 'vaekit ood'
 
     FIGURES = Figures
 
@@ -185,21 +178,6 @@ class RunDir:
 
     def report_figure(self, name: str) -> Path:
         return self.report_folder / name
-
-    @property
-    def report_folder(self) -> Path:
-        """RUN_DIR/report: the report's figures with their arrays."""
-        return self.path / self.REPORT_FIGURES
-
-    @property
-    def disentanglement_folder(self) -> Path:
-        """RUN_DIR/disentanglement: the figures of 'vaekit disentangle'."""
-        return self.path / self.DISENTANGLEMENT_FIGURES
-
-    @property
-    def ood_folder(self) -> Path:
-        """RUN_DIR/ood: the figures and scores of 'vaekit ood'."""
-        return self.path / self.OOD_FIGURES
 
     def ood_figure(self, kind: str, method: str) -> Path:
         """RUN_DIR/ood/METHOD_histogram.png (``kind`` 'histogram') or METHOD_roc.png ('roc')."""

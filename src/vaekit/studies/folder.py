@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import UserError
-from ..files import atomic_write_json, atomic_write_text
+from ..files import FolderFile, atomic_write_json, atomic_write_text
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._=+\-]")  # characters replaced by '_' in a file or folder name
 
@@ -36,6 +36,13 @@ class StudyDir:
     FIGURES = "figures"
     RATE_DISTORTION = "rate_distortion.png"
 
+    # OUT/<file> for each of the files above, e.g. ``study.results_csv``
+    sweep_file = FolderFile(SWEEP)
+    results_csv = FolderFile(RESULTS_CSV)
+    results_json = FolderFile(RESULTS_JSON)
+    page = FolderFile(PAGE)
+    figures = FolderFile(FIGURES)
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
 
@@ -45,22 +52,6 @@ class StudyDir:
     def record_file(self, name: str) -> Path:
         return self.path / self.RECORDS / f"{name}.json"
 
-    @property
-    def results_csv(self) -> Path:
-        return self.path / self.RESULTS_CSV
-
-    @property
-    def results_json(self) -> Path:
-        return self.path / self.RESULTS_JSON
-
-    @property
-    def page(self) -> Path:
-        return self.path / self.PAGE
-
-    @property
-    def figures(self) -> Path:
-        return self.path / self.FIGURES
-
     def against_figure(self, parameter: str) -> Path:
         """OUT/figures/against_KEY.png: each metric against the swept ``parameter`` (KEY path-safe)."""
         return self.figures / f"against_{UNSAFE.sub('_', parameter)}.png"
@@ -68,10 +59,6 @@ class StudyDir:
     @property
     def rate_distortion_figure(self) -> Path:
         return self.figures / self.RATE_DISTORTION
-
-    @property
-    def sweep_file(self) -> Path:
-        return self.path / self.SWEEP
 
     def write_record(self, record: dict) -> None:
         path = self.record_file(record["name"])
